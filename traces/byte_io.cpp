@@ -1,0 +1,190 @@
+#include "traces/byte_io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "traces/input_error.hpp"
+
+namespace rmpsim::trace {
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+class FdSource final : public ByteSource {
+ public:
+  FdSource(const std::string& path, const std::string& name) : m_name(name) {
+    if (path == "-") {
+      m_fd = STDIN_FILENO;
+      m_owned = false;
+    } else {
+      m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (m_fd < 0) throw InputError(name, 0, "cannot open trace: " + errno_text());
+    }
+    struct stat st {};
+    if (::fstat(m_fd, &st) == 0) {
+      if (S_ISDIR(st.st_mode)) {
+        close_fd();
+        throw InputError(name, 0, "cannot read trace: is a directory");
+      }
+      if (S_ISREG(st.st_mode)) {
+        m_total = std::uint64_t(st.st_size);
+        // Readers consume the file front to back exactly once.
+        ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+      }
+    }
+  }
+  ~FdSource() override { close_fd(); }
+
+  std::size_t read(char* buf, std::size_t n) override {
+    for (;;) {
+      ssize_t got = ::read(m_fd, buf, n);
+      if (got >= 0) {
+        m_read += std::uint64_t(got);
+        return std::size_t(got);
+      }
+      if (errno != EINTR) throw InputError(m_name, 0, "cannot read trace: " + errno_text());
+    }
+  }
+  std::uint64_t bytes_read() const override { return m_read; }
+  std::uint64_t bytes_total() const override { return m_total; }
+
+ private:
+  void close_fd() {
+    if (m_owned && m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+  }
+  std::string m_name;
+  int m_fd = -1;
+  bool m_owned = true;
+  std::uint64_t m_read = 0;
+  std::uint64_t m_total = 0;
+};
+
+class PrefixSource final : public ByteSource {
+ public:
+  PrefixSource(std::string prefix, std::unique_ptr<ByteSource> inner)
+      : m_prefix(std::move(prefix)), m_inner(std::move(inner)) {}
+  std::size_t read(char* buf, std::size_t n) override {
+    if (m_pos < m_prefix.size()) {
+      std::size_t k = std::min(n, m_prefix.size() - m_pos);
+      std::memcpy(buf, m_prefix.data() + m_pos, k);
+      m_pos += k;
+      return k;
+    }
+    return m_inner->read(buf, n);
+  }
+  std::uint64_t bytes_read() const override { return m_inner->bytes_read(); }
+  std::uint64_t bytes_total() const override { return m_inner->bytes_total(); }
+
+ private:
+  std::string m_prefix;
+  std::size_t m_pos = 0;
+  std::unique_ptr<ByteSource> m_inner;
+};
+
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(std::string data) : m_data(std::move(data)) {}
+  std::size_t read(char* buf, std::size_t n) override {
+    std::size_t k = std::min(n, m_data.size() - m_pos);
+    std::memcpy(buf, m_data.data() + m_pos, k);
+    m_pos += k;
+    return k;
+  }
+  std::uint64_t bytes_read() const override { return m_pos; }
+  std::uint64_t bytes_total() const override { return m_data.size(); }
+
+ private:
+  std::string m_data;
+  std::size_t m_pos = 0;
+};
+
+class FileSink final : public ByteSink {
+ public:
+  explicit FileSink(const std::string& path) : m_path(path) {
+    if (path == "-") {
+      m_fd = STDOUT_FILENO;
+      return;
+    }
+    m_tmp = path + ".tmp." + std::to_string(::getpid());
+    m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (m_fd < 0) throw InputError(path, 0, "cannot create output: " + errno_text());
+  }
+  ~FileSink() override {
+    if (m_tmp.empty() || m_done) return;
+    if (m_fd >= 0) ::close(m_fd);
+    ::unlink(m_tmp.c_str());
+  }
+
+  void write(const char* data, std::size_t n) override {
+    while (n > 0) {
+      ssize_t put = ::write(m_fd, data, n);
+      if (put < 0) {
+        if (errno == EINTR) continue;
+        throw InputError(m_path, 0, "cannot write output: " + errno_text());
+      }
+      data += put;
+      n -= std::size_t(put);
+    }
+  }
+
+  void finish() override {
+    if (m_done) return;
+    if (m_tmp.empty()) {  // stdout: nothing to rename
+      m_done = true;
+      return;
+    }
+    int fd = m_fd;
+    m_fd = -1;
+    if (::close(fd) != 0) throw InputError(m_path, 0, "cannot write output: " + errno_text());
+    if (::rename(m_tmp.c_str(), m_path.c_str()) != 0)
+      throw InputError(m_path, 0, "cannot rename output into place: " + errno_text());
+    m_done = true;
+  }
+
+ private:
+  std::string m_path;
+  std::string m_tmp;  // empty for stdout
+  int m_fd = -1;
+  bool m_done = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> open_file_source(const std::string& path, const std::string& name) {
+  return std::make_unique<FdSource>(path, name);
+}
+
+std::unique_ptr<ByteSource> prefixed_source(std::string prefix, std::unique_ptr<ByteSource> inner) {
+  if (prefix.empty()) return inner;
+  return std::make_unique<PrefixSource>(std::move(prefix), std::move(inner));
+}
+
+std::unique_ptr<ByteSource> memory_source(std::string data) {
+  return std::make_unique<MemorySource>(std::move(data));
+}
+
+std::string read_up_to(ByteSource& src, std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t have = 0;
+  while (have < n) {
+    std::size_t got = src.read(out.data() + have, n - have);
+    if (got == 0) break;
+    have += got;
+  }
+  out.resize(have);
+  return out;
+}
+
+std::unique_ptr<ByteSink> open_file_sink(const std::string& path) {
+  return std::make_unique<FileSink>(path);
+}
+
+}  // namespace rmpsim::trace

@@ -1,0 +1,81 @@
+#pragma once
+// Streaming trace readers and writers. Memory use is constant in the trace
+// length: readers hold one chunk of input, writers one chunk of output.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "traces/event.hpp"
+#include "traces/input_error.hpp"
+
+namespace rmpsim::trace {
+
+enum class Format : std::uint8_t {
+  Text,    // .rmpt
+  Binary,  // .rmpb
+  Lackey,  // valgrind --tool=lackey --trace-mem=yes output (read only)
+};
+
+struct FileKind {
+  Format format;
+  bool zstd;
+};
+
+// Chooses the form from the file name: ".rmpt", ".rmpb", each optionally
+// followed by ".zst". "-" means standard input, text form. Anything else is
+// an InputError naming the accepted suffixes.
+FileKind kind_from_path(const std::string& path);
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  // Fills `ev` with the next event; false at the end of the trace. Throws
+  // InputError("file", line, "...") for anything malformed; for the binary
+  // form the "line" is the 1-based record number.
+  virtual bool next(Event& ev) = 0;
+  // Fills up to `max` events and returns how many; 0 at the end of the
+  // trace. Bulk consumers save a virtual call per event, and the readers
+  // decode a block at a time. A PSC event only ever comes last in a batch, so
+  // its entries stay valid until the next call, as with next().
+  virtual std::size_t next_batch(Event* out, std::size_t max) {
+    std::size_t n = 0;
+    while (n < max && next(out[n]))
+      if (out[n++].op == Op::Psc) break;
+    return n;
+  }
+  // Input bytes consumed so far and in total (total 0 when unknown, e.g. a
+  // pipe): lets a progress line show a percentage.
+  virtual std::uint64_t bytes_read() const = 0;
+  virtual std::uint64_t bytes_total() const = 0;
+  // Where the last event returned by next() (or the last of a batch from
+  // next_batch()) came from: its line (text, lackey) or record number
+  // (binary), 1-based; lets the simulator report "file:line: error: ..." for
+  // semantic errors (e.g. a vCPU number beyond cpu.count). 0 before the first
+  // event.
+  virtual std::uint64_t line() const { return 0; }
+  // The file name used in error messages.
+  virtual const std::string& name() const = 0;
+};
+
+// Opens `path` ("-" = stdin). The form comes from kind_from_path() unless
+// `as` is given (the CLI's --from lackey); zstd is detected by suffix (or
+// `as.zstd`) and also by its magic number, which is all stdin has; on stdin a
+// binary trace is recognised by its magic too. Throws InputError when the file
+// cannot be opened or its header is wrong.
+std::unique_ptr<Reader> open_reader(const std::string& path);
+std::unique_ptr<Reader> open_reader(const std::string& path, FileKind as);
+
+class Writer {
+ public:
+  virtual ~Writer() = default;  // without finish(): the partial file is removed
+  virtual void write(const Event& ev) = 0;
+  // Flushes and atomically renames the temporary file to its final name.
+  virtual void finish() = 0;
+};
+
+// Creates a writer for `path`, form from kind_from_path() (Lackey is not
+// writable). Output goes to "path.tmp.<pid>" until finish().
+std::unique_ptr<Writer> open_writer(const std::string& path);
+
+}  // namespace rmpsim::trace

@@ -1,0 +1,129 @@
+#include "traces/trace_stats.hpp"
+
+#include <fmt/format.h>
+
+#include <ostream>
+
+namespace rmpsim::trace {
+namespace {
+
+constexpr std::uint64_t kEmpty = ~0ull;
+
+std::size_t slot_of(std::uint64_t page, std::size_t mask) {
+  return std::size_t((page * 0x9e3779b97f4a7c15ull) >> 20) & mask;  // Fibonacci hashing
+}
+
+void add_access(AddrRange& r, std::uint64_t addr, std::uint32_t size) {
+  ++r.accesses;
+  r.bytes += size;
+  // The last byte, saturating: an access at the top of the address space
+  // does not wrap for these statistics.
+  std::uint64_t last = addr + (size - 1) < addr ? ~0ull : addr + (size - 1);
+  r.min = std::min(r.min, addr);
+  r.max = std::max(r.max, last);
+  for (std::uint64_t page = addr >> 12; page <= last >> 12; ++page) r.pages.insert(page);
+}
+
+std::string op_label(Op op) {
+  if (op == Op::HostRead) return "HOST_R";
+  if (op == Op::HostWrite) return "HOST_W";
+  return std::string(op_name(op));
+}
+
+constexpr const char* kOpDesc[kOpCount] = {
+    "guest reads",
+    "guest writes",
+    "guest instruction fetches",
+    "guest read-modify-writes",
+    "compute delays",
+    "guest mappings installed",
+    "guest mappings removed",
+    "PVALIDATE instructions",
+    "RMPADJUST instructions",
+    "VMPL switches",
+    "page state change requests",
+    "guest conversions",
+    "host reads",
+    "host writes",
+};
+
+}  // namespace
+
+void PageSet::grow() {
+  std::vector<std::uint64_t> old = std::move(m_slots);
+  m_slots.assign(old.empty() ? 1024 : old.size() * 2, kEmpty);
+  std::size_t mask = m_slots.size() - 1;
+  for (std::uint64_t page : old) {
+    if (page == kEmpty) continue;
+    std::size_t i = slot_of(page, mask);
+    while (m_slots[i] != kEmpty) i = (i + 1) & mask;
+    m_slots[i] = page;
+  }
+}
+
+bool PageSet::insert(std::uint64_t page) {
+  if ((m_size + 1) * 2 > m_slots.size()) grow();  // load factor <= 1/2
+  std::size_t mask = m_slots.size() - 1;
+  std::size_t i = slot_of(page, mask);
+  for (;;) {
+    if (m_slots[i] == page) return false;
+    if (m_slots[i] == kEmpty) {
+      m_slots[i] = page;
+      ++m_size;
+      return true;
+    }
+    i = (i + 1) & mask;
+  }
+}
+
+void TraceStats::add(const Event& ev) {
+  ++events;
+  ++per_op[unsigned(ev.op)];
+  if (ev.vcpu >= per_vcpu.size()) per_vcpu.resize(std::size_t(ev.vcpu) + 1);
+  ++per_vcpu[ev.vcpu];
+  if (is_guest_access(ev.op))
+    add_access(guest, ev.addr, ev.size);
+  else if (is_host_access(ev.op))
+    add_access(host, ev.addr, ev.size);
+  else if (ev.op == Op::Delay)
+    delay_cycles += ev.len;
+  else if (ev.op == Op::Psc)
+    psc_entries += ev.psc_count;
+}
+
+void TraceStats::print(std::ostream& os) const {
+  auto line = [&](const std::string& name, const std::string& value, const char* desc) {
+    os << fmt::format("{:<24} {:>20}  # {}\n", name, value, desc);
+  };
+  auto num = [](std::uint64_t v) { return std::to_string(v); };
+  auto addr = [](const AddrRange& r, std::uint64_t v) {
+    return r.accesses ? fmt::format("{:#x}", v) : std::string("-");
+  };
+  line("events", num(events), "events of any op");
+  for (int i = 0; i < kOpCount; ++i) line("op." + op_label(Op(i)), num(per_op[i]), kOpDesc[i]);
+  for (std::size_t v = 0; v < per_vcpu.size(); ++v)
+    if (per_vcpu[v]) line(fmt::format("vcpu{}.events", v), num(per_vcpu[v]), "events of this vCPU");
+  line("guest.accesses", num(guest.accesses), "R, W, X and M events");
+  line("guest.bytes", num(guest.bytes), "bytes accessed by the guest");
+  line("guest.pages_4k", num(guest.pages.size()), "distinct 4K guest virtual pages touched");
+  line("guest.addr_min", addr(guest, guest.min), "lowest guest virtual byte touched");
+  line("guest.addr_max", addr(guest, guest.max), "highest guest virtual byte touched");
+  line("host.accesses", num(host.accesses), "HOST R and HOST W events");
+  line("host.bytes", num(host.bytes), "bytes accessed by the host");
+  line("host.pages_4k", num(host.pages.size()),
+       "distinct 4K guest physical pages touched by the host");
+  line("host.addr_min", addr(host, host.min), "lowest guest physical byte touched by the host");
+  line("host.addr_max", addr(host, host.max), "highest guest physical byte touched by the host");
+  line("delay.cycles", num(delay_cycles), "cycles in D events");
+  line("psc.entries", num(psc_entries), "entries in PSC events");
+}
+
+TraceStats compute_stats(Reader& in) {
+  TraceStats st;
+  std::vector<Event> batch(4096);
+  while (std::size_t n = in.next_batch(batch.data(), batch.size()))
+    for (std::size_t i = 0; i < n; ++i) st.add(batch[i]);
+  return st;
+}
+
+}  // namespace rmpsim::trace
