@@ -1,0 +1,40 @@
+#pragma once
+// SNP sideband attributes of one access, carried on the TLM generic payload
+// as a single extension (the libsystemctlm-soc "genattr" pattern,
+// ARCHITECTURE.md): who accesses, in which context, and — filled in by the
+// target — what the translation path did. Times are integer core cycles.
+#include <cstdint>
+
+#include <tlm>
+
+#include "models/common/types.hpp"
+#include "models/walker/nested_walker.hpp"
+
+namespace rmpsim {
+
+enum class Initiator : std::uint8_t { Guest, Host };
+
+struct SnpAttrs : tlm::tlm_extension<SnpAttrs> {
+  // Request.
+  Initiator initiator = Initiator::Guest;
+  AccessKind kind = AccessKind::Read;
+  std::uint16_t asid = 1;
+  std::uint8_t vmpl = 0;
+  std::uint64_t gcr3 = 0;          // guest root table (GPA)
+  std::uint64_t ncr3 = 0;          // nested root table (SPA)
+  std::uint64_t now_cycles = 0;    // the initiator's local time
+
+  // Response.
+  std::uint64_t cycles = 0;        // translation latency
+  std::uint64_t spa = 0;
+  std::uint64_t gpa = 0;
+  bool cbit = false;
+  walker::Fault fault;             // kind None when the access may proceed
+
+  tlm::tlm_extension_base* clone() const override { return new SnpAttrs(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    *this = static_cast<const SnpAttrs&>(other);
+  }
+};
+
+}  // namespace rmpsim

@@ -1,0 +1,143 @@
+#include "models/guest/guest_os.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace rmpsim::guest {
+
+namespace pg = paging;
+
+namespace {
+// Linux flushes single pages up to this many, then the whole TLB
+// (tlb_single_page_flush_ceiling = 33; general knowledge).
+constexpr std::uint64_t kSinglePageFlushCeiling = 33;
+}  // namespace
+
+GuestOs::GuestOs(memory::PhysStore& guest_mem, const GuestOsParams& p, Shootdown shootdown)
+    : m_mem(guest_mem),
+      m_p(p),
+      m_shootdown(std::move(shootdown)),
+      // Guest page-table pages; the walker always reads them as private
+      // (snp-semantics §1.4), and their pointers carry the C-bit.
+      m_pt(guest_mem, p.levels,
+           [this] {
+             const std::uint64_t gpa = m_next_pt_gpa;
+             m_next_pt_gpa += 0x1000;
+             m_mem.zero_frame(gpa >> 12);
+             return gpa;
+           },
+           pg::kWritable | pg::kUser | pg::kCbit),
+      m_gcr3(m_pt.new_root()) {}
+
+bool GuestOs::in_shared_range(std::uint64_t gva) const {
+  for (const auto& [lo, hi] : m_p.shared_ranges)
+    if (gva >= lo && gva < hi) return true;
+  return false;
+}
+
+std::uint64_t GuestOs::flush_cost(unsigned vcpu, std::uint64_t gva, std::uint64_t len,
+                                  std::uint64_t pages) {
+  m_shootdown(vcpu, m_p.asid, gva, len);
+  const std::uint64_t local = std::min(pages, kSinglePageFlushCeiling);
+  m_c.invlpgs += local;
+  std::uint64_t cycles = local * m_p.invlpg_cycles;
+  if (m_p.vcpus > 1) {
+    ++m_c.shootdowns;
+    cycles += m_p.shootdown_cycles;
+  }
+  return cycles;
+}
+
+std::uint64_t GuestOs::alloc_demand_frame(PageSize s) {
+  const std::uint64_t size = page_bytes(s);
+  m_next_demand_gpa = (m_next_demand_gpa + size - 1) & ~(size - 1);
+  const std::uint64_t gpa = m_next_demand_gpa;
+  m_next_demand_gpa += size;
+  return gpa;
+}
+
+GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& error) {
+  const PageSize size = trace::attr_page_size(ev.attrs);
+  const std::uint64_t step = page_bytes(size);
+  std::uint64_t flags = pg::kUser;
+  if (!(ev.attrs & trace::kMapReadOnly)) flags |= pg::kWritable;
+  if (!(ev.attrs & trace::kMapExec)) flags |= pg::kNoExec;
+  if (!(ev.attrs & trace::kMapShared)) flags |= pg::kCbit;
+  GuestResult r;
+  std::uint64_t remapped = 0;
+  for (std::uint64_t off = 0; off < ev.len; off += step) {
+    const std::uint64_t gva = ev.addr + off;
+    if (m_pt.lookup(m_gcr3, gva)) ++remapped;
+    const auto st = m_pt.map(m_gcr3, gva, ev.gpa + off, size, flags, /*replace_smaller=*/true);
+    if (st != pg::MapStatus::Ok) {
+      error = fmt::format("MAP of {} page at GVA {:#x} lies inside a larger mapped page "
+                          "(expected UNMAP first)",
+                          trace::page_size_name(size), gva);
+      return r;
+    }
+    ++m_c.maps;
+  }
+  // Changing present mappings needs a flush; fresh ones do not (x86 does not
+  // cache non-present entries).
+  if (remapped) r.cycles += flush_cost(vcpu, ev.addr, ev.len, ev.len / 0x1000);
+  return r;
+}
+
+GuestResult GuestOs::unmap(unsigned vcpu, const trace::Event& ev) {
+  GuestResult r;
+  std::uint64_t removed = 0;
+  for (std::uint64_t gva = ev.addr; gva < ev.addr + ev.len;) {
+    auto m = m_pt.unmap(m_gcr3, gva);
+    if (m) {
+      ++removed;
+      ++m_c.unmaps;
+      gva = (gva & ~(page_bytes(m->size) - 1)) + page_bytes(m->size);
+    } else {
+      gva += 0x1000;
+    }
+  }
+  if (removed) r.cycles += flush_cost(vcpu, ev.addr, ev.len, ev.len / 0x1000);
+  return r;
+}
+
+GuestResult GuestOs::handle_page_fault(unsigned /*vcpu*/, std::uint64_t gva,
+                                       std::uint64_t error_code) {
+  ++m_c.page_faults;
+  GuestResult r;
+  r.cycles = m_p.page_fault_cycles;
+  const bool present = error_code & 1;
+  if (present || !m_p.auto_map) {
+    // A protection fault, or a first touch the trace did not MAP: the
+    // process would die of SIGSEGV; the run cannot continue.
+    r.terminated = true;
+    r.reason = fmt::format("guest page fault at GVA {:#x} (error code {:#x}): {}", gva,
+                           error_code,
+                           present ? "access not permitted by the guest page tables"
+                                   : "no mapping and guest.auto_map is false");
+    return r;
+  }
+  // Assumption: demand-mapped pages are readable, writable and executable.
+  // An access-only trace does not say which pages hold code, and a page
+  // first read as data (ELF headers) may be executed later.
+  std::uint64_t flags = pg::kUser | pg::kWritable;
+  if (!in_shared_range(gva)) flags |= pg::kCbit;
+  PageSize size = m_p.demand_page_size;
+  if (size != PageSize::k4K) {
+    const std::uint64_t base = gva & ~(page_bytes(size) - 1);
+    const std::uint64_t gpa = alloc_demand_frame(size);
+    if (m_pt.map(m_gcr3, base, gpa, size, flags, /*replace_smaller=*/false) ==
+        pg::MapStatus::Ok) {
+      ++m_c.demand_maps;
+      return r;
+    }
+    // Smaller pages already live in this region: fall back to 4K (the 2M
+    // frame just reserved stays unused, as a real allocator's would not).
+    size = PageSize::k4K;
+  }
+  m_pt.map(m_gcr3, gva & ~0xfffull, alloc_demand_frame(PageSize::k4K), PageSize::k4K, flags);
+  ++m_c.demand_maps;
+  return r;
+}
+
+}  // namespace rmpsim::guest

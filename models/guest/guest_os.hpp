@@ -1,0 +1,93 @@
+#pragma once
+// The guest kernel's memory management, as far as the translation path sees
+// it (functional core): it owns the guest page tables (real radix tables in
+// guest-physical memory), installs and removes mappings for MAP / UNMAP
+// trace lines, demand-maps first touches of traces that carry only accesses
+// (TRACE-FORMAT.md "Traces that carry only accesses"), and shoots down TLB
+// entries on every vCPU when it removes or changes a mapping.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/memory/phys_store.hpp"
+#include "models/walker/page_table.hpp"
+#include "traces/event.hpp"
+
+namespace rmpsim::guest {
+
+struct GuestOsParams {
+  std::uint16_t asid = 1;
+  unsigned levels = 4;
+  bool auto_map = true;
+  // [start, end) GVA ranges that demand mapping maps shared (C-bit clear).
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> shared_ranges;
+  PageSize demand_page_size = PageSize::k4K;
+  std::uint64_t page_fault_cycles = 2700;  // handling one demand fault
+  std::uint64_t invlpg_cycles = 150;       // one local INVLPG
+  std::uint64_t shootdown_cycles = 10422;  // remote TLB shootdown (IPI round trip)
+  unsigned vcpus = 1;
+};
+
+// GPA regions the model allocates from (documented in docs/models.md):
+// explicit MAP lines should use other guest-physical addresses.
+inline constexpr std::uint64_t kDemandGpaBase = 0x1'0000'0000;     // 4 GiB
+inline constexpr std::uint64_t kPageTableGpaBase = 0xf0'0000'0000; // 960 GiB
+
+struct GuestOsCounters {
+  std::uint64_t maps = 0;            // pages mapped by MAP lines
+  std::uint64_t unmaps = 0;          // pages unmapped by UNMAP lines
+  std::uint64_t demand_maps = 0;     // first-touch faults resolved by mapping a fresh frame
+  std::uint64_t page_faults = 0;     // guest #PF delivered to the guest OS
+  std::uint64_t shootdowns = 0;      // remote TLB shootdowns (IPIs to other vCPUs)
+  std::uint64_t invlpgs = 0;         // local page invalidations
+};
+
+// What a guest-side action cost and whether the guest survived it.
+struct GuestResult {
+  std::uint64_t cycles = 0;
+  bool terminated = false;
+  std::string reason;  // why the guest was terminated
+};
+
+class GuestOs {
+ public:
+  // `shootdown(initiator_vcpu, asid, gva, len)` flushes the range from every
+  // vCPU's TLBs and walk caches.
+  using Shootdown = std::function<void(unsigned, std::uint16_t, std::uint64_t, std::uint64_t)>;
+
+  GuestOs(memory::PhysStore& guest_mem, const GuestOsParams& p, Shootdown shootdown);
+
+  std::uint64_t gcr3() const { return m_gcr3; }
+  std::uint16_t asid() const { return m_p.asid; }
+  const GuestOsCounters& counters() const { return m_c; }
+
+  // MAP / UNMAP trace lines. Mapping inconsistent with existing mappings
+  // (a 4K page inside a mapped 2M page) is refused with a message for the
+  // trace line; remapping present pages flushes them.
+  GuestResult map(unsigned vcpu, const trace::Event& ev, std::string& error);
+  GuestResult unmap(unsigned vcpu, const trace::Event& ev);
+
+  // A guest #PF raised by the walker.
+  GuestResult handle_page_fault(unsigned vcpu, std::uint64_t gva, std::uint64_t error_code);
+
+  // Whether demand mapping maps this GVA shared.
+  bool in_shared_range(std::uint64_t gva) const;
+
+ private:
+  std::uint64_t flush_cost(unsigned vcpu, std::uint64_t gva, std::uint64_t len,
+                           std::uint64_t pages);
+  std::uint64_t alloc_demand_frame(PageSize s);
+
+  memory::PhysStore& m_mem;
+  GuestOsParams m_p;
+  Shootdown m_shootdown;
+  std::uint64_t m_next_pt_gpa = kPageTableGpaBase;
+  std::uint64_t m_next_demand_gpa = kDemandGpaBase;
+  paging::PageTableEditor m_pt;
+  std::uint64_t m_gcr3;
+  GuestOsCounters m_c;
+};
+
+}  // namespace rmpsim::guest

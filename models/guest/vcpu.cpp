@@ -1,0 +1,171 @@
+#include "models/guest/vcpu.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace rmpsim::guest {
+
+namespace {
+// A fault resolution that does not let the access through within this many
+// rounds means the models disagree with each other: an internal error, not
+// a result.
+constexpr unsigned kMaxFaultRounds = 16;
+}  // namespace
+
+Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& ctx,
+           const VcpuParams& params)
+    : sc_module(name),
+      socket("socket"),
+      m_id(id),
+      m_feed(ctx.feed),
+      m_os(ctx.os),
+      m_hv(ctx.hv),
+      m_state(ctx.state),
+      m_params(params),
+      m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing) {
+  SC_HAS_PROCESS(Vcpu);
+  SC_THREAD(run);
+  socket.bind(m_mmu.socket);
+  m_mmu.mem.bind(ctx.mem.timing_export);
+  m_attrs.asid = m_os.asid();
+  m_attrs.gcr3 = m_os.gcr3();
+  m_attrs.ncr3 = m_hv.ncr3();
+  m_trans.set_command(tlm::TLM_READ_COMMAND);
+  m_trans.set_data_length(0);
+  m_trans.set_extension(&m_attrs);
+}
+
+// The payload frees its extensions when destroyed; m_attrs is a member.
+Vcpu::~Vcpu() { m_trans.clear_extension(&m_attrs); }
+
+void Vcpu::register_stats(StatsRegistry& stats) const {
+  const std::string p = name();
+  stats.add_counter(p + ".cycles", &m_cycles, "core cycles until this vCPU's stream ended");
+  stats.add_counter(p + ".accesses", &m_accesses,
+                    "guest memory accesses after splitting page-crossing ones");
+  static const char* kinds[] = {"reads", "writes", "fetches", "rmws"};
+  static const char* descs[] = {"guest reads (R)", "guest writes (W)",
+                                "guest instruction fetches (X)", "guest read-modify-writes (M)"};
+  for (int k = 0; k < 4; ++k) stats.add_counter(p + "." + kinds[k], &m_by_kind[k], descs[k]);
+  stats.add_counter(p + ".split_accesses", &m_split,
+                    "trace accesses that crossed a 4K page and became several accesses");
+  stats.add_counter(p + ".delay_cycles", &m_delay_cycles, "cycles of D (compute) events");
+  stats.add_counter(p + ".translate_cycles", &m_translate_cycles,
+                    "cycles spent translating (L2 TLB hits and walks)");
+  stats.add_counter(p + ".fault_cycles", &m_fault_cycles,
+                    "cycles spent in fault handling (guest #PF, #NPF exits)");
+  stats.add_counter(p + ".unmodelled_events", &m_unmodelled,
+                    "trace events of ops this build does not model yet (skipped)");
+  m_mmu.register_stats(stats);
+}
+
+void Vcpu::advance(std::uint64_t cycles) {
+  m_cycles += cycles;
+  // Temporal decoupling: hand control to the kernel only once a quantum of
+  // local time has accumulated.
+  if (m_cycles - m_synced_cycles >= m_params.quantum_cycles) sync();
+}
+
+void Vcpu::sync() {
+  if (m_cycles > m_synced_cycles)
+    wait(sc_core::sc_time::from_value((m_cycles - m_synced_cycles) * m_params.fs_per_cycle));
+  m_synced_cycles = m_cycles;
+}
+
+bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  m_trans.set_address(gva);
+  m_attrs.kind = kind;
+  for (unsigned round = 0; round < kMaxFaultRounds; ++round) {
+    m_attrs.now_cycles = m_cycles;
+    socket->b_transport(m_trans, delay);
+    m_translate_cycles += m_attrs.cycles;
+    m_cycles += m_attrs.cycles;
+    const walker::Fault f = m_attrs.fault;
+    if (f.kind == walker::FaultKind::None) return true;
+    std::uint64_t cost = 0;
+    if (f.kind == walker::FaultKind::GuestPageFault) {
+      GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
+      cost = r.cycles;
+      if (r.terminated) m_state.terminate(r.reason);
+    } else {
+      hypervisor::NpfResult r = m_hv.handle_npf(m_id, f.addr, f.error_code);
+      cost = r.cycles;
+      if (!r.resolved) m_state.terminate(r.reason);
+    }
+    m_fault_cycles += cost;
+    m_cycles += cost;
+    if (m_state.terminated) return false;
+  }
+  throw std::logic_error(fmt::format("vCPU {}: access to GVA {:#x} made no progress after {} "
+                                     "fault rounds (trace line {})",
+                                     m_id, gva, kMaxFaultRounds, m_line));
+}
+
+void Vcpu::access(const trace::Event& ev) {
+  // An access that crosses a 4K page is one access per page it touches
+  // (TRACE-FORMAT.md: "an access that crosses a page is two accesses").
+  const std::uint64_t last = ev.addr + (ev.size ? ev.size - 1 : 0);
+  const std::uint64_t first_page = ev.addr >> 12;
+  const std::uint64_t pages = last < ev.addr ? 1 : (last >> 12) - first_page + 1;
+  m_split += pages > 1;
+  // M (read-modify-write) needs write permission: translate it as a write.
+  const AccessKind kind = ev.op == trace::Op::Exec    ? AccessKind::Fetch
+                          : ev.op == trace::Op::Read  ? AccessKind::Read
+                                                      : AccessKind::Write;
+  for (std::uint64_t p = 0; p < pages; ++p) {
+    const std::uint64_t gva = p == 0 ? ev.addr : (first_page + p) << 12;
+    if (!access_page(gva, kind)) return;
+    ++m_accesses;
+    ++m_by_kind[unsigned(ev.op)];
+    advance(m_params.access_cycles);
+  }
+}
+
+void Vcpu::replay() {
+  FedEvent fed;
+  while (!m_state.terminated && m_feed.next(m_id, fed)) {
+    const trace::Event& ev = fed.ev;
+    m_line = fed.line;
+    switch (ev.op) {
+      case trace::Op::Read:
+      case trace::Op::Write:
+      case trace::Op::Exec:
+      case trace::Op::Modify:
+        access(ev);
+        break;
+      case trace::Op::Delay:
+        m_delay_cycles += ev.len;
+        advance(ev.len);
+        break;
+      case trace::Op::Map: {
+        std::string error;
+        GuestResult r = m_os.map(m_id, ev, error);
+        if (!error.empty()) throw InputError(m_feed.trace_name(), fed.line, error);
+        advance(r.cycles);
+        break;
+      }
+      case trace::Op::Unmap:
+        advance(m_os.unmap(m_id, ev).cycles);
+        break;
+      default:
+        ++m_unmodelled;
+        break;
+    }
+  }
+  sync();  // let the kernel see this vCPU's final time
+}
+
+void Vcpu::run() {
+  try {
+    replay();
+  } catch (...) {
+    // SystemC would turn the exception into an sc_report and lose its type;
+    // keep it and stop the kernel so the platform can report it.
+    m_error = std::current_exception();
+    sc_core::sc_stop();
+  }
+}
+
+}  // namespace rmpsim::guest

@@ -1,0 +1,33 @@
+#include "models/memory/mem_timing.hpp"
+
+#include <algorithm>
+
+namespace rmpsim::memory {
+
+MemTiming::MemTiming(const MemTimingParams& p)
+    : m_p(p), m_lines(p.cache_lines, p.cache_ways), m_next_free(std::max(1u, p.channels), 0) {}
+
+std::uint64_t MemTiming::access(std::uint64_t spa, std::uint64_t now) {
+  const std::uint64_t line = spa >> 6;
+  if (m_lines.enabled()) {
+    // One search: insert() refreshes a cached line and reports whether it was.
+    if (!m_lines.insert(line, line, 0).fresh) {
+      ++hits;
+      return m_p.hit_cycles;
+    }
+  }
+  ++misses;
+  // Lines interleave over channels; a reference waits for its channel.
+  std::uint64_t& free_at = m_next_free[line % m_next_free.size()];
+  const std::uint64_t start = std::max(now, free_at);
+  free_at = start + m_p.dram_busy_cycles;
+  queue_cycles += start - now;
+  return (start - now) + m_p.dram_cycles;
+}
+
+void MemTiming::flush_frame(std::uint64_t spa) {
+  const std::uint64_t first = (spa >> 12) << 6;
+  for (std::uint64_t l = first; l < first + 64; ++l) m_lines.erase(l, l);
+}
+
+}  // namespace rmpsim::memory

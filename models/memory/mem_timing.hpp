@@ -1,0 +1,42 @@
+#pragma once
+// Timing of page-table and RMP references (functional core: no SystemC).
+// A set-associative LRU cache of 64-byte lines stands for the part of the
+// cache hierarchy that holds page-table and RMP lines; a miss goes to DRAM,
+// whose channels are a shared resource: each keeps a next-free cycle, so
+// references that pile onto one channel wait (ARCHITECTURE.md "next free"
+// contention). Data accesses are not modelled here (cpu.access_cycles).
+#include <cstdint>
+#include <vector>
+
+#include "models/common/set_assoc.hpp"
+
+namespace rmpsim::memory {
+
+struct MemTimingParams {
+  unsigned cache_lines = 16384;   // memory.ptcache.lines
+  unsigned cache_ways = 16;       // memory.ptcache.ways
+  std::uint64_t hit_cycles = 14;  // memory.ptcache.hit_cycles
+  std::uint64_t dram_cycles = 297;  // memory.dram.latency_ns in cycles
+  std::uint64_t dram_busy_cycles = 5;  // memory.dram.busy_ns in cycles
+  unsigned channels = 12;         // memory.dram.channels
+};
+
+class MemTiming {
+ public:
+  explicit MemTiming(const MemTimingParams& p);
+
+  // Latency in cycles of one reference to `spa` issued at cycle `now`.
+  std::uint64_t access(std::uint64_t spa, std::uint64_t now);
+  // Forgets cached lines of a 4K frame (e.g. a page returned to the host is
+  // CLFLUSHed, snp-semantics §1.7).
+  void flush_frame(std::uint64_t spa);
+
+  std::uint64_t hits = 0, misses = 0, queue_cycles = 0;
+
+ private:
+  MemTimingParams m_p;
+  SetAssoc<char> m_lines;
+  std::vector<std::uint64_t> m_next_free;  // per channel
+};
+
+}  // namespace rmpsim::memory

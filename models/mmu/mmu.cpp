@@ -1,0 +1,118 @@
+#include "models/mmu/mmu.hpp"
+
+namespace rmpsim::mmu {
+
+Mmu::Mmu(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const MmuParams& p)
+    : m_l1i(p.l1i), m_l1d(p.l1d), m_l2(p.l2), m_walker(guest_mem, host_mem, p.walker) {}
+
+namespace {
+// A cached entry serves the access unless the access needs more than it
+// allows: a write to a read-only or clean page, a fetch from an NX page.
+// Those re-walk; the walk then sets D or raises the fault.
+bool serves(const TlbEntry& e, AccessKind kind) {
+  if (kind == AccessKind::Write) return e.writable && e.dirty;
+  if (kind == AccessKind::Fetch) return e.executable;
+  return true;
+}
+TranslateResult from_entry(const TlbEntry& e, std::uint64_t gva, HitLevel level) {
+  TranslateResult r;
+  r.level = level;
+  r.ok = true;
+  const std::uint64_t off = gva & (page_bytes(e.size) - 1);
+  r.spa = e.spa_page | off;
+  r.gpa = e.gpa_page | off;
+  r.cbit = e.cbit;
+  r.size = e.size;
+  return r;
+}
+}  // namespace
+
+TranslateResult Mmu::translate(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
+                               std::uint64_t gcr3, std::uint64_t ncr3) {
+  const bool fetch = kind == AccessKind::Fetch;
+  Tlb& l1 = fetch ? m_l1i : m_l1d;
+  if (const TlbEntry* e = l1.lookup(asid, gva)) {
+    ++(fetch ? m_c.l1i_hits : m_c.l1d_hits);
+    if (serves(*e, kind)) return from_entry(*e, gva, HitLevel::L1);
+    ++m_c.dirty_assists;
+    return do_walk(gva, kind, asid, gcr3, ncr3, l1);
+  }
+  ++(fetch ? m_c.l1i_misses : m_c.l1d_misses);
+  if (const TlbEntry* e = m_l2.lookup(asid, gva)) {
+    ++m_c.l2_hits;
+    if (serves(*e, kind)) {
+      TlbEntry copy = *e;
+      l1.insert(asid, gva, copy.spa_page | (gva & (page_bytes(copy.size) - 1)),
+                copy.gpa_page | (gva & (page_bytes(copy.size) - 1)), copy.size, copy.writable,
+                copy.executable, copy.dirty, copy.cbit);
+      return from_entry(copy, gva, HitLevel::L2);
+    }
+    ++m_c.dirty_assists;
+    return do_walk(gva, kind, asid, gcr3, ncr3, l1);
+  }
+  ++m_c.l2_misses;
+  return do_walk(gva, kind, asid, gcr3, ncr3, l1);
+}
+
+TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
+                             std::uint64_t gcr3, std::uint64_t ncr3, Tlb& l1) {
+  ++m_c.walks;
+  walker::WalkRequest req;
+  req.gva = gva;
+  req.kind = kind;
+  req.asid = asid;
+  req.gcr3 = gcr3;
+  req.ncr3 = ncr3;
+  m_walker.walk(req, m_walk);
+  m_c.walk_refs += m_walk.nrefs;
+  for (unsigned i = 0; i < m_walk.nrefs; ++i)
+    (m_walk.refs[i].kind == walker::RefKind::GuestPte ? m_c.walk_guest_refs
+                                                      : m_c.walk_nested_refs)++;
+  m_c.pwc_hits += m_walk.pwc_hits;
+  m_c.ntlb_hits += m_walk.ntlb_hits;
+  m_c.ntlb_misses += m_walk.ntlb_misses;
+  m_c.ad_updates += m_walk.ad_updates;
+
+  TranslateResult r;
+  r.level = HitLevel::Walk;
+  r.walk = &m_walk;
+  if (m_walk.fault.kind != walker::FaultKind::None) {
+    (m_walk.fault.kind == walker::FaultKind::GuestPageFault ? m_c.guest_page_faults
+                                                            : m_c.nested_page_faults)++;
+    r.fault = m_walk.fault;
+    return r;
+  }
+  const walker::Translation& t = m_walk.tr;
+  // Fill both levels with the effective (smaller) page size.
+  m_l2.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
+  l1.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
+  r.ok = true;
+  r.spa = t.spa;
+  r.gpa = t.gpa;
+  r.cbit = t.cbit;
+  r.size = t.size;
+  return r;
+}
+
+void Mmu::flush_all() {
+  m_l1i.flush_all();
+  m_l1d.flush_all();
+  m_l2.flush_all();
+  m_walker.flush_all();
+}
+
+void Mmu::flush_asid(std::uint16_t asid) {
+  m_l1i.flush_asid(asid);
+  m_l1d.flush_asid(asid);
+  m_l2.flush_asid(asid);
+  m_walker.flush_asid(asid);
+}
+
+void Mmu::flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
+  m_l1i.flush_range(asid, gva, len);
+  m_l1d.flush_range(asid, gva, len);
+  m_l2.flush_range(asid, gva, len);
+  m_walker.flush_gva_range(asid, gva, len);
+}
+
+}  // namespace rmpsim::mmu

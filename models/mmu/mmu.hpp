@@ -1,0 +1,66 @@
+#pragma once
+// A vCPU's translation unit (functional core): L1 ITLB, L1 DTLB, a unified
+// L2 TLB and the 2-D walker with its caches. translate() says where the
+// translation came from (L1, L2 or a walk, with the walk's references) or
+// which fault it raised; the timed module turns that into cycles.
+#include <cstdint>
+
+#include "models/mmu/tlb.hpp"
+#include "models/walker/nested_walker.hpp"
+
+namespace rmpsim::mmu {
+
+struct MmuParams {
+  TlbGeometry l1i, l1d, l2;
+  walker::WalkerParams walker;
+};
+
+enum class HitLevel : std::uint8_t { L1, L2, Walk };
+
+struct TranslateResult {
+  HitLevel level = HitLevel::L1;
+  bool ok = false;
+  std::uint64_t spa = 0;
+  std::uint64_t gpa = 0;
+  bool cbit = false;
+  PageSize size = PageSize::k4K;
+  walker::Fault fault;                  // when !ok
+  const walker::WalkOutcome* walk = nullptr;  // when level == Walk
+};
+
+struct MmuCounters {
+  std::uint64_t l1i_hits = 0, l1i_misses = 0, l1d_hits = 0, l1d_misses = 0;
+  std::uint64_t l2_hits = 0, l2_misses = 0;
+  std::uint64_t walks = 0, walk_refs = 0, walk_guest_refs = 0, walk_nested_refs = 0;
+  std::uint64_t pwc_hits = 0, ntlb_hits = 0, ntlb_misses = 0, ad_updates = 0;
+  std::uint64_t dirty_assists = 0;  // writes that hit a clean entry and re-walked to set D
+  std::uint64_t guest_page_faults = 0, nested_page_faults = 0;
+};
+
+class Mmu {
+ public:
+  Mmu(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const MmuParams& p);
+
+  // Translates one access. The context (ASID, gCR3, nCR3) is the vCPU's.
+  TranslateResult translate(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
+                            std::uint64_t gcr3, std::uint64_t ncr3);
+
+  // Invalidations: TLBs and walk caches together, as INVLPG / ASID flushes do.
+  void flush_all();
+  void flush_asid(std::uint16_t asid);
+  void flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len);
+
+  const MmuCounters& counters() const { return m_c; }
+  const walker::WalkOutcome& last_walk() const { return m_walk; }
+
+ private:
+  TranslateResult do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
+                          std::uint64_t gcr3, std::uint64_t ncr3, Tlb& l1);
+
+  Tlb m_l1i, m_l1d, m_l2;
+  walker::NestedWalker m_walker;
+  walker::WalkOutcome m_walk;
+  MmuCounters m_c;
+};
+
+}  // namespace rmpsim::mmu

@@ -1,0 +1,68 @@
+#include "models/mmu/mmu_module.hpp"
+
+namespace rmpsim::mmu {
+
+MmuModule::MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& guest_mem,
+                     memory::PhysStore& host_mem, const MmuParams& p, const MmuTiming& t)
+    : sc_module(name), socket("socket"), mem("mem"), m_mmu(guest_mem, host_mem, p), m_t(t) {
+  socket.register_b_transport(this, &MmuModule::b_transport);
+}
+
+void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  SnpAttrs* a = trans.get_extension<SnpAttrs>();
+  if (!a) {
+    trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return;
+  }
+  const TranslateResult r =
+      m_mmu.translate(trans.get_address(), a->kind, a->asid, a->gcr3, a->ncr3);
+  std::uint64_t cycles = 0;
+  if (r.level != HitLevel::L1) cycles += m_t.l2_hit_cycles;
+  if (r.level == HitLevel::Walk) {
+    const walker::WalkOutcome& w = *r.walk;
+    std::uint64_t walk = std::uint64_t(w.pwc_hits + w.ntlb_hits) * m_t.walk_cache_hit_cycles;
+    // Each reference depends on the one before it: issue them in order.
+    for (unsigned i = 0; i < w.nrefs; ++i)
+      walk += mem->reference(w.refs[i].spa, a->now_cycles + cycles + walk);
+    m_walk_cycles += walk;
+    cycles += walk;
+  }
+  a->cycles = cycles;
+  a->spa = r.spa;
+  a->gpa = r.gpa;
+  a->cbit = r.cbit;
+  a->fault = r.ok ? walker::Fault{} : r.fault;
+  if (cycles) delay += sc_core::sc_time::from_value(cycles * m_t.fs_per_cycle);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void MmuModule::register_stats(StatsRegistry& stats) const {
+  const std::string n = name();
+  const MmuCounters& c = m_mmu.counters();
+  stats.add_counter(n + ".itlb.hits", &c.l1i_hits, "L1 ITLB hits");
+  stats.add_counter(n + ".itlb.misses", &c.l1i_misses, "L1 ITLB misses");
+  stats.add_counter(n + ".dtlb.hits", &c.l1d_hits, "L1 DTLB hits");
+  stats.add_counter(n + ".dtlb.misses", &c.l1d_misses, "L1 DTLB misses");
+  stats.add_counter(n + ".l2tlb.hits", &c.l2_hits, "L2 TLB hits");
+  stats.add_counter(n + ".l2tlb.misses", &c.l2_misses, "L2 TLB misses");
+  stats.add_counter(n + ".dirty_assists", &c.dirty_assists,
+                    "TLB hits that re-walked: a write to a clean or read-only entry, or a fetch "
+                    "from a no-execute one");
+  stats.add_counter(n + ".walker.walks", &c.walks, "2-D page walks started");
+  stats.add_counter(n + ".walker.refs", &c.walk_refs, "page-table references made by walks");
+  stats.add_counter(n + ".walker.guest_refs", &c.walk_guest_refs,
+                    "guest page-table entries read by walks");
+  stats.add_counter(n + ".walker.nested_refs", &c.walk_nested_refs,
+                    "nested page-table entries read by walks");
+  stats.add_counter(n + ".walker.pwc_hits", &c.pwc_hits, "guest page-walk cache hits");
+  stats.add_counter(n + ".walker.ntlb_hits", &c.ntlb_hits, "nested TLB hits");
+  stats.add_counter(n + ".walker.ntlb_misses", &c.ntlb_misses, "nested TLB misses");
+  stats.add_counter(n + ".walker.ad_updates", &c.ad_updates,
+                    "accessed/dirty bits written back by walks");
+  stats.add_counter(n + ".walker.cycles", &m_walk_cycles, "cycles spent walking");
+  stats.add_counter(n + ".guest_page_faults", &c.guest_page_faults,
+                    "guest #PF raised by walks (before the guest OS resolved them)");
+  stats.add_counter(n + ".nested_page_faults", &c.nested_page_faults, "#NPF raised by walks");
+}
+
+}  // namespace rmpsim::mmu

@@ -1,0 +1,67 @@
+#include "models/mmu/tlb.hpp"
+
+#include <stdexcept>
+
+namespace rmpsim::mmu {
+
+namespace {
+std::uint16_t key_asid(std::uint64_t k) { return static_cast<std::uint16_t>(k & 0xfff); }
+PageSize key_size(std::uint64_t k) { return PageSize((k >> 12) & 0xf); }
+std::uint64_t key_base(std::uint64_t k) { return (k >> 16) << (12 + 9 * unsigned(key_size(k))); }
+}  // namespace
+
+Tlb::Tlb(const TlbGeometry& g) : m_geo(g), m_array(g.entries, g.ways) {
+  if (!g.holds[0]) throw std::invalid_argument("a TLB must hold 4K entries");
+}
+
+PageSize Tlb::stored_size(PageSize s) const {
+  int i = int(s);
+  while (i > 0 && !m_geo.holds[i]) --i;
+  return PageSize(i);
+}
+
+const TlbEntry* Tlb::lookup(std::uint16_t asid, std::uint64_t gva) {
+  for (unsigned s = 0; s < 3; ++s) {
+    if (!m_live[s]) continue;  // one probe when only 4K entries are live
+    if (const TlbEntry* e = m_array.lookup(key(asid, PageSize(s), gva), gva >> (12 + 9 * s)))
+      return e;
+  }
+  return nullptr;
+}
+
+void Tlb::insert(std::uint16_t asid, std::uint64_t gva, std::uint64_t spa, std::uint64_t gpa,
+                 PageSize size, bool writable, bool executable, bool dirty, bool cbit) {
+  if (!m_array.enabled()) return;
+  const PageSize stored = stored_size(size);
+  const std::uint64_t mask = ~(page_bytes(stored) - 1);
+  const auto r =
+      m_array.insert(key(asid, stored, gva), gva >> (12 + 9 * unsigned(stored)),
+                     TlbEntry{spa & mask, gpa & mask, stored, writable, executable, dirty, cbit});
+  if (r.fresh) ++m_live[unsigned(stored)];
+  if (r.evicted != FlatMap::kEmpty) --m_live[unsigned(key_size(r.evicted))];
+}
+
+void Tlb::flush_all() {
+  m_array.clear();
+  m_live = {};
+}
+
+void Tlb::flush_asid(std::uint16_t asid) {
+  m_array.erase_if([&](std::uint64_t k, const TlbEntry&) {
+    if (key_asid(k) != asid) return false;
+    --m_live[unsigned(key_size(k))];
+    return true;
+  });
+}
+
+void Tlb::flush_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
+  m_array.erase_if([&](std::uint64_t k, const TlbEntry&) {
+    const std::uint64_t base = key_base(k);
+    if (key_asid(k) != asid || !(base < gva + len && gva < base + page_bytes(key_size(k))))
+      return false;
+    --m_live[unsigned(key_size(k))];
+    return true;
+  });
+}
+
+}  // namespace rmpsim::mmu

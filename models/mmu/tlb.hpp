@@ -1,0 +1,65 @@
+#pragma once
+// One TLB structure (L1 ITLB, L1 DTLB or L2), functional core.
+//
+// Page-size aware: the entries of every page size the structure holds share
+// one set-associative array (Zen's L1 TLBs hold 4K, 2M and 1G entries in one
+// fully associative array; its L2 holds 4K and 2M). A translation of a size
+// the structure does not hold is "smashed" into the largest smaller size it
+// does hold — the 1G page cached as the 2M piece that was used, as Zen's L2
+// does. Entries are tagged by ASID and carry what a hit needs: the SPA,
+// permissions, dirty state and the effective C-bit.
+#include <array>
+#include <cstdint>
+
+#include "models/common/set_assoc.hpp"
+#include "models/common/types.hpp"
+
+namespace rmpsim::mmu {
+
+struct TlbGeometry {
+  unsigned entries = 64;  // 0 disables the structure
+  unsigned ways = 64;     // == entries: fully associative
+  std::array<bool, 3> holds{true, true, true};  // per PageSize; 4K must be held
+};
+
+struct TlbEntry {
+  std::uint64_t spa_page = 0;  // base of the cached page (its stored size)
+  std::uint64_t gpa_page = 0;
+  PageSize size = PageSize::k4K;
+  bool writable = false;
+  bool executable = false;
+  bool dirty = false;
+  bool cbit = false;
+};
+
+class Tlb {
+ public:
+  explicit Tlb(const TlbGeometry& g);
+
+  // Refreshes LRU on a hit.
+  const TlbEntry* lookup(std::uint16_t asid, std::uint64_t gva);
+  // Caches the translation of `gva`: `spa`/`gpa` are the addresses of the
+  // accessed byte, `size` the effective page size of the translation.
+  void insert(std::uint16_t asid, std::uint64_t gva, std::uint64_t spa, std::uint64_t gpa,
+              PageSize size, bool writable, bool executable, bool dirty, bool cbit);
+
+  void flush_all();
+  void flush_asid(std::uint16_t asid);
+  // Entries of the ASID that overlap [gva, gva + len).
+  void flush_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len);
+
+  std::size_t live_entries() const { return m_array.size(); }
+
+ private:
+  static std::uint64_t key(std::uint16_t asid, PageSize s, std::uint64_t gva) {
+    return ((gva >> (12 + 9 * unsigned(s))) << 16) | (std::uint64_t(s) << 12) | asid;
+  }
+  PageSize stored_size(PageSize s) const;
+
+  TlbGeometry m_geo;
+  SetAssoc<TlbEntry> m_array;
+  // Live entries per page size: lookups probe only sizes that have some.
+  std::array<std::uint64_t, 3> m_live{};
+};
+
+}  // namespace rmpsim::mmu

@@ -1,0 +1,222 @@
+#include "models/walker/nested_walker.hpp"
+
+#include <algorithm>
+
+namespace rmpsim::walker {
+
+using namespace paging;
+
+namespace {
+// Keys: the translated prefix above bit 16, then the page size or level
+// (bits 12..15), then the ASID (bits 0..11).
+std::uint64_t decode_prefix(std::uint64_t key) { return key >> 16; }
+unsigned decode_tag(std::uint64_t key) { return static_cast<unsigned>((key >> 12) & 0xf); }
+std::uint16_t decode_asid(std::uint64_t key) { return static_cast<std::uint16_t>(key & 0xfff); }
+bool overlaps(std::uint64_t a, std::uint64_t alen, std::uint64_t b, std::uint64_t blen) {
+  return a < b + blen && b < a + alen;
+}
+}  // namespace
+
+std::uint64_t NestedWalker::pwc_key(std::uint16_t asid, unsigned level, std::uint64_t gva) {
+  return ((gva >> (12 + 9 * (level - 1))) << 16) | (std::uint64_t(level) << 12) | asid;
+}
+std::uint64_t NestedWalker::ntlb_key(std::uint16_t asid, PageSize s, std::uint64_t gpa) {
+  return ((gpa >> (12 + 9 * unsigned(s))) << 16) | (std::uint64_t(s) << 12) | asid;
+}
+
+NestedWalker::NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host_mem,
+                           const WalkerParams& p)
+    : m_gmem(guest_mem), m_hmem(host_mem), m_p(p) {
+  for (unsigned l = 2; l <= p.guest_levels; ++l) m_pwc[l].configure(p.pwc_entries, p.pwc_ways);
+  m_ntlb.configure(p.ntlb_entries, p.ntlb_ways);
+}
+
+void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level) {
+  out.refs[out.nrefs++] = WalkRef{spa, kind, static_cast<std::uint8_t>(level)};
+}
+
+bool NestedWalker::nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write,
+                                    bool gpt, bool cbit, WalkOutcome& out, NestedResult& res) {
+  const bool fetch = !gpt && req.kind == AccessKind::Fetch;
+  // #NPF EXITINFO1 (snp-semantics §1.6). Nested-dimension accesses are
+  // checked as user accesses (AMD APM: guest accesses through the nested
+  // table are treated as user; general knowledge), so bit 2 is always set.
+  auto npf = [&](bool present) {
+    out.fault.kind = FaultKind::NestedPageFault;
+    out.fault.addr = gpa;
+    out.fault.error_code = (present ? pf::kPresent : 0) | (write ? pf::kWrite : 0) | pf::kUser |
+                           (fetch ? pf::kFetch : 0) | (gpt ? pf::kGuestPageTable : pf::kFinalGpa) |
+                           (cbit ? pf::kEncrypted : 0);
+    return false;
+  };
+
+  if (m_ntlb.enabled()) {
+    for (unsigned s = 0; s < 3; ++s) {
+      if (!m_ntlb_live[s]) continue;  // probe only sizes with live entries
+      if (const NtlbEntry* e =
+              m_ntlb.lookup(ntlb_key(req.asid, PageSize(s), gpa), gpa >> (12 + 9 * s))) {
+        ++out.ntlb_hits;
+        if ((write && !e->writable) || (fetch && !e->executable)) return npf(true);
+        res = NestedResult{e->spa_page | (gpa & (page_bytes(e->size) - 1)), e->size, e->writable,
+                           e->executable};
+        return true;
+      }
+    }
+    ++out.ntlb_misses;
+  }
+
+  std::uint64_t table = req.ncr3;
+  bool w = true, x = true;
+  for (unsigned l = m_p.nested_levels; l >= 1; --l) {
+    const std::uint64_t slot = table + 8ull * index_at(gpa, l);
+    add_ref(out, slot, RefKind::NestedPte, l);
+    std::uint64_t e = m_hmem.read64(slot);
+    if (!(e & kPresent)) return npf(false);
+    w = w && (e & kWritable);
+    x = x && !(e & kNoExec);
+    const bool leaf = is_leaf(e, l);
+    if (leaf && ((write && !w) || (fetch && !x))) return npf(true);
+    // The walker sets Accessed on every entry it uses and Dirty on the leaf
+    // of a write.
+    const std::uint64_t upd = e | kAccessed | (leaf && write ? kDirty : 0);
+    if (upd != e) {
+      m_hmem.write64(slot, upd);
+      ++out.ad_updates;
+    }
+    if (leaf) {
+      const PageSize size = size_at_level(l);
+      const std::uint64_t page = entry_addr(e) & ~(page_bytes(size) - 1);
+      res = NestedResult{page | (gpa & (page_bytes(size) - 1)), size, w, x};
+      if (m_ntlb.enabled()) {
+        const auto ins = m_ntlb.insert(ntlb_key(req.asid, size, gpa),
+                                       gpa >> (12 + 9 * unsigned(size)), NtlbEntry{page, size, w, x});
+        if (ins.fresh) ++m_ntlb_live[unsigned(size)];
+        if (ins.evicted != FlatMap::kEmpty) --m_ntlb_live[decode_tag(ins.evicted)];
+      }
+      return true;
+    }
+    table = entry_addr(e);
+  }
+  return npf(false);  // unreachable: level 1 entries are always leaves
+}
+
+void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
+  out.nrefs = 0;
+  out.fault = Fault{};
+  out.pwc_hits = out.ntlb_hits = out.ntlb_misses = out.ad_updates = 0;
+  const bool write = req.kind == AccessKind::Write;
+  const bool fetch = req.kind == AccessKind::Fetch;
+  auto guest_pf = [&](bool present) {
+    out.fault.kind = FaultKind::GuestPageFault;
+    out.fault.addr = req.gva;
+    out.fault.error_code = (present ? pf::kPresent : 0) | (write ? pf::kWrite : 0) | pf::kUser |
+                           (fetch ? pf::kFetch : 0);
+  };
+
+  // Start from the deepest guest level the PWC knows for this GVA.
+  std::uint64_t table_gpa = req.gcr3;
+  unsigned level = m_p.guest_levels;
+  bool w = true, x = true;
+  for (unsigned l = 2; l <= m_p.guest_levels; ++l) {
+    if (!m_pwc[l].enabled()) continue;
+    if (const PwcEntry* e =
+            m_pwc[l].lookup(pwc_key(req.asid, l, req.gva), req.gva >> (12 + 9 * (l - 1)))) {
+      ++out.pwc_hits;
+      table_gpa = e->table_gpa;
+      level = l - 1;
+      w = e->writable;
+      x = e->executable;
+      break;
+    }
+  }
+
+  for (;; --level) {
+    const std::uint64_t gpte_gpa = table_gpa + 8ull * index_at(req.gva, level);
+    // Guest page-table reads are always private accesses (C=1),
+    // snp-semantics §1.4.
+    NestedResult nr;
+    if (!nested_translate(req, gpte_gpa, /*write=*/false, /*gpt=*/true, /*cbit=*/true, out, nr))
+      return;
+    add_ref(out, nr.spa, RefKind::GuestPte, level);
+    const std::uint64_t e = m_gmem.read64(gpte_gpa);
+    if (!(e & kPresent)) return guest_pf(false);
+    w = w && (e & kWritable);
+    x = x && !(e & kNoExec);
+    const bool leaf = is_leaf(e, level);
+    if (leaf && ((write && !w) || (fetch && !x))) return guest_pf(true);
+    const std::uint64_t upd = e | kAccessed | (leaf && write ? kDirty : 0);
+    if (upd != e) {
+      // The A/D write-back is a write to the guest page-table page through
+      // its nested mapping, which must allow it.
+      if (!nr.writable) {
+        out.fault.kind = FaultKind::NestedPageFault;
+        out.fault.addr = gpte_gpa;
+        out.fault.error_code = pf::kPresent | pf::kWrite | pf::kUser | pf::kGuestPageTable |
+                               pf::kEncrypted;
+        return;
+      }
+      m_gmem.write64(gpte_gpa, upd);
+      ++out.ad_updates;
+    }
+    if (leaf) {
+      const PageSize gsize = size_at_level(level);
+      const std::uint64_t gpa =
+          (entry_addr(e) & ~(page_bytes(gsize) - 1)) | (req.gva & (page_bytes(gsize) - 1));
+      const bool cbit = e & kCbit;
+      NestedResult fr;
+      if (!nested_translate(req, gpa, write, /*gpt=*/false, cbit, out, fr)) return;
+      Translation& t = out.tr;
+      t.gpa = gpa;
+      t.spa = fr.spa;
+      t.guest_size = gsize;
+      t.nested_size = fr.size;
+      t.size = std::min(gsize, fr.size);
+      t.writable = w && fr.writable;
+      t.executable = x && fr.executable;
+      t.dirty = (upd & kDirty) != 0;
+      t.cbit = cbit;
+      return;
+    }
+    if (m_pwc[level].enabled())
+      m_pwc[level].insert(pwc_key(req.asid, level, req.gva),
+                          req.gva >> (12 + 9 * (level - 1)), PwcEntry{entry_addr(e), w, x});
+    table_gpa = entry_addr(e);
+  }
+}
+
+void NestedWalker::flush_all() {
+  for (auto& c : m_pwc) c.clear();
+  m_ntlb.clear();
+  m_ntlb_live = {};
+}
+
+void NestedWalker::flush_asid(std::uint16_t asid) {
+  for (auto& c : m_pwc) c.erase_if([&](std::uint64_t k, const PwcEntry&) { return decode_asid(k) == asid; });
+  m_ntlb.erase_if([&](std::uint64_t k, const NtlbEntry&) {
+    if (decode_asid(k) != asid) return false;
+    --m_ntlb_live[decode_tag(k)];
+    return true;
+  });
+}
+
+void NestedWalker::flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
+  for (auto& c : m_pwc)
+    c.erase_if([&](std::uint64_t k, const PwcEntry&) {
+      const unsigned level = decode_tag(k);
+      const std::uint64_t shift = 12 + 9 * (level - 1);
+      return decode_asid(k) == asid &&
+             overlaps(decode_prefix(k) << shift, 1ull << shift, gva, len);
+    });
+}
+
+void NestedWalker::flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len) {
+  m_ntlb.erase_if([&](std::uint64_t k, const NtlbEntry& e) {
+    const std::uint64_t shift = 12 + 9 * unsigned(e.size);
+    if (decode_asid(k) != asid || !overlaps(decode_prefix(k) << shift, 1ull << shift, gpa, len))
+      return false;
+    --m_ntlb_live[decode_tag(k)];
+    return true;
+  });
+}
+
+}  // namespace rmpsim::walker

@@ -1,0 +1,146 @@
+#pragma once
+// The two-dimensional nested page walker (functional core, no SystemC).
+//
+// Every guest page-table pointer is a guest-physical address, itself
+// translated through the nested page table: for g guest and n nested levels
+// a cold walk reads g*(n+1) + n = (g+1)(n+1) - 1 entries, 24 for 4x4
+// (snp-semantics §1.8 [BHAR08]). Two caches shorten it, each switchable off:
+//   - the guest page-walk cache (PWC): upper-level guest entries, keyed by
+//     the GVA prefix they translate, so a hit skips those guest levels;
+//   - the nested TLB: GPA -> SPA translations, so a hit skips a nested walk.
+// The walker reports what happened — every table reference, cache hits, the
+// translation or the fault — never when; timing is the MMU module's job.
+#include <array>
+#include <cstdint>
+
+#include "models/common/set_assoc.hpp"
+#include "models/memory/phys_store.hpp"
+#include "models/walker/pte.hpp"
+
+namespace rmpsim::walker {
+
+struct WalkerParams {
+  unsigned guest_levels = 4;    // 4, or 5 with LA57
+  unsigned nested_levels = 4;   // 4, or 5
+  unsigned pwc_entries = 16;    // per cached guest level; 0 = off
+  unsigned pwc_ways = 16;
+  unsigned ntlb_entries = 64;   // 0 = off
+  unsigned ntlb_ways = 4;
+};
+
+enum class RefKind : std::uint8_t { GuestPte, NestedPte };
+
+struct WalkRef {
+  std::uint64_t spa;  // system-physical address of the entry read
+  RefKind kind;
+  std::uint8_t level; // 1 = leaf level of its dimension
+};
+
+enum class FaultKind : std::uint8_t { None, GuestPageFault, NestedPageFault };
+
+// #PF error code bits (guest) and #NPF EXITINFO1 bits (snp-semantics §1.6).
+namespace pf {
+inline constexpr std::uint64_t kPresent = 1ull << 0;
+inline constexpr std::uint64_t kWrite = 1ull << 1;
+inline constexpr std::uint64_t kUser = 1ull << 2;
+inline constexpr std::uint64_t kFetch = 1ull << 4;
+inline constexpr std::uint64_t kRmp = 1ull << 31;
+inline constexpr std::uint64_t kFinalGpa = 1ull << 32;
+inline constexpr std::uint64_t kGuestPageTable = 1ull << 33;
+inline constexpr std::uint64_t kEncrypted = 1ull << 34;
+inline constexpr std::uint64_t kSizeMismatch = 1ull << 35;
+inline constexpr std::uint64_t kVmpl = 1ull << 36;
+}  // namespace pf
+
+struct Fault {
+  FaultKind kind = FaultKind::None;
+  std::uint64_t addr = 0;        // GVA for a guest #PF, GPA for a #NPF
+  std::uint64_t error_code = 0;  // #PF error code or #NPF EXITINFO1
+};
+
+struct WalkRequest {
+  std::uint64_t gva = 0;
+  AccessKind kind = AccessKind::Read;
+  std::uint16_t asid = 1;
+  std::uint64_t gcr3 = 0;  // GPA of the guest root table
+  std::uint64_t ncr3 = 0;  // SPA of the nested root table
+};
+
+struct Translation {
+  std::uint64_t gpa = 0;  // of the accessed byte
+  std::uint64_t spa = 0;  // of the accessed byte
+  PageSize guest_size = PageSize::k4K;
+  PageSize nested_size = PageSize::k4K;
+  PageSize size = PageSize::k4K;  // effective: the smaller of the two
+  bool writable = false;  // guest and nested both allow writes
+  bool executable = false;
+  bool dirty = false;     // the guest leaf's D bit is set (a write needs no assist)
+  bool cbit = false;      // effective C-bit of the final access (guest leaf PTE)
+};
+
+struct WalkOutcome {
+  Translation tr;
+  Fault fault;
+  unsigned nrefs = 0;
+  // (5+1)*(5+1)-1 = 35 references at most (5-level x 5-level, all misses).
+  std::array<WalkRef, 40> refs{};
+  unsigned pwc_hits = 0;
+  unsigned ntlb_hits = 0;
+  unsigned ntlb_misses = 0;
+  unsigned ad_updates = 0;  // A/D bits written back into guest or nested entries
+};
+
+class NestedWalker {
+ public:
+  NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const WalkerParams& p);
+
+  // Walks both dimensions for req.gva. On success out.tr holds the
+  // translation and the A (and, for writes, D) bits are set along the way.
+  void walk(const WalkRequest& req, WalkOutcome& out);
+
+  // Walk-cache invalidation (the MMU forwards TLB flushes here).
+  void flush_all();
+  void flush_asid(std::uint16_t asid);
+  // Guest PWC entries covering [gva, gva+len) of the ASID.
+  void flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len);
+  // Nested TLB entries covering [gpa, gpa+len) of the ASID.
+  void flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len);
+
+  const WalkerParams& params() const { return m_p; }
+
+ private:
+  struct NestedResult {
+    std::uint64_t spa;  // of the translated byte
+    PageSize size;
+    bool writable;
+    bool executable;
+  };
+  // Translates a GPA through the nested tables (or the nested TLB). Returns
+  // false and fills out.fault on a nested fault. `gpt` marks a guest
+  // page-table access (#NPF bit 33 instead of 32).
+  bool nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt,
+                        bool cbit, WalkOutcome& out, NestedResult& res);
+  void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
+
+  struct PwcEntry {
+    std::uint64_t table_gpa;  // the next-lower guest table
+    bool writable, executable;  // accumulated over the levels above
+  };
+  struct NtlbEntry {
+    std::uint64_t spa_page;
+    PageSize size;
+    bool writable, executable;
+  };
+  static std::uint64_t pwc_key(std::uint16_t asid, unsigned level, std::uint64_t gva);
+  static std::uint64_t ntlb_key(std::uint16_t asid, PageSize s, std::uint64_t gpa);
+
+  memory::PhysStore& m_gmem;
+  memory::PhysStore& m_hmem;
+  WalkerParams m_p;
+  // One PWC array per cached guest level (2 .. guest_levels).
+  std::array<SetAssoc<PwcEntry>, 6> m_pwc;
+  SetAssoc<NtlbEntry> m_ntlb;
+  std::array<std::uint64_t, 3> m_ntlb_live{};  // live nested TLB entries per page size
+};
+
+}  // namespace rmpsim::walker

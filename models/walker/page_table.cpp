@@ -1,0 +1,89 @@
+#include "models/walker/page_table.hpp"
+
+namespace rmpsim::paging {
+
+PageTableEditor::PageTableEditor(memory::PhysStore& mem, unsigned levels,
+                                 std::function<std::uint64_t()> alloc_table,
+                                 std::uint64_t table_flags)
+    : m_mem(mem), m_levels(levels), m_alloc(std::move(alloc_table)), m_table_flags(table_flags) {}
+
+std::optional<std::uint64_t> PageTableEditor::entry_slot(std::uint64_t root, std::uint64_t va,
+                                                         unsigned level, bool create,
+                                                         bool* blocked_by_leaf) const {
+  std::uint64_t table = root;
+  for (unsigned l = m_levels; l > level; --l) {
+    const std::uint64_t slot = table + 8ull * index_at(va, l);
+    std::uint64_t e = m_mem.read64(slot);
+    if (e & kPresent) {
+      if (is_leaf(e, l)) {
+        if (blocked_by_leaf) *blocked_by_leaf = true;
+        return std::nullopt;
+      }
+    } else {
+      if (!create) return std::nullopt;
+      e = m_alloc() | m_table_flags | kPresent;
+      m_mem.write64(slot, e);
+    }
+    table = entry_addr(e);
+  }
+  return table + 8ull * index_at(va, level);
+}
+
+MapStatus PageTableEditor::map(std::uint64_t root, std::uint64_t va, std::uint64_t pa,
+                               PageSize size, std::uint64_t leaf_flags, bool replace_smaller) {
+  const unsigned level = leaf_level(size);
+  bool blocked = false;
+  auto slot = entry_slot(root, va, level, /*create=*/true, &blocked);
+  if (!slot) return MapStatus::CoveredByLargerPage;
+  const std::uint64_t old = m_mem.read64(*slot);
+  if (!replace_smaller && (old & kPresent) && !is_leaf(old, level))
+    return MapStatus::HasSmallerPages;
+  std::uint64_t e = (pa & kAddrMask & ~(page_bytes(size) - 1)) | leaf_flags | kPresent;
+  if (level > 1) e |= kLarge;
+  m_mem.write64(*slot, e);
+  return MapStatus::Ok;
+}
+
+std::optional<Mapping> PageTableEditor::lookup(std::uint64_t root, std::uint64_t va) const {
+  std::uint64_t table = root;
+  for (unsigned l = m_levels; l >= 1; --l) {
+    const std::uint64_t e = m_mem.read64(table + 8ull * index_at(va, l));
+    if (!(e & kPresent)) return std::nullopt;
+    if (is_leaf(e, l)) return Mapping{entry_addr(e) & ~(level_bytes(l) - 1), size_at_level(l), e};
+    table = entry_addr(e);
+  }
+  return std::nullopt;
+}
+
+std::optional<Mapping> PageTableEditor::unmap(std::uint64_t root, std::uint64_t va) {
+  std::uint64_t table = root;
+  for (unsigned l = m_levels; l >= 1; --l) {
+    const std::uint64_t slot = table + 8ull * index_at(va, l);
+    const std::uint64_t e = m_mem.read64(slot);
+    if (!(e & kPresent)) return std::nullopt;
+    if (is_leaf(e, l)) {
+      m_mem.write64(slot, 0);
+      return Mapping{entry_addr(e) & ~(level_bytes(l) - 1), size_at_level(l), e};
+    }
+    table = entry_addr(e);
+  }
+  return std::nullopt;
+}
+
+bool PageTableEditor::set_leaf_flags(std::uint64_t root, std::uint64_t va, std::uint64_t set,
+                                     std::uint64_t clear) {
+  std::uint64_t table = root;
+  for (unsigned l = m_levels; l >= 1; --l) {
+    const std::uint64_t slot = table + 8ull * index_at(va, l);
+    const std::uint64_t e = m_mem.read64(slot);
+    if (!(e & kPresent)) return false;
+    if (is_leaf(e, l)) {
+      m_mem.write64(slot, (e | set) & ~clear);
+      return true;
+    }
+    table = entry_addr(e);
+  }
+  return false;
+}
+
+}  // namespace rmpsim::paging

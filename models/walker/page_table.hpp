@@ -1,0 +1,63 @@
+#pragma once
+// Builds and edits real radix page tables in a PhysStore. The guest OS model
+// uses it for the guest page tables (in guest-physical memory) and the
+// hypervisor model for the nested page tables (in host memory); the walker
+// reads the same bytes.
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "models/memory/phys_store.hpp"
+#include "models/walker/pte.hpp"
+
+namespace rmpsim::paging {
+
+struct Mapping {
+  std::uint64_t pa;    // base of the leaf's frame
+  PageSize size;
+  std::uint64_t pte;   // the leaf entry
+};
+
+enum class MapStatus {
+  Ok,
+  CoveredByLargerPage,  // a larger leaf already maps this address
+  HasSmallerPages,      // a table of smaller mappings sits where the leaf would go
+};
+
+class PageTableEditor {
+ public:
+  // `alloc_table` returns the physical address of a fresh, zeroed 4K frame
+  // for a table page; `table_flags` are the bits of non-leaf entries
+  // (present, writable, user, and the C-bit for guest tables).
+  PageTableEditor(memory::PhysStore& mem, unsigned levels,
+                  std::function<std::uint64_t()> alloc_table, std::uint64_t table_flags);
+
+  unsigned levels() const { return m_levels; }
+  std::uint64_t new_root() { return m_alloc(); }
+
+  // Installs a leaf mapping va -> pa of `size` with `leaf_flags` (present is
+  // added). An existing leaf of the same size is replaced. A table of smaller
+  // mappings at the leaf's level is discarded when `replace_smaller` (the
+  // caller must then flush translations of the whole range), else reported.
+  MapStatus map(std::uint64_t root, std::uint64_t va, std::uint64_t pa, PageSize size,
+                std::uint64_t leaf_flags, bool replace_smaller = true);
+  // Removes the leaf that maps va, whatever its size.
+  std::optional<Mapping> unmap(std::uint64_t root, std::uint64_t va);
+  // The leaf that maps va (no side effects: no A/D updates, no timing).
+  std::optional<Mapping> lookup(std::uint64_t root, std::uint64_t va) const;
+  // Rewrites the leaf's flags (keeping its address); false if unmapped.
+  bool set_leaf_flags(std::uint64_t root, std::uint64_t va, std::uint64_t set, std::uint64_t clear);
+
+ private:
+  // Address of the entry for va at `level` on the way down, creating tables
+  // above it when `create`; nullopt if a leaf above blocks or (no create) a
+  // table is missing. `blocked_by_leaf` reports the first case.
+  std::optional<std::uint64_t> entry_slot(std::uint64_t root, std::uint64_t va, unsigned level,
+                                          bool create, bool* blocked_by_leaf) const;
+  memory::PhysStore& m_mem;
+  unsigned m_levels;
+  std::function<std::uint64_t()> m_alloc;
+  std::uint64_t m_table_flags;
+};
+
+}  // namespace rmpsim::paging

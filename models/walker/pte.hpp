@@ -1,0 +1,41 @@
+#pragma once
+// x86-64 long-mode page-table entry format, used by both dimensions: the
+// guest page tables and AMD's nested page tables share it.
+#include <cstdint>
+
+#include "models/common/types.hpp"
+
+namespace rmpsim::paging {
+
+inline constexpr std::uint64_t kPresent = 1ull << 0;
+inline constexpr std::uint64_t kWritable = 1ull << 1;
+inline constexpr std::uint64_t kUser = 1ull << 2;
+inline constexpr std::uint64_t kAccessed = 1ull << 5;
+inline constexpr std::uint64_t kDirty = 1ull << 6;
+inline constexpr std::uint64_t kLarge = 1ull << 7;  // PS: leaf at level 2 (2M) or 3 (1G)
+inline constexpr std::uint64_t kNoExec = 1ull << 63;
+// SEV C-bit in guest PTEs. Zen 3 and Zen 4 EPYC report position 51 in CPUID
+// 0x8000001F EBX[5:0] (general knowledge; the spec digest does not list it).
+// Physical addresses are therefore limited to 51 bits.
+inline constexpr unsigned kCbitPosition = 51;
+inline constexpr std::uint64_t kCbit = 1ull << kCbitPosition;
+inline constexpr std::uint64_t kAddrMask = ((1ull << kCbitPosition) - 1) & ~0xfffull;
+inline constexpr std::uint64_t kMaxPhysAddr = (1ull << kCbitPosition) - 1;
+
+// Level 1 holds 4K leaves, 2 the 2M leaves or page tables, 3 the 1G leaves
+// or page directories, 4 (and 5 with LA57) only table pointers.
+inline unsigned index_at(std::uint64_t va, unsigned level) {
+  return static_cast<unsigned>((va >> (12 + 9 * (level - 1))) & 511);
+}
+inline unsigned leaf_level(PageSize s) { return static_cast<unsigned>(s) + 1; }
+inline PageSize size_at_level(unsigned level) { return PageSize(level - 1); }
+inline std::uint64_t level_bytes(unsigned level) { return 1ull << (12 + 9 * (level - 1)); }
+// Virtual address width covered by `levels` levels (48 or 57).
+inline unsigned va_bits(unsigned levels) { return 12 + 9 * levels; }
+
+inline std::uint64_t entry_addr(std::uint64_t pte) { return pte & kAddrMask; }
+inline bool is_leaf(std::uint64_t pte, unsigned level) {
+  return level == 1 || (level <= 3 && (pte & kLarge));
+}
+
+}  // namespace rmpsim::paging
