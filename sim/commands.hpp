@@ -1,0 +1,25 @@
+#pragma once
+// The CLI's subcommands (OUTPUTS.md "Commands"). Each returns the process
+// exit status; InputError escapes to main(), which prints it and exits 2.
+#include <string>
+#include <vector>
+
+namespace rmpsim {
+
+struct ConfigArgs {
+  std::string config_file;          // --config
+  std::vector<std::string> sets;    // --set KEY=VALUE, in order
+};
+
+struct RunArgs {
+  std::string trace;
+  ConfigArgs config;
+  std::string out_dir = "rmpsim-out";
+  bool quiet = false;
+};
+
+int cmd_run(const RunArgs& args);
+int cmd_config_dump(const ConfigArgs& args);
+int cmd_config_doc();
+
+}  // namespace rmpsim

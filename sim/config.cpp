@@ -1,0 +1,259 @@
+#include "sim/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "traces/input_error.hpp"
+
+namespace rmpsim {
+namespace {
+
+const ConfigKey* find_key(const std::string& path) {
+  for (const auto& k : config_schema())
+    if (k.path == path) return &k;
+  return nullptr;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (char c : path) {
+    if (c == '.') {
+      parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  parts.push_back(cur);
+  return parts;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string type_name(const ConfigKey& k) {
+  switch (k.type) {
+    case KeyType::Int: return "integer";
+    case KeyType::Float: return "number";
+    case KeyType::Bool: return "true or false";
+    case KeyType::String: return "string";
+    case KeyType::Enum: {
+      std::string s = "one of ";
+      for (std::size_t i = 0; i < k.choices.size(); ++i) s += (i ? ", " : "") + k.choices[i];
+      return s;
+    }
+    case KeyType::RangeList: return "list of [start, end) address pairs";
+  }
+  return "?";
+}
+
+// Line of `path` inside a JSON text: each component's quoted name is searched
+// after the previous one. Good enough to point a user at the right line; 0
+// when not found.
+std::uint64_t locate(const std::string& text, const std::string& path) {
+  std::size_t pos = 0;
+  for (const auto& part : split_path(path)) {
+    std::size_t hit = text.find("\"" + part + "\"", pos);
+    if (hit == std::string::npos) return 0;
+    pos = hit + part.size() + 2;
+  }
+  return 1 + std::count(text.begin(), text.begin() + pos, '\n');
+}
+
+// Flattens nested objects into (dotted path, leaf value). Lists are leaves.
+void flatten(const Json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, Json>>& out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_object() && !find_key(path))
+      flatten(*it, path, out);
+    else
+      out.emplace_back(path, *it);
+  }
+}
+
+}  // namespace
+
+std::string closest_key(const std::string& path) {
+  std::string best;
+  std::size_t best_d = SIZE_MAX;
+  for (const auto& k : config_schema()) {
+    std::size_t d = edit_distance(path, k.path);
+    if (d < best_d) best_d = d, best = k.path;
+  }
+  return best;
+}
+
+Config::Config() : m_tree(Json::object()) {
+  for (const auto& k : config_schema()) {
+    Json* node = &m_tree;
+    for (const auto& part : split_path(k.path)) node = &(*node)[part];
+    *node = k.def;
+  }
+}
+
+void Config::set_value(const ConfigKey& k, const Json& v, const std::string& where,
+                       std::uint64_t line) {
+  auto bad = [&](const std::string& why) {
+    throw InputError(where, line, fmt::format("{} for key '{}': expected {}", why, k.path,
+                                              type_name(k)));
+  };
+  Json value = v;
+  switch (k.type) {
+    case KeyType::Int:
+      if (!v.is_number_integer()) bad("value " + v.dump() + " is not an integer");
+      if (v.get<double>() < k.min || v.get<double>() > k.max)
+        bad(fmt::format("value {} is out of range [{}, {}]", v.dump(), k.min, k.max));
+      break;
+    case KeyType::Float:
+      if (!v.is_number()) bad("value " + v.dump() + " is not a number");
+      if (!std::isfinite(v.get<double>()) || v.get<double>() < k.min || v.get<double>() > k.max)
+        bad(fmt::format("value {} is out of range [{}, {}]", v.dump(), k.min, k.max));
+      value = v.get<double>();
+      break;
+    case KeyType::Bool:
+      if (!v.is_boolean()) bad("value " + v.dump() + " is not a boolean");
+      break;
+    case KeyType::String:
+      if (!v.is_string()) bad("value " + v.dump() + " is not a string");
+      break;
+    case KeyType::Enum:
+      if (!v.is_string() ||
+          std::find(k.choices.begin(), k.choices.end(), v.get<std::string>()) == k.choices.end())
+        bad("value " + v.dump() + " is not allowed");
+      break;
+    case KeyType::RangeList: {
+      // Addresses may be JSON integers or strings ("0x7f0000000000"); they
+      // are stored as integers.
+      auto addr = [](const Json& a, std::uint64_t& out) {
+        if (a.is_number_unsigned()) return out = a.get<std::uint64_t>(), true;
+        if (!a.is_string()) return false;
+        const std::string t = a.get<std::string>();
+        if (t.empty()) return false;
+        std::size_t used = 0;
+        try {
+          out = std::stoull(t, &used, 0);
+        } catch (const std::exception&) {
+          return false;
+        }
+        return used == t.size();
+      };
+      bool ok = v.is_array();
+      value = Json::array();
+      for (std::size_t i = 0; ok && i < v.size(); ++i) {
+        const Json& r = v[i];
+        std::uint64_t lo = 0, hi = 0;
+        ok = r.is_array() && r.size() == 2 && addr(r[0], lo) && addr(r[1], hi) && lo < hi;
+        if (ok) value.push_back(Json::array({lo, hi}));
+      }
+      if (!ok) bad("value " + v.dump() + " is not a list of [start, end) pairs with start < end");
+      break;
+    }
+  }
+  Json* node = &m_tree;
+  for (const auto& part : split_path(k.path)) node = &(*node)[part];
+  *node = value;
+}
+
+void Config::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "cannot open configuration file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::size_t off = std::min<std::size_t>(e.byte ? e.byte - 1 : 0, text.size());
+    std::uint64_t line = 1 + std::count(text.begin(), text.begin() + off, '\n');
+    throw InputError(path, line, "invalid JSON (expected a JSON object of configuration keys)");
+  }
+  if (!j.is_object()) throw InputError(path, 1, "expected a JSON object of configuration keys");
+  std::vector<std::pair<std::string, Json>> leaves;
+  flatten(j, "", leaves);
+  for (const auto& [key, value] : leaves) {
+    const ConfigKey* k = find_key(key);
+    if (!k)
+      throw InputError(path, locate(text, key),
+                       fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
+    set_value(*k, value, path, locate(text, key));
+  }
+}
+
+void Config::apply_set(const std::string& assignment) {
+  const std::string where = "--set " + assignment;
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError(where, 0, "expected KEY=VALUE, e.g. hypervisor.policy=auto-convert");
+  std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  const ConfigKey* k = find_key(key);
+  if (!k)
+    throw InputError(where, 0,
+                     fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
+  Json v;
+  if (k->type == KeyType::String || k->type == KeyType::Enum) {
+    v = text;
+  } else {
+    v = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (v.is_discarded())
+      throw InputError(where, 0, fmt::format("cannot parse '{}' for key '{}': expected {}", text,
+                                             key, type_name(*k)));
+  }
+  set_value(*k, v, where, 0);
+}
+
+const Json& Config::get(const std::string& path) const {
+  const Json* node = &m_tree;
+  for (const auto& part : split_path(path)) node = &node->at(part);
+  return *node;
+}
+std::int64_t Config::get_int(const std::string& p) const { return get(p).get<std::int64_t>(); }
+double Config::get_float(const std::string& p) const { return get(p).get<double>(); }
+bool Config::get_bool(const std::string& p) const { return get(p).get<bool>(); }
+std::string Config::get_string(const std::string& p) const { return get(p).get<std::string>(); }
+
+std::string Config::hash() const {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : m_tree.dump()) h = (h ^ c) * 0x100000001b3ull;
+  return fmt::format("{:016x}", h);
+}
+
+std::string Config::reference_markdown() {
+  std::string out =
+      "# Configuration reference\n\n"
+      "<!-- Generated by `rmpsim config doc`; a test keeps this file equal to its output. -->\n\n"
+      "Every key, its type, default and where the default comes from. Set keys in a JSON file\n"
+      "(`--config FILE`, nested objects or dotted names) or on the command line\n"
+      "(`--set key=value`, applied after the file). `rmpsim config dump` prints the resolved\n"
+      "configuration. Defaults marked *assumption* are modelling choices, not measurements.\n";
+  std::string section;
+  for (const auto& k : config_schema()) {
+    std::string top = k.path.substr(0, k.path.find('.'));
+    if (top != section) {
+      section = top;
+      out += "\n## `" + section + "`\n\n| key | type | default | meaning | source of default |\n"
+             "|---|---|---|---|---|\n";
+    }
+    std::string doc = k.doc + (k.unit.empty() ? "" : " (" + k.unit + ")");
+    out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", k.path, type_name(k), k.def.dump(),
+                       doc, k.source);
+  }
+  return out;
+}
+
+}  // namespace rmpsim

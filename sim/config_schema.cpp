@@ -1,0 +1,172 @@
+// Every configuration key with its default and the default's source.
+// Keys are added by the issue that gives them a meaning: a key here is read
+// by some model. docs/config.md is generated from this table.
+#include "sim/config.hpp"
+
+namespace rmpsim {
+namespace {
+
+ConfigKey int_key(std::string path, std::int64_t def, double min, double max, std::string unit,
+                  std::string doc, std::string source) {
+  return ConfigKey{std::move(path), KeyType::Int, Json(def), min, max, {}, std::move(unit),
+                   std::move(doc), std::move(source)};
+}
+ConfigKey float_key(std::string path, double def, double min, double max, std::string unit,
+                    std::string doc, std::string source) {
+  return ConfigKey{std::move(path), KeyType::Float, Json(def), min, max, {}, std::move(unit),
+                   std::move(doc), std::move(source)};
+}
+
+ConfigKey enum_key(std::string path, std::string def, std::vector<std::string> choices,
+                   std::string doc, std::string source) {
+  return ConfigKey{std::move(path), KeyType::Enum, Json(def), 0, 0, std::move(choices), "",
+                   std::move(doc), std::move(source)};
+}
+ConfigKey bool_key(std::string path, bool def, std::string doc, std::string source) {
+  return ConfigKey{std::move(path), KeyType::Bool, Json(def), 0, 0, {}, "", std::move(doc),
+                   std::move(source)};
+}
+
+// A TLB's geometry: entries, ways (entries = fully associative) and the page
+// sizes it holds; sizes it does not hold are smashed into smaller entries.
+void tlb_keys(std::vector<ConfigKey>& k, const std::string& name, const std::string& what,
+              std::int64_t entries, std::int64_t ways, const std::string& sizes,
+              const std::string& source) {
+  k.push_back(int_key("mmu." + name + ".entries", entries, 0, 1 << 20, "entries",
+                      what + " capacity; 0 disables it", source));
+  k.push_back(int_key("mmu." + name + ".ways", ways, 1, 1 << 20, "ways",
+                      what + " associativity (ways = entries: fully associative); entries must "
+                             "be a multiple of it",
+                      source));
+  k.push_back(enum_key("mmu." + name + ".page_sizes", sizes, {"4k", "4k,2m", "4k,2m,1g"},
+                       what + " page sizes held; larger pages are cached as pieces of the "
+                              "largest held size",
+                       source));
+}
+
+std::vector<ConfigKey> build() {
+  std::vector<ConfigKey> k;
+  // --- cpu -----------------------------------------------------------------
+  k.push_back(int_key("cpu.count", 1, 1, 256, "vCPUs",
+                      "Number of vCPUs. Trace events for vCPU numbers >= this are an error.",
+                      "assumption: one vCPU, the common case for lackey traces"));
+  k.push_back(float_key("cpu.freq_ghz", 2.7, 0.1, 10.0, "GHz",
+                        "Core clock; converts the ns latencies below to cycles and cycles to "
+                        "time in reports.",
+                        "AMD EPYC 9334 (Zen 4) base clock, the host of the exit figures in "
+                        "snp-semantics §5 [TUM]"));
+  k.push_back(int_key("cpu.access_cycles", 4, 0, 1000, "cycles",
+                      "Cost of one guest data access once translated. Data caches are not "
+                      "modelled, so every access is charged an L1D hit.",
+                      "assumption: Zen 4 L1D load-to-use latency (4 cycles)"));
+  // --- mmu -----------------------------------------------------------------
+  const std::string zen4 =
+      "Zen 4 (AMD Family 19h software optimization guide; general knowledge, not in the spec "
+      "digest)";
+  tlb_keys(k, "l1d", "L1 data TLB", 72, 72, "4k,2m,1g", zen4 + ": 72 entries, fully associative");
+  tlb_keys(k, "l1i", "L1 instruction TLB", 64, 64, "4k,2m,1g",
+           zen4 + ": 64 entries, fully associative");
+  tlb_keys(k, "l2", "unified L2 TLB", 3072, 12, "4k,2m",
+           zen4 + ": 3072 entries holding 4K and 2M, 1G smashed; 12 ways as in Zen 2 "
+                  "[WikiChip Zen 2, snp-semantics §5]. Assumption: one L2 serves data and "
+                  "instruction misses");
+  k.push_back(int_key("mmu.l2.hit_cycles", 7, 0, 1000, "cycles",
+                      "Extra latency of an L1 TLB miss that hits the L2 TLB",
+                      "assumption: Zen-class L2 DTLB hit latency"));
+  // --- walker --------------------------------------------------------------
+  k.push_back(int_key("walker.guest_levels", 4, 4, 5, "levels",
+                      "Guest page-table levels (5 = LA57)", "x86-64 4-level paging"));
+  k.push_back(int_key("walker.nested_levels", 4, 4, 5, "levels", "Nested page-table levels",
+                      "KVM's default 4-level NPT"));
+  k.push_back(int_key("walker.pwc.entries", 16, 0, 1 << 16, "entries per level",
+                      "Guest page-walk cache: entries for each upper guest level (PML5/PML4, "
+                      "PDPT, PD); 0 disables it",
+                      "assumption: Bhargava et al. page-walk cache [BHAR08]; AMD's sizes are "
+                      "not public"));
+  k.push_back(int_key("walker.pwc.ways", 16, 1, 1 << 16, "ways", "Guest page-walk cache ways",
+                      "assumption: fully associative"));
+  k.push_back(int_key("walker.ntlb.entries", 64, 0, 1 << 20, "entries",
+                      "Nested TLB (GPA -> SPA) entries; 0 disables it",
+                      "assumption: nested TLB of [BHAR08]; AMD's size is not public"));
+  k.push_back(int_key("walker.ntlb.ways", 4, 1, 1 << 20, "ways", "Nested TLB ways",
+                      "assumption"));
+  k.push_back(int_key("walker.cache_hit_cycles", 2, 0, 1000, "cycles",
+                      "Latency of a page-walk cache or nested TLB hit during a walk",
+                      "assumption"));
+  // --- memory --------------------------------------------------------------
+  k.push_back(int_key("memory.ptcache.lines", 16384, 0, 1 << 26, "64-byte lines",
+                      "Cache of page-table and RMP lines in front of DRAM (data lines are not "
+                      "modelled and do not compete); 0 sends every reference to DRAM",
+                      "assumption: the 1 MiB L2 of a Zen 4 core (general knowledge)"));
+  k.push_back(int_key("memory.ptcache.ways", 8, 1, 1 << 20, "ways", "Page-table line cache ways",
+                      "Zen 4 L2: 8 ways (general knowledge)"));
+  k.push_back(int_key("memory.ptcache.hit_cycles", 14, 0, 10000, "cycles",
+                      "Latency of a page-table reference that hits the line cache",
+                      "Zen 4 L2 load-to-use latency, 14 cycles (general knowledge)"));
+  k.push_back(float_key("memory.dram.latency_ns", 110.0, 0.0, 100000.0, "ns",
+                        "Latency of a page-table reference that misses the line cache",
+                        "assumption: idle DRAM latency of a Zen 4 EPYC; an SNP guest measured "
+                        "169.3 ns with MLC including translation overheads [AMDSEV225]"));
+  k.push_back(int_key("memory.dram.channels", 12, 1, 1024, "channels",
+                      "DRAM channels; 64-byte lines interleave over them",
+                      "EPYC 9004: 12 DDR5 channels per socket (general knowledge)"));
+  k.push_back(float_key("memory.dram.busy_ns", 2.0, 0.0, 100000.0, "ns",
+                        "Time a channel is busy per line: later references to a busy channel "
+                        "wait",
+                        "64 B at DDR5-4800 (38.4 GB/s per channel) = 1.7 ns, rounded up"));
+  // --- guest ---------------------------------------------------------------
+  k.push_back(int_key("guest.asid", 1, 1, 1006, "", "The guest's ASID (TLB tag)",
+                      "assumption: any non-zero SNP ASID"));
+  k.push_back(bool_key("guest.auto_map", true,
+                       "Demand mapping: the first touch of an unmapped GVA maps a fresh "
+                       "guest-physical frame (false: such a touch terminates the guest)",
+                       "TRACE-FORMAT.md, traces that carry only accesses"));
+  k.push_back(ConfigKey{"guest.shared_ranges", KeyType::RangeList, Json::array(), 0, 0, {}, "",
+                        "GVA ranges [start, end) that demand mapping maps shared (C-bit clear); "
+                        "everything else is private. JSON list of pairs, e.g. "
+                        "[[140737488355328, 140737490452480]]",
+                        "TRACE-FORMAT.md"});
+  k.push_back(enum_key("guest.demand_page_size", "4k", {"4k", "2m"},
+                       "Page size of demand mappings (2m: transparent huge pages; falls back to "
+                       "4k where smaller pages already exist)",
+                       "assumption: Linux maps anonymous memory at 4K unless THP applies"));
+  k.push_back(float_key("guest.page_fault_ns", 1000.0, 0.0, 1e9, "ns",
+                        "Guest kernel time to handle one demand (first-touch) page fault",
+                        "assumption: Linux anonymous fault including zeroing a 4K page"));
+  k.push_back(int_key("guest.invlpg_cycles", 150, 0, 1000000, "cycles",
+                      "One local INVLPG when the guest changes or removes a mapping",
+                      "assumption"));
+  k.push_back(float_key("guest.tlb_shootdown_ns", 3860.0, 0.0, 1e9, "ns",
+                        "Remote TLB shootdown when other vCPUs exist: the IPI costs an SNP "
+                        "exit round trip",
+                        "assumption: one SNP exit round trip (CPUID in an SNP guest, 3.86 us "
+                        "[TUM], snp-semantics §5)"));
+  // --- hypervisor ----------------------------------------------------------
+  k.push_back(enum_key("hypervisor.backing_page_size", "4k", {"4k", "2m", "1g"},
+                       "Folio size of host memory backing guest memory (1g: hugetlb); NPT "
+                       "leaves are mapped at this size",
+                       "guest_memfd backs private memory with 4 KiB pages today [AMDSEV225]"));
+  k.push_back(float_key("hypervisor.exit_roundtrip_ns", 3860.0, 0.0, 1e9, "ns",
+                        "SNP VM exit round trip: guest -> KVM -> VMRUN -> guest, without the "
+                        "handler's own work",
+                        "CPUID in an SNP guest, 3.86 us on EPYC 9334 [TUM], snp-semantics §5"));
+  k.push_back(float_key("hypervisor.npt_map_ns", 500.0, 0.0, 1e9, "ns",
+                        "KVM's work on a not-present #NPF: fault the backing page in and map "
+                        "the NPT entry",
+                        "assumption"));
+  // --- sim -----------------------------------------------------------------
+  k.push_back(int_key("sim.quantum_ns", 1000, 1, 1000000, "ns",
+                      "Temporal-decoupling quantum: how far a vCPU may run ahead of the "
+                      "SystemC kernel before it synchronises.",
+                      "ARCHITECTURE.md: quantum >= 1 us keeps wait() off the access path"));
+  return k;
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_schema() {
+  static const std::vector<ConfigKey> schema = build();
+  return schema;
+}
+
+}  // namespace rmpsim

@@ -1,0 +1,113 @@
+// rmpsim command line (OUTPUTS.md). SystemC starts user code through
+// sc_elab_and_sim() -> sc_main(); our own main() only quiets the banner first.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <systemc>
+
+#include "sim/commands.hpp"
+#include "sim/trace_commands.hpp"
+#include "sim/version.hpp"
+#include "traces/input_error.hpp"
+
+namespace {
+
+void add_config_options(CLI::App* cmd, rmpsim::ConfigArgs& c) {
+  cmd->add_option("--config", c.config_file, "JSON configuration file");
+  cmd->add_option("--set", c.sets, "override one key, KEY=VALUE (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->take_all()
+      ->expected(1);
+}
+
+void add_gen_options(CLI::App* cmd, rmpsim::GenArgs& g) {
+  cmd->add_option("--pattern", g.pattern, "hot (TLB-hit dominated), random (walk dominated), stream")
+      ->capture_default_str();
+  cmd->add_option("--accesses", g.accesses, "number of accesses")->capture_default_str();
+  cmd->add_option("--vcpus", g.vcpus, "vCPUs, interleaved round-robin")->capture_default_str();
+  cmd->add_option("--footprint", g.footprint, "bytes of guest virtual memory touched")
+      ->capture_default_str();
+  cmd->add_option("--write-fraction", g.write_fraction, "share of writes among accesses")
+      ->capture_default_str();
+  cmd->add_option("--seed", g.seed, "PRNG seed (same seed, same trace)")->capture_default_str();
+  cmd->add_option("--hot-pages", g.hot_pages, "pages each vCPU reuses (pattern hot)")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  CLI::App app{"rmpsim: cycle-level simulator of AMD SEV-SNP memory protection", "rmpsim"};
+  app.set_version_flag("--version", std::string("rmpsim ") + rmpsim::kVersion);
+  app.require_subcommand(1);
+
+  rmpsim::RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "simulate a trace and write stats");
+  run_cmd->add_option("trace", run.trace, "trace file (.rmpt, .rmpb, optionally .zst; - = stdin)")
+      ->required();
+  add_config_options(run_cmd, run.config);
+  run_cmd->add_option("--out", run.out_dir, "output directory")->capture_default_str();
+  run_cmd->add_flag("--quiet,-q", run.quiet, "print nothing on success");
+
+  auto* trace_cmd = app.add_subcommand("trace", "inspect, convert and generate traces");
+  trace_cmd->require_subcommand(1);
+  rmpsim::TraceArgs targs;
+  auto* stat_cmd = trace_cmd->add_subcommand("stat", "counts per op and vCPU, pages, ranges");
+  stat_cmd->add_option("trace", targs.in, "trace file")->required();
+  stat_cmd->add_option("--from", targs.from, "input form: lackey (else chosen by suffix)");
+  auto* conv_cmd = trace_cmd->add_subcommand("convert", "convert between trace forms");
+  conv_cmd->add_option("in", targs.in, "input trace")->required();
+  conv_cmd->add_option("out", targs.out, "output trace (.rmpt, .rmpb, optionally .zst)")
+      ->required();
+  conv_cmd->add_option("--from", targs.from, "input form: lackey (else chosen by suffix)");
+  auto* gen_cmd = trace_cmd->add_subcommand("gen", "generate a synthetic trace");
+  gen_cmd->add_option("out", targs.out, "output trace (.rmpt, .rmpb, optionally .zst)")
+      ->required();
+  add_gen_options(gen_cmd, targs.gen);
+
+  auto* config_cmd = app.add_subcommand("config", "show the configuration");
+  config_cmd->require_subcommand(1);
+  rmpsim::ConfigArgs cargs;
+  auto* dump_cmd = config_cmd->add_subcommand("dump", "print the resolved configuration");
+  add_config_options(dump_cmd, cargs);
+  auto* doc_cmd = config_cmd->add_subcommand("doc", "print the configuration reference (Markdown)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Bad options are bad input: exit status 2 (OUTPUTS.md).
+    app.exit(e);
+    return 2;
+  }
+
+  try {
+    if (*run_cmd) return rmpsim::cmd_run(run);
+    if (*stat_cmd) return rmpsim::cmd_trace_stat(targs);
+    if (*conv_cmd) return rmpsim::cmd_trace_convert(targs);
+    if (*gen_cmd) return rmpsim::cmd_trace_gen(targs);
+    if (*dump_cmd) return rmpsim::cmd_config_dump(cargs);
+    if (*doc_cmd) return rmpsim::cmd_config_doc();
+  } catch (const rmpsim::InputError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "rmpsim: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 1;
+}
+
+// libsystemc.so has a main() too; the executable's own one takes precedence.
+// SystemC prints its banner before sc_main() runs unless this variable is set,
+// and a tool's output should be its report. An explicit setting wins.
+int main(int argc, char** argv) {
+  ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", /*overwrite=*/0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

@@ -1,0 +1,31 @@
+#pragma once
+// Output directory handling: nothing half-written. Files are written under
+// temporary names in the same directory and renamed into place only after
+// every one of them was written (OUTPUTS.md: "A failed run leaves no partial
+// stats.json behind").
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rmpsim {
+
+class OutputDir {
+ public:
+  // Creates `dir` (and parents) if needed and proves it writable by creating
+  // and removing a probe file, so an unusable directory is reported before
+  // any simulation starts. Throws InputError(dir, 0, ...).
+  explicit OutputDir(std::string dir);
+
+  const std::string& path() const { return m_dir; }
+
+  // {file name, contents}: all written to temporaries first, then renamed.
+  void write_all(const std::vector<std::pair<std::string, std::string>>& files) const;
+
+ private:
+  std::string m_dir;
+};
+
+// Writes one file atomically (temporary name + rename). Throws InputError.
+void write_file_atomically(const std::string& path, const std::string& contents);
+
+}  // namespace rmpsim

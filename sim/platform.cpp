@@ -1,0 +1,223 @@
+#include "sim/platform.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rmpsim {
+
+namespace {
+
+// A SystemC time resolution of 1 fs makes a cycle an integer number of time
+// units (rounded once, at the clock); cycles themselves stay exact integers.
+void set_time_resolution_once() {
+  static bool done = false;
+  if (!done) sc_core::sc_set_time_resolution(1, sc_core::SC_FS);
+  done = true;
+}
+
+PageSize size_from_name(const std::string& s) {
+  return s == "1g" ? PageSize::k1G : s == "2m" ? PageSize::k2M : PageSize::k4K;
+}
+
+mmu::TlbGeometry tlb_geometry(const Config& c, const std::string& name) {
+  mmu::TlbGeometry g;
+  g.entries = static_cast<unsigned>(c.get_int("mmu." + name + ".entries"));
+  g.ways = static_cast<unsigned>(c.get_int("mmu." + name + ".ways"));
+  const std::string sizes = c.get_string("mmu." + name + ".page_sizes");
+  g.holds = {true, sizes.find("2m") != std::string::npos, sizes.find("1g") != std::string::npos};
+  if (g.entries % g.ways != 0)
+    throw InputError("--set mmu." + name + ".ways", 0,
+                     "mmu." + name + ".entries (" + std::to_string(g.entries) +
+                         ") must be a multiple of mmu." + name + ".ways (" +
+                         std::to_string(g.ways) + ")");
+  return g;
+}
+
+void check_multiple(const Config& c, const std::string& entries, const std::string& ways) {
+  if (c.get_int(entries) % c.get_int(ways) != 0)
+    throw InputError("--set " + ways, 0,
+                     entries + " (" + std::to_string(c.get_int(entries)) +
+                         ") must be a multiple of " + ways + " (" +
+                         std::to_string(c.get_int(ways)) + ")");
+}
+
+}  // namespace
+
+// The module tree. Members are declared in construction order; children are
+// created in the constructor so SystemC names them "system.cpu0", ...
+struct Platform::System : sc_core::sc_module {
+  memory::MemoryModule mem;
+  hypervisor::Hypervisor hv;
+  guest::GuestOs os;
+  std::vector<std::unique_ptr<guest::Vcpu>> cpus;
+
+  System(const sc_core::sc_module_name& n, const Config& c, double ghz, guest::TraceFeed& feed,
+         guest::GuestState& state);
+};
+
+Platform::System::System(const sc_core::sc_module_name& n, const Config& c, double ghz,
+                         guest::TraceFeed& feed, guest::GuestState& state)
+    : sc_module(n),
+      mem("mem",
+          [&] {
+            memory::MemTimingParams p;
+            check_multiple(c, "memory.ptcache.lines", "memory.ptcache.ways");
+            p.cache_lines = static_cast<unsigned>(c.get_int("memory.ptcache.lines"));
+            p.cache_ways = static_cast<unsigned>(c.get_int("memory.ptcache.ways"));
+            p.hit_cycles = static_cast<std::uint64_t>(c.get_int("memory.ptcache.hit_cycles"));
+            p.dram_cycles = std::llround(c.get_float("memory.dram.latency_ns") * ghz);
+            p.dram_busy_cycles = std::llround(c.get_float("memory.dram.busy_ns") * ghz);
+            p.channels = static_cast<unsigned>(c.get_int("memory.dram.channels"));
+            return p;
+          }()),
+      hv(mem.host_store(),
+         [&] {
+           hypervisor::HypervisorParams p;
+           p.npt_levels = static_cast<unsigned>(c.get_int("walker.nested_levels"));
+           p.backing_page_size = size_from_name(c.get_string("hypervisor.backing_page_size"));
+           p.exit_cycles = std::llround(c.get_float("hypervisor.exit_roundtrip_ns") * ghz);
+           p.npt_map_cycles = std::llround(c.get_float("hypervisor.npt_map_ns") * ghz);
+           return p;
+         }()),
+      os(mem.guest_store(),
+         [&] {
+           guest::GuestOsParams p;
+           p.asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
+           p.levels = static_cast<unsigned>(c.get_int("walker.guest_levels"));
+           p.auto_map = c.get_bool("guest.auto_map");
+           for (const auto& r : c.get("guest.shared_ranges"))
+             p.shared_ranges.emplace_back(r[0].get<std::uint64_t>(), r[1].get<std::uint64_t>());
+           p.demand_page_size = size_from_name(c.get_string("guest.demand_page_size"));
+           p.page_fault_cycles = std::llround(c.get_float("guest.page_fault_ns") * ghz);
+           p.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
+           p.shootdown_cycles = std::llround(c.get_float("guest.tlb_shootdown_ns") * ghz);
+           p.vcpus = static_cast<unsigned>(c.get_int("cpu.count"));
+           return p;
+         }(),
+         // A guest mapping change invalidates the range on every vCPU.
+         [this](unsigned, std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
+           for (auto& cpu : cpus) cpu->mmu().core().flush_gva_range(asid, gva, len);
+         }) {
+  guest::VcpuParams vp;
+  mmu::MmuParams& mp = vp.mmu;
+  mp.l1d = tlb_geometry(c, "l1d");
+  mp.l1i = tlb_geometry(c, "l1i");
+  mp.l2 = tlb_geometry(c, "l2");
+  check_multiple(c, "walker.pwc.entries", "walker.pwc.ways");
+  check_multiple(c, "walker.ntlb.entries", "walker.ntlb.ways");
+  mp.walker.guest_levels = static_cast<unsigned>(c.get_int("walker.guest_levels"));
+  mp.walker.nested_levels = static_cast<unsigned>(c.get_int("walker.nested_levels"));
+  mp.walker.pwc_entries = static_cast<unsigned>(c.get_int("walker.pwc.entries"));
+  mp.walker.pwc_ways = static_cast<unsigned>(c.get_int("walker.pwc.ways"));
+  mp.walker.ntlb_entries = static_cast<unsigned>(c.get_int("walker.ntlb.entries"));
+  mp.walker.ntlb_ways = static_cast<unsigned>(c.get_int("walker.ntlb.ways"));
+  mmu::MmuTiming& mt = vp.mmu_timing;
+  mt.l2_hit_cycles = static_cast<std::uint64_t>(c.get_int("mmu.l2.hit_cycles"));
+  mt.walk_cache_hit_cycles = static_cast<std::uint64_t>(c.get_int("walker.cache_hit_cycles"));
+  mt.fs_per_cycle = static_cast<std::uint64_t>(std::llround(1e6 / ghz));
+
+  vp.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
+  vp.fs_per_cycle = mt.fs_per_cycle;
+  vp.quantum_cycles =
+      std::max<std::uint64_t>(1, std::llround(double(c.get_int("sim.quantum_ns")) * ghz));
+
+  const auto vcpus = static_cast<unsigned>(c.get_int("cpu.count"));
+  for (unsigned i = 0; i < vcpus; ++i) {
+    const std::string cpu = "cpu" + std::to_string(i);
+    cpus.push_back(std::make_unique<guest::Vcpu>(
+        cpu.c_str(), i, guest::VcpuContext{feed, os, hv, state, mem}, vp));
+  }
+}
+
+Platform::Platform(const Config& config, trace::Reader& reader)
+    : m_freq_ghz(config.get_float("cpu.freq_ghz")),
+      m_feed(reader, static_cast<unsigned>(config.get_int("cpu.count"))) {
+  set_time_resolution_once();
+  m_system = std::make_unique<System>("system", config, m_freq_ghz, m_feed, m_guest_state);
+  m_system->mem.register_stats(m_stats);
+  for (const auto& cpu : m_system->cpus) cpu->register_stats(m_stats);
+  const auto& os = m_system->os.counters();
+  m_stats.add_counter("system.guest_os.maps", &os.maps, "pages mapped by MAP lines");
+  m_stats.add_counter("system.guest_os.unmaps", &os.unmaps, "pages unmapped by UNMAP lines");
+  m_stats.add_counter("system.guest_os.demand_maps", &os.demand_maps,
+                      "first-touch guest page faults resolved by mapping a fresh frame");
+  m_stats.add_counter("system.guest_os.page_faults", &os.page_faults,
+                      "guest #PF delivered to the guest OS");
+  m_stats.add_counter("system.guest_os.invlpgs", &os.invlpgs, "local INVLPGs");
+  m_stats.add_counter("system.guest_os.shootdowns", &os.shootdowns, "remote TLB shootdowns");
+  const auto& hv = m_system->hv.counters();
+  m_stats.add_counter("system.hypervisor.vmexits", &hv.vmexits, "VM exits handled");
+  m_stats.add_counter("system.hypervisor.npf", &hv.npf_total, "#NPF exits");
+  m_stats.add_counter("system.hypervisor.npf_not_present", &hv.npf_not_present,
+                      "#NPF for a non-present NPT entry");
+  m_stats.add_counter("system.hypervisor.npt_maps", &hv.npt_maps, "NPT leaves installed");
+  m_stats.add_counter("system.hypervisor.backing_frames", &hv.backing_frames,
+                      "4K host frames backing guest memory");
+  m_stats.add_distribution("system.conversion_latency", &m_conversion_latency,
+                           "cycles from the access or PSC request that needs a conversion "
+                           "until the guest makes progress");
+}
+
+Platform::~Platform() = default;
+
+void Platform::run() {
+  sc_core::sc_start();
+  for (const auto& cpu : m_system->cpus)
+    if (cpu->error()) std::rethrow_exception(cpu->error());
+}
+
+std::uint64_t Platform::cycles() const {
+  std::uint64_t c = 0;
+  for (const auto& cpu : m_system->cpus) c = std::max(c, cpu->cycles());
+  return c;
+}
+
+std::uint64_t Platform::accesses() const {
+  std::uint64_t a = 0;
+  for (const auto& cpu : m_system->cpus) a += cpu->accesses();
+  return a;
+}
+
+Json Platform::summary(double host_seconds) const {
+  // Keys and order are the stable contract of OUTPUTS.md. Counters of blocks
+  // this build does not model yet are 0 ("0 when the feature did not occur").
+  mmu::MmuCounters t;
+  for (const auto& cpu : m_system->cpus) {
+    const auto& c = cpu->mmu().core().counters();
+    t.l1i_hits += c.l1i_hits;
+    t.l1d_hits += c.l1d_hits;
+    t.l1i_misses += c.l1i_misses;
+    t.l1d_misses += c.l1d_misses;
+    t.l2_hits += c.l2_hits;
+    t.l2_misses += c.l2_misses;
+    t.walks += c.walks;
+    t.walk_refs += c.walk_refs;
+  }
+  const auto& hv = m_system->hv.counters();
+  Json s = Json::object();
+  s["accesses"] = accesses();
+  s["cycles"] = cycles();
+  s["tlb_l1_hits"] = t.l1i_hits + t.l1d_hits;
+  s["tlb_l1_misses"] = t.l1i_misses + t.l1d_misses;
+  s["tlb_l2_hits"] = t.l2_hits;
+  s["tlb_l2_misses"] = t.l2_misses;
+  s["walks"] = t.walks;
+  s["walk_mem_refs"] = t.walk_refs;
+  s["npf_total"] = hv.npf_total;
+  s["npf_rmp"] = 0;
+  s["npf_not_present"] = hv.npf_not_present;
+  for (const char* k : {"vc_not_validated", "host_rmp_faults"}) s[k] = 0;
+  s["vmexits"] = hv.vmexits;
+  for (const char* k : {"userspace_exits", "psc_requests", "psc_pages", "rmpupdate", "psmash",
+                        "pvalidate", "conversions"})
+    s[k] = 0;
+  s["conversion_latency_cycles"] = m_conversion_latency.summary();
+  s["guest_terminated"] = m_guest_state.terminated;
+  s["termination_reason"] =
+      m_guest_state.terminated ? Json(m_guest_state.reason) : Json(nullptr);
+  s["host_seconds"] = host_seconds;
+  s["accesses_per_host_second"] = host_seconds > 0 ? double(accesses()) / host_seconds : 0.0;
+  return s;
+}
+
+}  // namespace rmpsim

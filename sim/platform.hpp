@@ -1,0 +1,56 @@
+#pragma once
+// Builds the module tree from one resolved configuration, runs the SystemC
+// kernel over a trace, and gathers the summary (ARCHITECTURE.md, layer 3).
+// One Platform per process: SystemC allows a single elaboration.
+//
+//   system
+//     mem              memory block: page-table stores, line cache, DRAM
+//     cpuN             vCPU thread (trace replay)  --TLM-->  cpuN.mmu
+//     cpuN.mmu         TLBs + 2-D walker           --port-->  mem
+//   plus the guest OS model and the hypervisor, shared by all vCPUs.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "models/guest/guest_os.hpp"
+#include "models/guest/trace_feed.hpp"
+#include "models/guest/vcpu.hpp"
+#include "models/hypervisor/hypervisor.hpp"
+#include "models/memory/memory_module.hpp"
+#include "models/mmu/mmu_module.hpp"
+#include "sim/config.hpp"
+#include "sim/stats.hpp"
+
+namespace rmpsim {
+
+class Platform {
+ public:
+  Platform(const Config& config, trace::Reader& reader);
+  ~Platform();
+
+  // Simulates the whole trace. Rethrows an InputError raised by the trace
+  // (the run is then a failure and writes nothing).
+  void run();
+
+  // The flat summary of OUTPUTS.md ("summary" in stats.json).
+  Json summary(double host_seconds) const;
+  const StatsRegistry& stats() const { return m_stats; }
+  std::uint64_t cycles() const;
+  std::uint64_t accesses() const;
+  double freq_ghz() const { return m_freq_ghz; }
+  const guest::GuestState& guest_state() const { return m_guest_state; }
+
+ private:
+  struct System;
+
+  double m_freq_ghz;
+  guest::TraceFeed m_feed;
+  guest::GuestState m_guest_state;
+  std::unique_ptr<System> m_system;
+  StatsRegistry m_stats;
+  Distribution m_conversion_latency;  // filled by the hypervisor issue
+};
+
+}  // namespace rmpsim

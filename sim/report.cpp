@@ -1,0 +1,47 @@
+#include "sim/report.hpp"
+
+#include <fmt/format.h>
+
+#include "sim/version.hpp"
+
+namespace rmpsim {
+
+namespace {
+std::uint64_t u(const Json& j, const char* k) { return j.at(k).get<std::uint64_t>(); }
+double pct(std::uint64_t part, std::uint64_t whole) {
+  return whole ? 100.0 * double(part) / double(whole) : 0.0;
+}
+}  // namespace
+
+std::string format_report(const std::string& trace, const Json& s, const Json& /*stats*/,
+                          double freq_ghz, const std::string& out_dir) {
+  std::string r;
+  auto row = [&](const std::string& label, const std::string& value) {
+    r += fmt::format("  {:<14} {}\n", label, value);
+  };
+  const std::uint64_t cycles = u(s, "cycles"), walks = u(s, "walks");
+  const std::uint64_t l1h = u(s, "tlb_l1_hits"), l1m = u(s, "tlb_l1_misses");
+  const std::uint64_t l2h = u(s, "tlb_l2_hits"), l2m = u(s, "tlb_l2_misses");
+  r += fmt::format("rmpsim {} run of {}\n", kVersion, trace);
+  row("accesses", fmt::format("{}", u(s, "accesses")));
+  row("cycles", fmt::format("{} ({:.3f} ms at {} GHz)", cycles,
+                            double(cycles) / freq_ghz / 1e6, freq_ghz));
+  row("L1 TLB", fmt::format("{} hits, {} misses ({:.2f}% hit)", l1h, l1m, pct(l1h, l1h + l1m)));
+  row("L2 TLB", fmt::format("{} hits, {} misses ({:.2f}% hit)", l2h, l2m, pct(l2h, l2h + l2m)));
+  row("walks", fmt::format("{}, {} table references ({:.1f} per walk)", walks,
+                           u(s, "walk_mem_refs"),
+                           walks ? double(u(s, "walk_mem_refs")) / double(walks) : 0.0));
+  row("#NPF", fmt::format("{} ({} not present, {} RMP)", u(s, "npf_total"),
+                          u(s, "npf_not_present"), u(s, "npf_rmp")));
+  row("exits", fmt::format("{} VM exits, {} to userspace", u(s, "vmexits"),
+                           u(s, "userspace_exits")));
+  row("guest", s.at("guest_terminated").get<bool>()
+                   ? "TERMINATED: " + s.at("termination_reason").get<std::string>()
+                   : std::string("ran to the end of the trace"));
+  row("host", fmt::format("{:.3f} s, {:.2f} M accesses/s", s.at("host_seconds").get<double>(),
+                          s.at("accesses_per_host_second").get<double>() / 1e6));
+  row("stats", fmt::format("{0}/stats.json, {0}/stats.txt, {0}/config.json", out_dir));
+  return r;
+}
+
+}  // namespace rmpsim

@@ -1,0 +1,128 @@
+// End-to-end: `rmpsim run` on small traces, checked against hand-computed
+// counts (the trace below is simple enough to count by hand).
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "support/cli_runner.hpp"
+
+using rmpsim::test::run_cli;
+using rmpsim::test::slurp;
+using rmpsim::test::spit;
+using rmpsim::test::TempDir;
+using Json = nlohmann::json;
+
+namespace {
+const char* kSmall =
+    "#!rmpsim-trace v1\n"
+    "# three accesses, one of which crosses a 4K page, and a compute delay\n"
+    "0 R 0x1000 8\n"
+    "0 W 0x1ffc 8\n"  // bytes 0x1ffc..0x2003: two pages -> two accesses
+    "0 D 100\n"
+    "0 X 0x400000\n";
+
+Json read_json(const std::string& path) { return Json::parse(slurp(path)); }
+}  // namespace
+
+// With every translation latency set to 0, the cycles are the hand-countable
+// costs: accesses, the D delay, and the faults of first touches.
+const char* kZeroTranslation =
+    " --set memory.ptcache.hit_cycles=0 --set memory.dram.latency_ns=0 --set memory.dram.busy_ns=0"
+    " --set walker.cache_hit_cycles=0 --set mmu.l2.hit_cycles=0";
+
+TEST_CASE("run: summary counts accesses after page splitting and cycles", "[cli][run]") {
+  TempDir tmp;
+  spit(tmp.file("t.rmpt"), kSmall);
+  auto r = run_cli("run " + tmp.file("t.rmpt") + kZeroTranslation + " --out " + tmp.file("out"),
+                   tmp);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  Json s = read_json(tmp.file("out/stats.json"));
+  CHECK(s["summary"]["accesses"] == 4);
+  // Pages touched: GVA 0x1000, 0x2000 and 0x400000 -> 3 demand-mapping guest
+  // #PFs. Guest page-table pages: the root, a PDPT, a PD, and two page tables
+  // (0x1000/0x2000 share PD entry 0; 0x400000 uses PD entry 2) = 5; each, and
+  // each of the 3 data frames, is first touched through a not-present NPT
+  // entry: 8 #NPF.
+  CHECK(s["summary"]["npf_not_present"] == 8);
+  CHECK(s["stats"]["system"]["guest_os"]["demand_maps"] == 3);
+  // cycles = 4 accesses x 4 + D 100 + 3 x guest fault (1000 ns = 2700 cycles)
+  //        + 8 x (exit 3860 ns = 10422 + NPT map 500 ns = 1350) = 102392.
+  CHECK(s["summary"]["cycles"] == 16 + 100 + 3 * 2700 + 8 * (10422 + 1350));
+  CHECK(s["stats"]["system"]["cpu0"]["split_accesses"] == 1);
+  CHECK(s["stats"]["system"]["cpu0"]["writes"] == 2);
+  CHECK(s["rmpsim"]["trace"] == tmp.file("t.rmpt"));
+  CHECK(r.out.find("cycles         102392 (") != std::string::npos);
+  // The resolved config is written beside the stats, and stats.txt exists.
+  CHECK(read_json(tmp.file("out/config.json"))["cpu"]["count"] == 1);
+  CHECK(slurp(tmp.file("out/stats.txt")).find("system.cpu0.accesses") != std::string::npos);
+}
+
+TEST_CASE("run: every summary key of the output contract is present", "[cli][run]") {
+  TempDir tmp;
+  spit(tmp.file("t.rmpt"), kSmall);
+  REQUIRE(run_cli("run " + tmp.file("t.rmpt") + " --out " + tmp.file("out"), tmp).status == 0);
+  Json s = read_json(tmp.file("out/stats.json"))["summary"];
+  for (const char* k :
+       {"accesses", "cycles", "tlb_l1_hits", "tlb_l1_misses", "tlb_l2_hits", "tlb_l2_misses",
+        "walks", "walk_mem_refs", "npf_total", "npf_rmp", "npf_not_present", "vc_not_validated",
+        "host_rmp_faults", "vmexits", "userspace_exits", "psc_requests", "psc_pages", "rmpupdate",
+        "psmash", "pvalidate", "conversions", "conversion_latency_cycles", "guest_terminated",
+        "termination_reason", "host_seconds", "accesses_per_host_second"}) {
+    INFO(k);
+    CHECK(s.contains(k));
+  }
+  for (const char* k : {"count", "mean", "p50", "p99", "max"})
+    CHECK(s["conversion_latency_cycles"].contains(k));
+}
+
+TEST_CASE("run: same trace and config give identical stats but for host keys", "[cli][run]") {
+  TempDir tmp;
+  spit(tmp.file("t.rmpt"),
+       std::string(kSmall) + "1 R 0x5000\n1 D 7\n0 M 0x1234 16\n1 W 0x9ff8 16\n");
+  const std::string common = "run " + tmp.file("t.rmpt") + " --set cpu.count=2 --out ";
+  REQUIRE(run_cli(common + tmp.file("a"), tmp).status == 0);
+  REQUIRE(run_cli(common + tmp.file("b"), tmp).status == 0);
+  Json a = read_json(tmp.file("a/stats.json")), b = read_json(tmp.file("b/stats.json"));
+  for (auto* j : {&a, &b}) {
+    (*j)["summary"].erase("host_seconds");
+    (*j)["summary"].erase("accesses_per_host_second");
+  }
+  CHECK(a == b);
+  // vCPU 0: 4 + M = 5 accesses; vCPU 1: R + W crossing a page = 3.
+  CHECK(a["summary"]["accesses"] == 8);
+  CHECK(a["stats"]["system"]["cpu1"]["accesses"] == 3);
+}
+
+TEST_CASE("config dump prints the resolved configuration", "[cli][config]") {
+  TempDir tmp;
+  auto r = run_cli("config dump --set cpu.count=3", tmp);
+  REQUIRE(r.status == 0);
+  Json j = Json::parse(r.out);
+  CHECK(j["cpu"]["count"] == 3);
+  CHECK(j["cpu"]["freq_ghz"] == 2.7);
+}
+
+TEST_CASE("docs/stats.md lists every stat the registry writes", "[cli][docs]") {
+  TempDir tmp;
+  spit(tmp.file("t.rmpt"), kSmall);
+  REQUIRE(run_cli("run " + tmp.file("t.rmpt") + " --set cpu.count=2 --out " + tmp.file("out"),
+                  tmp)
+              .status == 0);
+  const std::string doc = slurp(RMPSIM_SOURCE_DIR "/docs/stats.md");
+  std::istringstream lines(slurp(tmp.file("out/stats.txt")));
+  std::string line;
+  int checked = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("system.", 0) != 0) continue;
+    std::string name = line.substr(0, line.find(' '));
+    name = name.substr(0, name.find("::"));  // distribution fields share one entry
+    for (const char* cpu : {"cpu0", "cpu1"})
+      if (auto p = name.find(cpu); p != std::string::npos) name.replace(p, 4, "cpuN");
+    INFO(name);
+    CHECK(doc.find("`" + name + "`") != std::string::npos);
+    ++checked;
+  }
+  CHECK(checked > 40);
+}

@@ -1,0 +1,90 @@
+#include <catch2/catch.hpp>
+
+#include "sim/config.hpp"
+#include "support/cli_runner.hpp"
+#include "traces/input_error.hpp"
+
+using rmpsim::Config;
+using rmpsim::InputError;
+using rmpsim::test::TempDir;
+
+namespace {
+// Runs f and returns the InputError message it throws ("" if none).
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("config defaults are the documented ones", "[config]") {
+  Config c;
+  CHECK(c.get_int("cpu.count") == 1);
+  CHECK(c.get_float("cpu.freq_ghz") == Approx(2.7));  // EPYC 9334 base clock, spec §5
+  CHECK(c.get_int("sim.quantum_ns") >= 1000);          // ARCHITECTURE.md: quantum >= 1 us
+}
+
+TEST_CASE("config file: nested objects and dotted names both override", "[config]") {
+  TempDir tmp;
+  rmpsim::test::spit(tmp.file("c.json"), R"({"cpu": {"count": 4}, "cpu.freq_ghz": 3.5})");
+  Config c;
+  c.load_file(tmp.file("c.json"));
+  CHECK(c.get_int("cpu.count") == 4);
+  CHECK(c.get_float("cpu.freq_ghz") == Approx(3.5));
+}
+
+TEST_CASE("config file: unknown key names the line and the closest key", "[config]") {
+  TempDir tmp;
+  const std::string f = tmp.file("c.json");
+  rmpsim::test::spit(f, "{\n  \"cpu\": {\n    \"cont\": 4\n  }\n}\n");
+  Config c;
+  CHECK(error_of([&] { c.load_file(f); }) ==
+        f + ":3: error: unknown key 'cpu.cont' (did you mean 'cpu.count'?)");
+}
+
+TEST_CASE("config file: invalid JSON names the line", "[config]") {
+  TempDir tmp;
+  const std::string f = tmp.file("c.json");
+  rmpsim::test::spit(f, "{\n  \"cpu.count\": 4,\n  oops\n}\n");
+  Config c;
+  CHECK(error_of([&] { c.load_file(f); }).rfind(f + ":3: error: invalid JSON", 0) == 0);
+}
+
+TEST_CASE("config file: missing file is an input error", "[config]") {
+  Config c;
+  CHECK(error_of([&] { c.load_file("/nonexistent/c.json"); }) ==
+        "/nonexistent/c.json: error: cannot open configuration file");
+}
+
+TEST_CASE("set overrides parse by type and reject bad values", "[config]") {
+  Config c;
+  c.apply_set("cpu.count=8");
+  CHECK(c.get_int("cpu.count") == 8);
+  CHECK(error_of([&] { c.apply_set("cpu.count=0"); }) ==
+        "--set cpu.count=0: error: value 0 is out of range [1, 256] for key 'cpu.count': "
+        "expected integer");
+  CHECK(error_of([&] { c.apply_set("cpu.count=two"); }) ==
+        "--set cpu.count=two: error: cannot parse 'two' for key 'cpu.count': expected integer");
+  CHECK(error_of([&] { c.apply_set("cpu.freq=3"); }) ==
+        "--set cpu.freq=3: error: unknown key 'cpu.freq' (did you mean 'cpu.freq_ghz'?)");
+  CHECK(error_of([&] { c.apply_set("cpu.count"); }).find("expected KEY=VALUE") !=
+        std::string::npos);
+  CHECK(c.get_int("cpu.count") == 8);  // failed sets leave the value alone
+}
+
+TEST_CASE("config hash changes with any value and not otherwise", "[config]") {
+  Config a, b;
+  CHECK(a.hash() == b.hash());
+  b.apply_set("cpu.count=2");
+  CHECK(a.hash() != b.hash());
+}
+
+TEST_CASE("docs/config.md is the generated reference", "[config][docs]") {
+  // Keeps the documentation of every key from drifting: regenerate with
+  // `rmpsim config doc > docs/config.md`.
+  CHECK(rmpsim::test::slurp(RMPSIM_SOURCE_DIR "/docs/config.md") == Config::reference_markdown());
+}
