@@ -8,8 +8,8 @@
 // pages spread over sets).
 //
 // Two layouts, one behaviour (true LRU per set):
-//  - narrow sets (up to 16 ways) are scanned: one pass over the set's keys
-//    and last-use stamps finds the key or, failing that, the LRU victim;
+//  - narrow sets (up to 16 ways) are scanned for the key and, on a miss,
+//    for the first invalid way or the oldest last-use stamp;
 //  - wide sets (a 72-entry fully associative L1 TLB) keep a hash index of
 //    the keys and a circular recency list per set with invalid ways at the
 //    tail, so a hit and the victim are O(1) however many ways there are.
@@ -90,21 +90,21 @@ class SetAssoc {
         r.fresh = true;
       }
     } else {
-      // One pass: the key, else the first invalid way, else the oldest.
-      const std::uint32_t base = set_for(index) * m_ways;
-      std::uint32_t victim = base;
-      s = FlatMap::kNone;
-      for (std::uint32_t w = base; w < base + m_ways; ++w) {
-        if (m_keys[w] == key) {
-          s = w;
-          break;
-        }
-        if (m_keys[victim] != FlatMap::kEmpty &&
-            (m_keys[w] == FlatMap::kEmpty || m_stamp[w] < m_stamp[victim]))
-          victim = w;
-      }
+      s = find(key, index);
       if (s == FlatMap::kNone) {
-        s = victim;
+        // The first invalid way, else the least recently used one.
+        const std::uint32_t base = set_for(index) * m_ways;
+        const std::uint64_t* k = m_keys.data() + base;
+        const std::uint64_t* st = m_stamp.data() + base;
+        std::uint32_t v = 0;
+        for (std::uint32_t w = 0; w < m_ways; ++w) {
+          if (k[w] == FlatMap::kEmpty) {
+            v = w;
+            break;
+          }
+          if (st[w] < st[v]) v = w;
+        }
+        s = base + v;
         r.fresh = true;
       }
     }
@@ -155,11 +155,12 @@ class SetAssoc {
     return static_cast<std::uint32_t>(m_pow2 ? (index & (m_sets - 1)) : (index % m_sets));
   }
   std::uint32_t find(std::uint64_t key, std::uint64_t index) const {
-    if (!m_sets) return FlatMap::kNone;
     if (m_indexed) return m_index.find(key);
+    if (!m_sets) return FlatMap::kNone;
     const std::uint32_t base = set_for(index) * m_ways;
-    for (std::uint32_t w = base; w < base + m_ways; ++w)
-      if (m_keys[w] == key) return w;
+    const std::uint64_t* k = m_keys.data() + base;
+    for (std::uint32_t w = 0; w < m_ways; ++w)
+      if (k[w] == key) return base + w;
     return FlatMap::kNone;
   }
   std::uint32_t set_of(std::uint32_t slot) const { return m_set[slot]; }  // no division
