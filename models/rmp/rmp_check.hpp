@@ -1,0 +1,50 @@
+#pragma once
+// The RMP check of one access (functional core), snp-semantics §1.4, §1.5
+// and §1.7. Guest checks run after the nested walk has produced the SPA;
+// their outcome is what the walker reports: OK, a #NPF with the RMP bit (and
+// the VMPL bit), or — for a private access to a page the guest never
+// validated — #VC 0x404 inside the guest.
+#include <cstdint>
+
+#include "models/common/types.hpp"
+#include "models/rmp/rmp_table.hpp"
+
+namespace rmpsim::rmp {
+
+enum class CheckResult : std::uint8_t { Ok, Npf, NotValidated };
+
+struct CheckOutcome {
+  CheckResult result = CheckResult::Ok;
+  std::uint64_t npf_bits = 0;  // EXITINFO1 bits the check adds: 31, and 36 for VMPL
+};
+
+// Behaviours the spec leaves UNKNOWN, as named options (docs/config.md).
+struct CheckOptions {
+  // rmp.npt_larger_than_rmp: an NPT 2M leaf over 4K RMP entries. KVM never
+  // creates it (§1.5, §8 point 3); default: treat it as an RMP #NPF.
+  bool npt_larger_than_rmp_faults = true;
+  // rmp.gpt_not_validated: a guest page-table read of an assigned but not
+  // validated page; default the not-validated outcome (#VC), §1.4.
+  bool gpt_not_validated_is_npf = false;
+};
+
+struct GuestAccess {
+  std::uint64_t spa = 0;
+  std::uint64_t gpa = 0;
+  std::uint16_t asid = 0;
+  std::uint8_t vmpl = 0;
+  AccessKind kind = AccessKind::Read;
+  bool is_private = true;           // effective C-bit
+  PageSize nested_size = PageSize::k4K;
+  bool gpt = false;                 // a guest page-table access
+};
+
+CheckOutcome check_guest_access(const RmpTable& rmp, const GuestAccess& a,
+                                const CheckOptions& opt = {});
+
+// Host (hypervisor) accesses, §1.7: reads never fault; a write faults when
+// the page is assigned, or — through a host mapping of 2M or more — when any
+// page of its 2 MiB region is assigned (§1.5, 1G mappings checked as 2M).
+bool host_write_faults(const RmpTable& rmp, std::uint64_t spa, PageSize host_mapping);
+
+}  // namespace rmpsim::rmp

@@ -1,0 +1,82 @@
+#pragma once
+// The Reverse Map Table (functional core): one entry per 4 KiB of system
+// physical memory saying who owns the page (snp-semantics §1.1-§1.3).
+// Sparse: only entries that were ever written are stored, so memory follows
+// the pages touched; an absent entry is the all-zero hypervisor-owned state.
+//
+// The 2M-aligned entry is authoritative for its region: when it has the
+// page-size bit set, it governs all 512 pages (§1.1 "Authoritative entry").
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/common/flat_map.hpp"
+#include "models/common/types.hpp"
+
+namespace rmpsim::rmp {
+
+// Per-VMPL permission bits, in the RMPADJUST operand order (§2.2).
+inline constexpr std::uint8_t kPermR = 1, kPermW = 2, kPermXu = 4, kPermXs = 8;
+inline constexpr std::uint8_t kPermAll = kPermR | kPermW | kPermXu | kPermXs;
+
+struct RmpEntry {
+  bool assigned = false;
+  bool large = false;  // page-size bit: a 2 MiB entry (only at 2M-aligned PFNs)
+  bool immutable = false;
+  bool validated = false;
+  bool vmsa = false;
+  std::uint16_t asid = 0;
+  std::uint64_t gpa = 0;  // guest-physical page (base of the 2M page for a 2M entry)
+  std::array<std::uint8_t, 4> perms{};  // per VMPL 0..3
+  bool operator==(const RmpEntry& o) const;
+};
+
+// The entry that governs one 4K page, with the GPA this page must have.
+struct Governing {
+  RmpEntry entry;
+  PageSize size = PageSize::k4K;  // 2M when a 2M entry governs the region
+  std::uint64_t page_gpa = 0;     // entry.gpa + this page's offset in a 2M entry
+};
+
+// The RMP table lives in system memory at RMP_BASE; entry p is 16 bytes at
+// RMP_BASE + 16 KiB + 16*p (§1.1). rmpsim places it above everything it
+// allocates (docs/models.md).
+inline constexpr std::uint64_t kRmpBase = 0x7000'0000'0000;
+
+class RmpTable {
+ public:
+  // The stored entry of a PFN (not resolved through a 2M entry).
+  RmpEntry raw(std::uint64_t pfn) const;
+  // The entry that decides for the page at `spa` (§1.1).
+  Governing governing(std::uint64_t spa) const;
+  // Writes an entry and keeps the per-2M assigned counts up to date.
+  void set_raw(std::uint64_t pfn, const RmpEntry& e);
+
+  // System-physical address of a PFN's RMP entry (a memory reference).
+  static std::uint64_t entry_address(std::uint64_t pfn) { return kRmpBase + 0x4000 + 16 * pfn; }
+
+  // 4K pages of the 2 MiB region holding `spa` that are assigned (a 2M
+  // assigned entry counts 512): the host's large-mapping rule (§1.5).
+  std::uint64_t assigned_in_region(std::uint64_t spa) const;
+
+  // VMSA pages of running vCPUs and entries another CPU is updating are
+  // "in use": RMPUPDATE and PSMASH fail with FAIL_INUSE on them (§2.1).
+  void set_in_use(std::uint64_t pfn, bool in_use);
+  bool in_use(std::uint64_t pfn) const;
+
+  // The well-formedness invariant of §1.3 over every stored entry; returns
+  // the first violation, or "" when the table is consistent.
+  std::string check_invariants() const;
+
+  std::size_t stored_entries() const { return m_entries.size(); }
+
+ private:
+  FlatMap m_index{1024};  // PFN -> slot
+  std::vector<RmpEntry> m_entries;
+  std::vector<std::uint64_t> m_pfns;  // slot -> PFN
+  FlatMap m_region_assigned{256};     // 2M region -> assigned 4K pages
+  FlatMap m_in_use{16};
+};
+
+}  // namespace rmpsim::rmp

@@ -1,0 +1,192 @@
+// RMP checks inside the 2-D walk (exact #NPF EXITINFO1 of §1.6 for §6 rows
+// 1-3) and the hypervisor's in-kernel handling of RMP faults (rows 10-12,
+// 14).
+#include "rmp_fixture.hpp"
+
+#include "models/hypervisor/hypervisor.hpp"
+#include "models/walker/nested_walker.hpp"
+#include "walker/walk_fixture.hpp"
+
+using namespace rmpsim;
+using namespace rmpsim::walker;
+using rmpsim::test::assign;
+using rmpsim::test::kGuest;
+namespace pg = rmpsim::paging;
+
+namespace {
+constexpr std::uint64_t kRw = pg::kWritable | pg::kUser;
+
+// A world whose guest page-table pages are private, validated guest pages.
+struct RmpWorld {
+  test::PagingWorld w;
+  rmp::RmpTable rmp;
+  NestedWalker walker;
+  RmpWorld() : walker(w.gmem, w.hmem, caches_off()) {}
+  static WalkerParams caches_off() {
+    WalkerParams p;
+    p.pwc_entries = 0;
+    p.ntlb_entries = 0;
+    return p;
+  }
+  void finish_tables() {
+    w.back_guest_tables();
+    for (std::uint64_t g = 0x10001000; g <= w.next_gpt_gpa; g += 0x1000)
+      assign(rmp, g + 0x100000000, g, true);
+    walker.attach_rmp(&rmp, rmp::CheckOptions{});
+  }
+  WalkOutcome walk(std::uint64_t gva, AccessKind k) {
+    WalkRequest r = w.req(gva, k);
+    r.asid = kGuest;
+    WalkOutcome out;
+    walker.walk(r, out);
+    return out;
+  }
+};
+}  // namespace
+
+TEST_CASE("row 1 through the walker: EXITINFO1 has bits 0, 1, 2, 31, 32 and 34", "[rmp][spec6]") {
+  RmpWorld x;
+  x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw | pg::kCbit);
+  x.finish_tables();
+  x.w.npt.map(x.w.ncr3, 0x4000'7000, 0x2'0000'7000, PageSize::k4K, kRw);  // hypervisor-owned
+  WalkOutcome out = x.walk(0x7008, AccessKind::Write);
+  CHECK(out.fault.kind == FaultKind::NestedPageFault);
+  CHECK(out.fault.addr == 0x4000'7008);  // EXITINFO2: the faulting GPA
+  CHECK(out.fault.error_code == (pf::kPresent | pf::kWrite | pf::kUser | pf::kRmp |
+                                 pf::kFinalGpa | pf::kEncrypted));
+  // 4 guest levels x (4 nested + 1 RMP + 1 guest) + 4 nested + 1 RMP for the data page.
+  CHECK(out.nrefs == 4 * 6 + 5);
+  CHECK(out.rmp_checks == 5);
+}
+
+TEST_CASE("row 2 through the walker: a shared read of a guest page has bit 31 without 34",
+          "[rmp][spec6]") {
+  RmpWorld x;
+  x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw);  // C-bit clear
+  x.finish_tables();
+  x.w.npt.map(x.w.ncr3, 0x4000'7000, 0x2'0000'7000, PageSize::k4K, kRw);
+  assign(x.rmp, 0x2'0000'7000, 0x4000'7000, true);
+  WalkOutcome out = x.walk(0x7000, AccessKind::Read);
+  CHECK(out.fault.kind == FaultKind::NestedPageFault);
+  CHECK(out.fault.error_code == (pf::kPresent | pf::kUser | pf::kRmp | pf::kFinalGpa));
+}
+
+TEST_CASE("row 3 through the walker: not validated is #VC 0x404, not a #NPF", "[rmp][spec6]") {
+  RmpWorld x;
+  x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw | pg::kCbit);
+  x.finish_tables();
+  x.w.npt.map(x.w.ncr3, 0x4000'7000, 0x2'0000'7000, PageSize::k4K, kRw);
+  assign(x.rmp, 0x2'0000'7000, 0x4000'7000, /*validated=*/false);
+  WalkOutcome out = x.walk(0x7000, AccessKind::Read);
+  CHECK(out.fault.kind == FaultKind::VcNotValidated);
+  CHECK(out.fault.error_code == 0x404);
+  REQUIRE(rmp::pvalidate(x.rmp, 0x2'0000'7000, 0x4000'7000, PageSize::k4K, true, kGuest, 0).rc ==
+          rmp::kSuccess);
+  out = x.walk(0x7000, AccessKind::Read);
+  CHECK(out.fault.kind == FaultKind::None);
+  CHECK(out.tr.spa == 0x2'0000'7000);
+}
+
+TEST_CASE("a guest page table in a shared page cannot work: bit 33 RMP #NPF", "[rmp]") {
+  RmpWorld x;
+  x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw | pg::kCbit);
+  x.w.back_guest_tables();  // backed, but the table pages stay hypervisor-owned
+  x.walker.attach_rmp(&x.rmp, rmp::CheckOptions{});
+  WalkOutcome out = x.walk(0x7000, AccessKind::Read);
+  CHECK(out.fault.kind == FaultKind::NestedPageFault);
+  CHECK(out.fault.error_code ==
+        (pf::kPresent | pf::kUser | pf::kRmp | pf::kGuestPageTable | pf::kEncrypted));
+  CHECK(out.fault.gpt);
+}
+
+namespace {
+struct HvWorld {
+  memory::PhysStore hmem;
+  rmp::RmpTable rmp;
+  unsigned flushes = 0;
+  hypervisor::Hypervisor hv;
+  explicit HvWorld(PageSize backing)
+      : hv(hmem, rmp,
+           [&] {
+             hypervisor::HypervisorParams p;
+             p.backing_page_size = backing;
+             p.guest_asid = kGuest;
+             return p;
+           }(),
+           [](std::uint64_t) { return false; }, [this](std::uint16_t) { ++flushes; }) {}
+  std::uint64_t spa_of(std::uint64_t gpa) {
+    std::uint64_t spa = 0;
+    REQUIRE(hv.backing_of(gpa, spa));
+    return spa;
+  }
+};
+constexpr std::uint64_t kPrivateNotPresent = pf::kUser | pf::kFinalGpa | pf::kEncrypted;
+constexpr std::uint64_t kRmpFault = pf::kPresent | pf::kUser | pf::kFinalGpa | pf::kEncrypted |
+                                    pf::kRmp;
+}  // namespace
+
+TEST_CASE("row 29: first private fault on a 2M folio with all PFNs unassigned: one 2M RMPUPDATE",
+          "[rmp][hypervisor][spec6]") {
+  HvWorld x(PageSize::k2M);
+  auto r = x.hv.handle_npf(0, 0x4020'3000, kPrivateNotPresent);
+  REQUIRE(r.resolved);
+  CHECK(x.hv.counters().rmpupdate == 1);
+  const rmp::Governing g = x.rmp.governing(x.spa_of(0x4020'3000));
+  CHECK(g.size == PageSize::k2M);
+  CHECK(g.entry.assigned);
+  CHECK(!g.entry.validated);
+  CHECK(g.page_gpa == 0x4020'3000);
+}
+
+TEST_CASE("rows 10-12: the hypervisor PSMASHes, zaps and flushes; a 4K entry is spurious",
+          "[rmp][hypervisor][spec6]") {
+  HvWorld x(PageSize::k2M);
+  REQUIRE(x.hv.handle_npf(0, 0x4020'3000, kPrivateNotPresent).resolved);
+  const std::uint64_t spa = x.spa_of(0x4020'3000);
+  // Row 10: PVALIDATE 4K inside the 2M entry faults with SIZEM.
+  auto p = rmp::pvalidate(x.rmp, spa, 0x4020'3000, PageSize::k4K, true, kGuest, 0);
+  REQUIRE(p.npf);
+  auto r = x.hv.handle_npf(0, 0x4020'3000, kRmpFault | pf::kSizeMismatch);
+  CHECK(r.resolved);
+  CHECK(x.hv.counters().psmash == 1);
+  CHECK(x.hv.counters().npt_zaps == 1);
+  CHECK(x.flushes == 1);
+  CHECK(x.rmp.governing(spa).size == PageSize::k4K);
+  CHECK(rmp::pvalidate(x.rmp, spa, 0x4020'3000, PageSize::k4K, true, kGuest, 0).rc ==
+        rmp::kSuccess);
+  // Row 12: another RMP fault on the now-4K entry is spurious.
+  r = x.hv.handle_npf(1, 0x4020'3000, kRmpFault);
+  CHECK(r.resolved);
+  CHECK(x.hv.counters().npf_rmp_spurious == 1);
+  CHECK(x.hv.counters().psmash == 1);
+}
+
+TEST_CASE("row 11: an access through a 4K NPT mapping to a 2M RMP entry is smashed",
+          "[rmp][hypervisor][spec6]") {
+  HvWorld x(PageSize::k2M);
+  REQUIRE(x.hv.handle_npf(0, 0x4060'0000, kPrivateNotPresent).resolved);
+  auto r = x.hv.handle_npf(0, 0x4060'5000, kRmpFault);  // no SIZEM: the NPT-size case
+  CHECK(r.resolved);
+  CHECK(x.hv.counters().npf_rmp_size == 1);
+  CHECK(x.rmp.governing(x.spa_of(0x4060'5000)).size == PageSize::k4K);
+}
+
+TEST_CASE("row 14: PSMASH kept in use is retried, bounded, and reported", "[rmp][hypervisor][spec6]") {
+  HvWorld x(PageSize::k2M);
+  REQUIRE(x.hv.handle_npf(0, 0x4020'0000, kPrivateNotPresent).resolved);
+  x.rmp.set_in_use(x.spa_of(0x4020'0000) >> 12, true);
+  auto r = x.hv.handle_npf(0, 0x4020'0000, kRmpFault);
+  CHECK(!r.resolved);
+  CHECK(r.reason.find("PSMASH") != std::string::npos);
+  CHECK(x.hv.counters().psmash_inuse_retries > 1);
+}
+
+TEST_CASE("a private/shared mismatch is not resolved in-kernel", "[rmp][hypervisor]") {
+  HvWorld x(PageSize::k4K);
+  REQUIRE(x.hv.handle_npf(0, 0x5000, kPrivateNotPresent).resolved);  // now guest-private
+  // A shared access to it: RMP fault without the C-bit.
+  auto r = x.hv.handle_npf(0, 0x5000, pf::kPresent | pf::kUser | pf::kFinalGpa | pf::kRmp);
+  CHECK(!r.resolved);
+  CHECK(x.hv.counters().npf_rmp_mismatch == 1);
+  CHECK(r.reason.find("shared access to a guest-private page") != std::string::npos);
+}
