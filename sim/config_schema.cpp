@@ -126,6 +126,13 @@ std::vector<ConfigKey> build() {
                         "everything else is private. JSON list of pairs, e.g. "
                         "[[140737488355328, 140737490452480]]",
                         "TRACE-FORMAT.md"});
+  k.push_back(enum_key("guest.accept", "eager", {"eager", "none"},
+                       "Which guest memory was validated (PVALIDATEd) before the trace began. "
+                       "eager: all of it; none: only the kernel's page tables, for traces that "
+                       "carry their own PVALIDATE lines. A private access to a page never "
+                       "validated takes #VC 0x404, which a Linux guest cannot survive",
+                       "snp-semantics §4.7: eager acceptance validates everything at boot; "
+                       "lazy acceptance comes with the PSC block"));
   k.push_back(enum_key("guest.demand_page_size", "4k", {"4k", "2m"},
                        "Page size of demand mappings (2m: transparent huge pages; falls back to "
                        "4k where smaller pages already exist)",
@@ -154,6 +161,32 @@ std::vector<ConfigKey> build() {
                         "KVM's work on a not-present #NPF: fault the backing page in and map "
                         "the NPT entry",
                         "assumption"));
+  // --- rmp -----------------------------------------------------------------
+  k.push_back(enum_key("rmp.npt_larger_than_rmp", "npf", {"npf", "allow"},
+                       "A private access through an NPT leaf larger than its RMP entry (NPT 2M "
+                       "over 4K RMP entries): npf raises an RMP #NPF, allow lets it through",
+                       "UNKNOWN architecturally (snp-semantics §1.5, §8 point 3); KVM never "
+                       "creates it. Assumption: fault"));
+  k.push_back(enum_key("rmp.gpt_not_validated", "vc", {"vc", "npf"},
+                       "A guest page-table read of a page assigned to the guest but not "
+                       "validated: vc takes #VC 0x404, npf an RMP #NPF",
+                       "not documented (snp-semantics §1.4): default the not-validated "
+                       "outcome"));
+  k.push_back(float_key("rmp.rmpupdate_ns", 400.0, 0.0, 1e9, "ns", "One RMPUPDATE",
+                        "assumption: no public latency (snp-semantics §5, §8 point 4)"));
+  k.push_back(float_key("rmp.psmash_ns", 800.0, 0.0, 1e9, "ns",
+                        "One PSMASH (writes 512 entries)",
+                        "assumption: no public latency (snp-semantics §5)"));
+  k.push_back(float_key("rmp.pvalidate_ns", 300.0, 0.0, 1e9, "ns", "One PVALIDATE",
+                        "assumption: no public latency (snp-semantics §5)"));
+  k.push_back(float_key("rmp.rmpadjust_ns", 300.0, 0.0, 1e9, "ns", "One RMPADJUST",
+                        "assumption: no public latency (snp-semantics §5)"));
+  // --- host ----------------------------------------------------------------
+  k.push_back(enum_key("host.mapping_page_size", "4k", {"4k", "2m", "1g"},
+                       "Page size of the host's own mapping of guest memory. With 2m or 1g a "
+                       "host write faults when any 4K page of its 2 MiB region is assigned",
+                       "snp-semantics §1.5, §1.7: Linux splits its direct map to 4K around "
+                       "converted pages, so 4k is its behaviour"));
   // --- sim -----------------------------------------------------------------
   k.push_back(int_key("sim.quantum_ns", 1000, 1, 1000000, "ns",
                       "Temporal-decoupling quantum: how far a vCPU may run ahead of the "

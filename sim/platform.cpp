@@ -47,8 +47,9 @@ void check_multiple(const Config& c, const std::string& entries, const std::stri
 // created in the constructor so SystemC names them "system.cpu0", ...
 struct Platform::System : sc_core::sc_module {
   memory::MemoryModule mem;
-  hypervisor::Hypervisor hv;
+  rmp::RmpTable rmp;
   guest::GuestOs os;
+  hypervisor::Hypervisor hv;
   std::vector<std::unique_ptr<guest::Vcpu>> cpus;
 
   System(const sc_core::sc_module_name& n, const Config& c, double ghz, guest::TraceFeed& feed,
@@ -70,19 +71,12 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
             p.channels = static_cast<unsigned>(c.get_int("memory.dram.channels"));
             return p;
           }()),
-      hv(mem.host_store(),
-         [&] {
-           hypervisor::HypervisorParams p;
-           p.npt_levels = static_cast<unsigned>(c.get_int("walker.nested_levels"));
-           p.backing_page_size = size_from_name(c.get_string("hypervisor.backing_page_size"));
-           p.exit_cycles = std::llround(c.get_float("hypervisor.exit_roundtrip_ns") * ghz);
-           p.npt_map_cycles = std::llround(c.get_float("hypervisor.npt_map_ns") * ghz);
-           return p;
-         }()),
       os(mem.guest_store(),
          [&] {
            guest::GuestOsParams p;
            p.asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
+           p.accept = c.get_string("guest.accept") == "none" ? guest::Accept::None
+                                                              : guest::Accept::Eager;
            p.levels = static_cast<unsigned>(c.get_int("walker.guest_levels"));
            p.auto_map = c.get_bool("guest.auto_map");
            for (const auto& r : c.get("guest.shared_ranges"))
@@ -97,6 +91,24 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
          // A guest mapping change invalidates the range on every vCPU.
          [this](unsigned, std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
            for (auto& cpu : cpus) cpu->mmu().core().flush_gva_range(asid, gva, len);
+         }),
+      hv(mem.host_store(), rmp,
+         [&] {
+           hypervisor::HypervisorParams p;
+           p.npt_levels = static_cast<unsigned>(c.get_int("walker.nested_levels"));
+           p.backing_page_size = size_from_name(c.get_string("hypervisor.backing_page_size"));
+           p.exit_cycles = std::llround(c.get_float("hypervisor.exit_roundtrip_ns") * ghz);
+           p.npt_map_cycles = std::llround(c.get_float("hypervisor.npt_map_ns") * ghz);
+           p.rmpupdate_cycles = std::llround(c.get_float("rmp.rmpupdate_ns") * ghz);
+           p.psmash_cycles = std::llround(c.get_float("rmp.psmash_ns") * ghz);
+           p.guest_asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
+           return p;
+         }(),
+         [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
+         // RMP or NPT changes: flush the ASID on every vCPU (snp-semantics
+         // §2.3: KVM flushes explicitly; hardware coherence is UNKNOWN).
+         [this](std::uint16_t asid) {
+           for (auto& cpu : cpus) cpu->mmu().core().flush_asid(asid);
          }) {
   guest::VcpuParams vp;
   mmu::MmuParams& mp = vp.mmu;
@@ -117,6 +129,13 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   mt.fs_per_cycle = static_cast<std::uint64_t>(std::llround(1e6 / ghz));
 
   vp.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
+  vp.pvalidate_cycles = std::llround(c.get_float("rmp.pvalidate_ns") * ghz);
+  vp.rmpadjust_cycles = std::llround(c.get_float("rmp.rmpadjust_ns") * ghz);
+  vp.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
+  vp.host_mapping = size_from_name(c.get_string("host.mapping_page_size"));
+  rmp::CheckOptions rmp_opt;
+  rmp_opt.npt_larger_than_rmp_faults = c.get_string("rmp.npt_larger_than_rmp") == "npf";
+  rmp_opt.gpt_not_validated_is_npf = c.get_string("rmp.gpt_not_validated") == "npf";
   vp.fs_per_cycle = mt.fs_per_cycle;
   vp.quantum_cycles =
       std::max<std::uint64_t>(1, std::llround(double(c.get_int("sim.quantum_ns")) * ghz));
@@ -125,7 +144,13 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   for (unsigned i = 0; i < vcpus; ++i) {
     const std::string cpu = "cpu" + std::to_string(i);
     cpus.push_back(std::make_unique<guest::Vcpu>(
-        cpu.c_str(), i, guest::VcpuContext{feed, os, hv, state, mem}, vp));
+        cpu.c_str(), i,
+        guest::VcpuContext{feed, os, hv, state, mem, rmp,
+                           [this](std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
+                             for (auto& v : cpus) v->mmu().core().flush_gva_range(asid, gva, len);
+                           }},
+        vp));
+    cpus.back()->mmu().core().attach_rmp(&rmp, rmp_opt);
   }
 }
 
@@ -153,6 +178,22 @@ Platform::Platform(const Config& config, trace::Reader& reader)
   m_stats.add_counter("system.hypervisor.npt_maps", &hv.npt_maps, "NPT leaves installed");
   m_stats.add_counter("system.hypervisor.backing_frames", &hv.backing_frames,
                       "4K host frames backing guest memory");
+  m_stats.add_counter("system.hypervisor.npf_rmp", &hv.npf_rmp, "#NPF with the RMP bit");
+  m_stats.add_counter("system.hypervisor.npf_rmp_size", &hv.npf_rmp_size,
+                      "RMP #NPF from a 2M RMP entry used at 4K: resolved by PSMASH + NPT zap");
+  m_stats.add_counter("system.hypervisor.npf_rmp_spurious", &hv.npf_rmp_spurious,
+                      "RMP #NPF on an entry already 4K: spurious, nothing done");
+  m_stats.add_counter("system.hypervisor.npf_rmp_mismatch", &hv.npf_rmp_mismatch,
+                      "RMP #NPF from a private/shared mismatch or a VMPL violation");
+  m_stats.add_counter("system.hypervisor.npt_zaps", &hv.npt_zaps,
+                      "2M GFN ranges unmapped from the NPT after a PSMASH");
+  m_stats.add_counter("system.hypervisor.rmpupdate", &hv.rmpupdate, "RMPUPDATE instructions");
+  m_stats.add_counter("system.hypervisor.psmash", &hv.psmash, "PSMASH instructions");
+  m_stats.add_counter("system.hypervisor.psmash_inuse_retries", &hv.psmash_inuse_retries,
+                      "PSMASH retried after FAIL_INUSE");
+  m_stats.add_formula("system.rmp.stored_entries",
+                      [this] { return Json(m_system->rmp.stored_entries()); },
+                      "RMP entries ever written (the table is sparse)");
   m_stats.add_distribution("system.conversion_latency", &m_conversion_latency,
                            "cycles from the access or PSC request that needs a conversion "
                            "until the guest makes progress");
@@ -182,6 +223,7 @@ Json Platform::summary(double host_seconds) const {
   // Keys and order are the stable contract of OUTPUTS.md. Counters of blocks
   // this build does not model yet are 0 ("0 when the feature did not occur").
   mmu::MmuCounters t;
+  guest::SnpOpCounters snp;
   for (const auto& cpu : m_system->cpus) {
     const auto& c = cpu->mmu().core().counters();
     t.l1i_hits += c.l1i_hits;
@@ -192,6 +234,10 @@ Json Platform::summary(double host_seconds) const {
     t.l2_misses += c.l2_misses;
     t.walks += c.walks;
     t.walk_refs += c.walk_refs;
+    t.vc_not_validated += c.vc_not_validated;
+    snp.pvalidate += cpu->snp_counters().pvalidate;
+    snp.rmpadjust_vc += cpu->snp_counters().rmpadjust_vc;
+    snp.host_rmp_faults += cpu->snp_counters().host_rmp_faults;
   }
   const auto& hv = m_system->hv.counters();
   Json s = Json::object();
@@ -204,13 +250,16 @@ Json Platform::summary(double host_seconds) const {
   s["walks"] = t.walks;
   s["walk_mem_refs"] = t.walk_refs;
   s["npf_total"] = hv.npf_total;
-  s["npf_rmp"] = 0;
+  s["npf_rmp"] = hv.npf_rmp;
   s["npf_not_present"] = hv.npf_not_present;
-  for (const char* k : {"vc_not_validated", "host_rmp_faults"}) s[k] = 0;
+  s["vc_not_validated"] = t.vc_not_validated + snp.rmpadjust_vc;
+  s["host_rmp_faults"] = snp.host_rmp_faults;
   s["vmexits"] = hv.vmexits;
-  for (const char* k : {"userspace_exits", "psc_requests", "psc_pages", "rmpupdate", "psmash",
-                        "pvalidate", "conversions"})
-    s[k] = 0;
+  for (const char* k : {"userspace_exits", "psc_requests", "psc_pages"}) s[k] = 0;
+  s["rmpupdate"] = hv.rmpupdate;
+  s["psmash"] = hv.psmash;
+  s["pvalidate"] = snp.pvalidate;
+  s["conversions"] = 0;
   s["conversion_latency_cycles"] = m_conversion_latency.summary();
   s["guest_terminated"] = m_guest_state.terminated;
   s["termination_reason"] =

@@ -35,6 +35,10 @@ std::string format_report(const std::string& trace, const Json& s, const Json& /
                           u(s, "npf_not_present"), u(s, "npf_rmp")));
   row("exits", fmt::format("{} VM exits, {} to userspace", u(s, "vmexits"),
                            u(s, "userspace_exits")));
+  row("RMP", fmt::format("{} RMPUPDATE, {} PSMASH, {} PVALIDATE; {} #VC 0x404, {} host RMP "
+                         "faults",
+                         u(s, "rmpupdate"), u(s, "psmash"), u(s, "pvalidate"),
+                         u(s, "vc_not_validated"), u(s, "host_rmp_faults")));
   row("guest", s.at("guest_terminated").get<bool>()
                    ? "TERMINATED: " + s.at("termination_reason").get<std::string>()
                    : std::string("ran to the end of the trace"));

@@ -20,6 +20,7 @@ struct SnpAttrs : tlm::tlm_extension<SnpAttrs> {
   AccessKind kind = AccessKind::Read;
   std::uint16_t asid = 1;
   std::uint8_t vmpl = 0;
+  bool insn_operand = false;       // the operand of PVALIDATE/RMPADJUST (see Mmu::translate)
   std::uint64_t gcr3 = 0;          // guest root table (GPA)
   std::uint64_t ncr3 = 0;          // nested root table (SPA)
   std::uint64_t now_cycles = 0;    // the initiator's local time

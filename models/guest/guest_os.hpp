@@ -17,8 +17,16 @@
 
 namespace rmpsim::guest {
 
+// guest.accept: which guest memory was validated before the trace began.
+//   Eager: all of it (every page validated at launch, snp-semantics §4.7);
+//   None:  only the kernel's own page tables — for traces that carry their
+//          own PVALIDATE lines.
+// (Lazy acceptance, the Linux default, comes with the PSC block.)
+enum class Accept : std::uint8_t { Eager, None };
+
 struct GuestOsParams {
   std::uint16_t asid = 1;
+  Accept accept = Accept::Eager;
   unsigned levels = 4;
   bool auto_map = true;
   // [start, end) GVA ranges that demand mapping maps shared (C-bit clear).
@@ -74,6 +82,12 @@ class GuestOs {
 
   // Whether demand mapping maps this GVA shared.
   bool in_shared_range(std::uint64_t gva) const;
+
+  // Whether the guest validated this page before the trace began
+  // (guest.accept): the hypervisor assigns such pages already validated.
+  bool prevalidated(std::uint64_t gpa) const {
+    return m_p.accept == Accept::Eager || (gpa >= kPageTableGpaBase && gpa < m_next_pt_gpa);
+  }
 
  private:
   std::uint64_t flush_cost(unsigned vcpu, std::uint64_t gva, std::uint64_t len,

@@ -22,6 +22,9 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_os(ctx.os),
       m_hv(ctx.hv),
       m_state(ctx.state),
+      m_mem(ctx.mem),
+      m_rmp(ctx.rmp),
+      m_flush_all(ctx.flush_all_vcpus),
       m_params(params),
       m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing) {
   SC_HAS_PROCESS(Vcpu);
@@ -57,6 +60,22 @@ void Vcpu::register_stats(StatsRegistry& stats) const {
                     "cycles spent in fault handling (guest #PF, #NPF exits)");
   stats.add_counter(p + ".unmodelled_events", &m_unmodelled,
                     "trace events of ops this build does not model yet (skipped)");
+  stats.add_counter(p + ".pvalidate", &m_snp.pvalidate, "PVALIDATE instructions executed");
+  stats.add_counter(p + ".pvalidate_fallbacks", &m_snp.pvalidate_fallbacks,
+                    "2M PVALIDATEs that failed with FAIL_SIZEMISMATCH and were redone as 512 x 4K");
+  stats.add_counter(p + ".pvalidate_cf", &m_snp.pvalidate_cf,
+                    "PVALIDATEs that changed nothing (CF = 1)");
+  stats.add_counter(p + ".rmpadjust", &m_snp.rmpadjust, "RMPADJUST instructions executed");
+  stats.add_counter(p + ".rmpadjust_failed", &m_snp.rmpadjust_failed,
+                    "RMPADJUST instructions that returned an error code");
+  stats.add_counter(p + ".rmpadjust_vc", &m_snp.rmpadjust_vc,
+                    "RMPADJUST on a page not validated: #VC 0x404");
+  stats.add_counter(p + ".vmpl_switches", &m_snp.vmpl_switches, "VMPL changes (VMPL lines)");
+  stats.add_counter(p + ".host_reads", &m_snp.host_reads, "host reads of guest memory (HOST R)");
+  stats.add_counter(p + ".host_writes", &m_snp.host_writes,
+                    "host writes to guest memory (HOST W)");
+  stats.add_counter(p + ".host_rmp_faults", &m_snp.host_rmp_faults,
+                    "host writes refused by the RMP: host #PF with bit 31");
   m_mmu.register_stats(stats);
 }
 
@@ -84,23 +103,34 @@ bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
     m_cycles += m_attrs.cycles;
     const walker::Fault f = m_attrs.fault;
     if (f.kind == walker::FaultKind::None) return true;
-    std::uint64_t cost = 0;
     if (f.kind == walker::FaultKind::GuestPageFault) {
       GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
-      cost = r.cycles;
+      m_fault_cycles += r.cycles;
+      m_cycles += r.cycles;
       if (r.terminated) m_state.terminate(r.reason);
-    } else {
-      hypervisor::NpfResult r = m_hv.handle_npf(m_id, f.addr, f.error_code);
-      cost = r.cycles;
-      if (!r.resolved) m_state.terminate(r.reason);
+    } else if (f.kind == walker::FaultKind::VcNotValidated) {
+      // #VC 0x404 is delivered inside the guest; Linux has no handler for
+      // it and asks to be terminated (snp-semantics §4.7, §6 row 3).
+      m_state.terminate(fmt::format(
+          "#VC 0x404 (page not validated) at GPA {:#x}, GVA {:#x}{}: a Linux guest cannot "
+          "recover",
+          f.addr, gva, f.gpt ? " (guest page-table page)" : ""));
+    } else if (!npf_exit(f.addr, f.error_code)) {
+      return false;
     }
-    m_fault_cycles += cost;
-    m_cycles += cost;
     if (m_state.terminated) return false;
   }
   throw std::logic_error(fmt::format("vCPU {}: access to GVA {:#x} made no progress after {} "
                                      "fault rounds (trace line {})",
                                      m_id, gva, kMaxFaultRounds, m_line));
+}
+
+bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1) {
+  hypervisor::NpfResult r = m_hv.handle_npf(m_id, gpa, exitinfo1);
+  m_fault_cycles += r.cycles;
+  m_cycles += r.cycles;
+  if (!r.resolved) m_state.terminate(r.reason);
+  return r.resolved;
 }
 
 void Vcpu::access(const trace::Event& ev) {
@@ -148,6 +178,19 @@ void Vcpu::replay() {
       }
       case trace::Op::Unmap:
         advance(m_os.unmap(m_id, ev).cycles);
+        break;
+      case trace::Op::Pvalidate:
+        pvalidate(ev);
+        break;
+      case trace::Op::Rmpadjust:
+        rmpadjust(ev);
+        break;
+      case trace::Op::Vmpl:
+        set_vmpl(static_cast<unsigned>(ev.addr));
+        break;
+      case trace::Op::HostRead:
+      case trace::Op::HostWrite:
+        host_access(ev);
         break;
       default:
         ++m_unmodelled;

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <string>
 
 #include <systemc>
@@ -22,12 +23,17 @@
 #include "models/guest/trace_feed.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/mmu/mmu_module.hpp"
+#include "models/rmp/rmp_table.hpp"
 #include "sim/stats.hpp"
 
 namespace rmpsim::guest {
 
 struct VcpuParams {
   std::uint64_t access_cycles = 4;   // cpu.access_cycles
+  std::uint64_t pvalidate_cycles = 810;   // rmp.pvalidate_ns in cycles
+  std::uint64_t rmpadjust_cycles = 810;   // rmp.rmpadjust_ns in cycles
+  std::uint64_t invlpg_cycles = 150;      // guest.invlpg_cycles
+  PageSize host_mapping = PageSize::k4K;  // host.mapping_page_size
   std::uint64_t quantum_cycles = 0;  // sim.quantum_ns in cycles
   std::uint64_t fs_per_cycle = 0;    // SystemC time of one cycle (resolution 1 fs)
   mmu::MmuParams mmu;
@@ -51,6 +57,23 @@ struct VcpuContext {
   hypervisor::Hypervisor& hv;
   GuestState& state;
   memory::MemoryModule& mem;
+  rmp::RmpTable& rmp;
+  // Invalidates a GVA range on every vCPU (guest-initiated broadcast).
+  std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> flush_all_vcpus;
+};
+
+// Counters of the SNP instructions and host accesses a vCPU executes.
+struct SnpOpCounters {
+  std::uint64_t pvalidate = 0;            // PVALIDATE instructions executed
+  std::uint64_t pvalidate_fallbacks = 0;  // 2M PVALIDATEs redone as 512 x 4K
+  std::uint64_t pvalidate_cf = 0;         // PVALIDATE that changed nothing (CF = 1)
+  std::uint64_t rmpadjust = 0;
+  std::uint64_t rmpadjust_failed = 0;     // RMPADJUST with a non-zero return code
+  std::uint64_t rmpadjust_vc = 0;         // RMPADJUST on a page not validated: #VC 0x404
+  std::uint64_t vmpl_switches = 0;
+  std::uint64_t host_reads = 0;
+  std::uint64_t host_writes = 0;
+  std::uint64_t host_rmp_faults = 0;      // host writes refused by the RMP (#PF bit 31)
 };
 
 class Vcpu : public sc_core::sc_module {
@@ -68,6 +91,7 @@ class Vcpu : public sc_core::sc_module {
   const mmu::MmuModule& mmu() const { return m_mmu; }
   std::uint64_t cycles() const { return m_cycles; }
   std::uint64_t accesses() const { return m_accesses; }
+  const SnpOpCounters& snp_counters() const { return m_snp; }
   // An error raised inside the thread (bad trace line); the platform stops
   // the simulation and rethrows it.
   std::exception_ptr error() const { return m_error; }
@@ -76,9 +100,19 @@ class Vcpu : public sc_core::sc_module {
   void run();
   void replay();
   void access(const trace::Event& ev);
-  // One access to one page, retried until it completes; false if the guest
-  // died on the way.
+  // Translates one page for an access or an instruction operand, resolving
+  // faults and retrying until it succeeds; false if the guest died on the
+  // way. On success m_attrs holds the SPA and GPA.
   bool access_page(std::uint64_t gva, AccessKind kind);
+  // A #NPF raised by an instruction rather than a walk.
+  bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1);
+
+  // SNP operations of the trace (vcpu_snp.cpp).
+  void pvalidate(const trace::Event& ev);
+  bool run_pvalidate(std::uint64_t gva, PageSize size, bool validate);
+  void rmpadjust(const trace::Event& ev);
+  void set_vmpl(unsigned vmpl);
+  void host_access(const trace::Event& ev);
   void advance(std::uint64_t cycles);
   void sync();
 
@@ -87,6 +121,9 @@ class Vcpu : public sc_core::sc_module {
   GuestOs& m_os;
   hypervisor::Hypervisor& m_hv;
   GuestState& m_state;
+  memory::MemoryModule& m_mem;
+  rmp::RmpTable& m_rmp;
+  std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_all;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
   std::uint64_t m_cycles = 0;         // local time, the ground truth
@@ -105,6 +142,7 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t m_translate_cycles = 0;
   std::uint64_t m_fault_cycles = 0;
   std::uint64_t m_unmodelled = 0;
+  SnpOpCounters m_snp;
 };
 
 }  // namespace rmpsim::guest

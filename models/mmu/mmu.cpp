@@ -28,14 +28,15 @@ TranslateResult from_entry(const TlbEntry& e, std::uint64_t gva, HitLevel level)
 }  // namespace
 
 TranslateResult Mmu::translate(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
-                               std::uint64_t gcr3, std::uint64_t ncr3) {
+                               std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
+                               bool insn_operand) {
   const bool fetch = kind == AccessKind::Fetch;
   Tlb& l1 = fetch ? m_l1i : m_l1d;
   if (const TlbEntry* e = l1.lookup(asid, gva)) {
     ++(fetch ? m_c.l1i_hits : m_c.l1d_hits);
     if (serves(*e, kind)) return from_entry(*e, gva, HitLevel::L1);
     ++m_c.dirty_assists;
-    return do_walk(gva, kind, asid, gcr3, ncr3, l1);
+    return do_walk(gva, kind, asid, gcr3, ncr3, vmpl, insn_operand, l1);
   }
   ++(fetch ? m_c.l1i_misses : m_c.l1d_misses);
   if (const TlbEntry* e = m_l2.lookup(asid, gva)) {
@@ -48,26 +49,33 @@ TranslateResult Mmu::translate(std::uint64_t gva, AccessKind kind, std::uint16_t
       return from_entry(copy, gva, HitLevel::L2);
     }
     ++m_c.dirty_assists;
-    return do_walk(gva, kind, asid, gcr3, ncr3, l1);
+    return do_walk(gva, kind, asid, gcr3, ncr3, vmpl, insn_operand, l1);
   }
   ++m_c.l2_misses;
-  return do_walk(gva, kind, asid, gcr3, ncr3, l1);
+  return do_walk(gva, kind, asid, gcr3, ncr3, vmpl, insn_operand, l1);
 }
 
 TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
-                             std::uint64_t gcr3, std::uint64_t ncr3, Tlb& l1) {
+                             std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
+                             bool insn_operand, Tlb& l1) {
   ++m_c.walks;
   walker::WalkRequest req;
   req.gva = gva;
   req.kind = kind;
   req.asid = asid;
+  req.vmpl = vmpl;
+  req.check_final_rmp = !insn_operand;
   req.gcr3 = gcr3;
   req.ncr3 = ncr3;
   m_walker.walk(req, m_walk);
-  m_c.walk_refs += m_walk.nrefs;
-  for (unsigned i = 0; i < m_walk.nrefs; ++i)
-    (m_walk.refs[i].kind == walker::RefKind::GuestPte ? m_c.walk_guest_refs
-                                                      : m_c.walk_nested_refs)++;
+  for (unsigned i = 0; i < m_walk.nrefs; ++i) {
+    switch (m_walk.refs[i].kind) {
+      case walker::RefKind::GuestPte: ++m_c.walk_guest_refs; break;
+      case walker::RefKind::NestedPte: ++m_c.walk_nested_refs; break;
+      case walker::RefKind::Rmp: ++m_c.rmp_refs; break;
+    }
+  }
+  m_c.walk_refs = m_c.walk_guest_refs + m_c.walk_nested_refs;
   m_c.pwc_hits += m_walk.pwc_hits;
   m_c.ntlb_hits += m_walk.ntlb_hits;
   m_c.ntlb_misses += m_walk.ntlb_misses;
@@ -77,20 +85,28 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   r.level = HitLevel::Walk;
   r.walk = &m_walk;
   if (m_walk.fault.kind != walker::FaultKind::None) {
-    (m_walk.fault.kind == walker::FaultKind::GuestPageFault ? m_c.guest_page_faults
-                                                            : m_c.nested_page_faults)++;
+    const walker::Fault& f = m_walk.fault;
+    switch (f.kind) {
+      case walker::FaultKind::GuestPageFault: ++m_c.guest_page_faults; break;
+      case walker::FaultKind::VcNotValidated: ++m_c.vc_not_validated; break;
+      default:
+        ++m_c.nested_page_faults;
+        if (f.error_code & walker::pf::kRmp) ++(f.gpt ? m_c.rmp_npf_gpt : m_c.rmp_npf_final);
+        break;
+    }
     r.fault = m_walk.fault;
     return r;
   }
   const walker::Translation& t = m_walk.tr;
-  // Fill both levels with the effective (smaller) page size.
-  m_l2.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
-  l1.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
   r.ok = true;
   r.spa = t.spa;
   r.gpa = t.gpa;
   r.cbit = t.cbit;
   r.size = t.size;
+  if (insn_operand) return r;
+  // Fill both levels with the effective (smaller) page size.
+  m_l2.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
+  l1.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
   return r;
 }
 

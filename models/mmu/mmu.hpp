@@ -35,15 +35,28 @@ struct MmuCounters {
   std::uint64_t pwc_hits = 0, ntlb_hits = 0, ntlb_misses = 0, ad_updates = 0;
   std::uint64_t dirty_assists = 0;  // writes that hit a clean entry and re-walked to set D
   std::uint64_t guest_page_faults = 0, nested_page_faults = 0;
+  std::uint64_t rmp_refs = 0;            // RMP entries read by walks
+  std::uint64_t rmp_npf_final = 0;       // RMP #NPF on the final access
+  std::uint64_t rmp_npf_gpt = 0;         // RMP #NPF on a guest page-table access
+  std::uint64_t vc_not_validated = 0;    // #VC 0x404 raised by walks
 };
 
 class Mmu {
  public:
   Mmu(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const MmuParams& p);
 
-  // Translates one access. The context (ASID, gCR3, nCR3) is the vCPU's.
+  // Translates one access. The context (ASID, VMPL, gCR3, nCR3) is the
+  // vCPU's. TLB entries are not tagged by VMPL: a VMPL switch flushes.
+  // `insn_operand`: the translation of a PVALIDATE/RMPADJUST operand. It
+  // uses the TLBs, but a walk for it skips the final RMP check and fills no
+  // TLB entry (an entry must only cache translations that passed it).
   TranslateResult translate(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
-                            std::uint64_t gcr3, std::uint64_t ncr3);
+                            std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl = 0,
+                            bool insn_operand = false);
+
+  void attach_rmp(const rmp::RmpTable* rmp, const rmp::CheckOptions& opt) {
+    m_walker.attach_rmp(rmp, opt);
+  }
 
   // Invalidations: TLBs and walk caches together, as INVLPG / ASID flushes do.
   void flush_all();
@@ -55,7 +68,8 @@ class Mmu {
 
  private:
   TranslateResult do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
-                          std::uint64_t gcr3, std::uint64_t ncr3, Tlb& l1);
+                          std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
+                          bool insn_operand, Tlb& l1);
 
   Tlb m_l1i, m_l1d, m_l2;
   walker::NestedWalker m_walker;

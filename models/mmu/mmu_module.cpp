@@ -15,7 +15,8 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     return;
   }
   const TranslateResult r =
-      m_mmu.translate(trans.get_address(), a->kind, a->asid, a->gcr3, a->ncr3);
+      m_mmu.translate(trans.get_address(), a->kind, a->asid, a->gcr3, a->ncr3, a->vmpl,
+                      a->insn_operand);
   std::uint64_t cycles = 0;
   if (r.level != HitLevel::L1) cycles += m_t.l2_hit_cycles;
   if (r.level == HitLevel::Walk) {
@@ -63,6 +64,13 @@ void MmuModule::register_stats(StatsRegistry& stats) const {
   stats.add_counter(n + ".guest_page_faults", &c.guest_page_faults,
                     "guest #PF raised by walks (before the guest OS resolved them)");
   stats.add_counter(n + ".nested_page_faults", &c.nested_page_faults, "#NPF raised by walks");
+  stats.add_counter(n + ".walker.rmp_refs", &c.rmp_refs,
+                    "RMP entries read by walks (one per checked page)");
+  stats.add_counter(n + ".rmp_npf_final", &c.rmp_npf_final,
+                    "RMP #NPF on the final guest-physical access");
+  stats.add_counter(n + ".rmp_npf_gpt", &c.rmp_npf_gpt, "RMP #NPF on a guest page-table access");
+  stats.add_counter(n + ".vc_not_validated", &c.vc_not_validated,
+                    "#VC 0x404: private access to a page the guest has not validated");
 }
 
 }  // namespace rmpsim::mmu

@@ -35,6 +35,39 @@ void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, un
   out.refs[out.nrefs++] = WalkRef{spa, kind, static_cast<std::uint8_t>(level)};
 }
 
+bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa,
+                             PageSize nested, bool is_private, bool gpt, AccessKind kind,
+                             WalkOutcome& out) {
+  ++out.rmp_checks;
+  add_ref(out, rmp::RmpTable::entry_address(spa >> 12), RefKind::Rmp, 0);
+  rmp::GuestAccess a;
+  a.spa = spa;
+  a.gpa = gpa;
+  a.asid = req.asid;
+  a.vmpl = req.vmpl;
+  a.kind = kind;
+  a.is_private = is_private;
+  a.nested_size = nested;
+  a.gpt = gpt;
+  const rmp::CheckOutcome c = rmp::check_guest_access(*m_rmp, a, m_rmp_opt);
+  if (c.result == rmp::CheckResult::Ok) return true;
+  out.fault.addr = gpa;
+  out.fault.spa = spa;
+  out.fault.gpt = gpt;
+  if (c.result == rmp::CheckResult::NotValidated) {
+    out.fault.kind = FaultKind::VcNotValidated;
+    out.fault.error_code = 0x404;  // SVM exit code PAGE_NOT_VALIDATED (§1.6)
+    return false;
+  }
+  // An RMP #NPF: the nested entry was present, so bit 0 is set (§1.6).
+  const bool write = kind == AccessKind::Write, fetch = kind == AccessKind::Fetch;
+  out.fault.kind = FaultKind::NestedPageFault;
+  out.fault.error_code = pf::kPresent | (write ? pf::kWrite : 0) | pf::kUser |
+                         (fetch ? pf::kFetch : 0) | (gpt ? pf::kGuestPageTable : pf::kFinalGpa) |
+                         (is_private ? pf::kEncrypted : 0) | c.npf_bits;
+  return false;
+}
+
 bool NestedWalker::nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write,
                                     bool gpt, bool cbit, WalkOutcome& out, NestedResult& res) {
   const bool fetch = !gpt && req.kind == AccessKind::Fetch;
@@ -103,7 +136,7 @@ bool NestedWalker::nested_translate(const WalkRequest& req, std::uint64_t gpa, b
 void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
   out.nrefs = 0;
   out.fault = Fault{};
-  out.pwc_hits = out.ntlb_hits = out.ntlb_misses = out.ad_updates = 0;
+  out.pwc_hits = out.ntlb_hits = out.ntlb_misses = out.ad_updates = out.rmp_checks = 0;
   const bool write = req.kind == AccessKind::Write;
   const bool fetch = req.kind == AccessKind::Fetch;
   auto guest_pf = [&](bool present) {
@@ -137,6 +170,11 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
     NestedResult nr;
     if (!nested_translate(req, gpte_gpa, /*write=*/false, /*gpt=*/true, /*cbit=*/true, out, nr))
       return;
+    // Assumption: the gPT read is checked as a read; A/D write-backs to the
+    // same page are not checked again.
+    if (m_rmp && !rmp_check(req, nr.spa, gpte_gpa, nr.size, /*is_private=*/true, /*gpt=*/true,
+                            AccessKind::Read, out))
+      return;
     add_ref(out, nr.spa, RefKind::GuestPte, level);
     const std::uint64_t e = m_gmem.read64(gpte_gpa);
     if (!(e & kPresent)) return guest_pf(false);
@@ -165,6 +203,9 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       const bool cbit = e & kCbit;
       NestedResult fr;
       if (!nested_translate(req, gpa, write, /*gpt=*/false, cbit, out, fr)) return;
+      if (m_rmp && req.check_final_rmp &&
+          !rmp_check(req, fr.spa, gpa, fr.size, cbit, /*gpt=*/false, req.kind, out))
+        return;
       Translation& t = out.tr;
       t.gpa = gpa;
       t.spa = fr.spa;

@@ -8,13 +8,20 @@
 //   - the guest page-walk cache (PWC): upper-level guest entries, keyed by
 //     the GVA prefix they translate, so a hit skips those guest levels;
 //   - the nested TLB: GPA -> SPA translations, so a hit skips a nested walk.
-// The walker reports what happened — every table reference, cache hits, the
-// translation or the fault — never when; timing is the MMU module's job.
+// With an RMP attached, the walker also performs the RMP checks of
+// snp-semantics §1.4: on every guest page-table page it reads (always a
+// private access) and on the final SPA, each reading one 16-byte RMP entry
+// (§1.8; the result is cached in the TLB with the translation, so hits pay
+// nothing).
+// The walker reports what happened — every table and RMP reference, cache
+// hits, the translation or the fault — never when; timing is the MMU
+// module's job.
 #include <array>
 #include <cstdint>
 
 #include "models/common/set_assoc.hpp"
 #include "models/memory/phys_store.hpp"
+#include "models/rmp/rmp_check.hpp"
 #include "models/walker/pte.hpp"
 
 namespace rmpsim::walker {
@@ -28,7 +35,7 @@ struct WalkerParams {
   unsigned ntlb_ways = 4;
 };
 
-enum class RefKind : std::uint8_t { GuestPte, NestedPte };
+enum class RefKind : std::uint8_t { GuestPte, NestedPte, Rmp };
 
 struct WalkRef {
   std::uint64_t spa;  // system-physical address of the entry read
@@ -36,7 +43,9 @@ struct WalkRef {
   std::uint8_t level; // 1 = leaf level of its dimension
 };
 
-enum class FaultKind : std::uint8_t { None, GuestPageFault, NestedPageFault };
+// VcNotValidated: #VC with exit code 0x404 inside the guest (§1.4 step 3):
+// a private access to a page assigned to the guest but not validated.
+enum class FaultKind : std::uint8_t { None, GuestPageFault, NestedPageFault, VcNotValidated };
 
 // #PF error code bits (guest) and #NPF EXITINFO1 bits (snp-semantics §1.6).
 namespace pf {
@@ -54,14 +63,21 @@ inline constexpr std::uint64_t kVmpl = 1ull << 36;
 
 struct Fault {
   FaultKind kind = FaultKind::None;
-  std::uint64_t addr = 0;        // GVA for a guest #PF, GPA for a #NPF
-  std::uint64_t error_code = 0;  // #PF error code or #NPF EXITINFO1
+  std::uint64_t addr = 0;        // GVA for a guest #PF, GPA for a #NPF and a #VC
+  std::uint64_t error_code = 0;  // #PF error code or #NPF EXITINFO1 (0x404 for #VC)
+  std::uint64_t spa = 0;         // RMP faults: the page whose RMP entry refused
+  bool gpt = false;              // RMP faults: on a guest page-table access
 };
 
 struct WalkRequest {
   std::uint64_t gva = 0;
   AccessKind kind = AccessKind::Read;
   std::uint16_t asid = 1;
+  std::uint8_t vmpl = 0;
+  // false for the operand of PVALIDATE/RMPADJUST: those instructions make
+  // their own RMP checks on the target page (§2.2), so the walk checks only
+  // the guest page-table pages it reads.
+  bool check_final_rmp = true;
   std::uint64_t gcr3 = 0;  // GPA of the guest root table
   std::uint64_t ncr3 = 0;  // SPA of the nested root table
 };
@@ -82,17 +98,25 @@ struct WalkOutcome {
   Translation tr;
   Fault fault;
   unsigned nrefs = 0;
-  // (5+1)*(5+1)-1 = 35 references at most (5-level x 5-level, all misses).
-  std::array<WalkRef, 40> refs{};
+  // (5+1)*(5+1)-1 = 35 table references at most (5-level x 5-level, all
+  // misses), plus one RMP entry per guest level and one for the data page.
+  std::array<WalkRef, 48> refs{};
   unsigned pwc_hits = 0;
   unsigned ntlb_hits = 0;
   unsigned ntlb_misses = 0;
   unsigned ad_updates = 0;  // A/D bits written back into guest or nested entries
+  unsigned rmp_checks = 0;  // RMP entries read (one per checked page)
 };
 
 class NestedWalker {
  public:
   NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const WalkerParams& p);
+
+  // Turns the RMP checks on (nullptr: off, as on a machine without SNP).
+  void attach_rmp(const rmp::RmpTable* rmp, const rmp::CheckOptions& opt) {
+    m_rmp = rmp;
+    m_rmp_opt = opt;
+  }
 
   // Walks both dimensions for req.gva. On success out.tr holds the
   // translation and the A (and, for writes, D) bits are set along the way.
@@ -121,6 +145,10 @@ class NestedWalker {
   bool nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt,
                         bool cbit, WalkOutcome& out, NestedResult& res);
   void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
+  // The RMP check of one page the walk touches; false (and out.fault set)
+  // when it refuses. `fetch`/`write` only for the final access.
+  bool rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa, PageSize nested,
+                 bool is_private, bool gpt, AccessKind kind, WalkOutcome& out);
 
   struct PwcEntry {
     std::uint64_t table_gpa;  // the next-lower guest table
@@ -137,6 +165,8 @@ class NestedWalker {
   memory::PhysStore& m_gmem;
   memory::PhysStore& m_hmem;
   WalkerParams m_p;
+  const rmp::RmpTable* m_rmp = nullptr;
+  rmp::CheckOptions m_rmp_opt;
   // One PWC array per cached guest level (2 .. guest_levels).
   std::array<SetAssoc<PwcEntry>, 6> m_pwc;
   SetAssoc<NtlbEntry> m_ntlb;

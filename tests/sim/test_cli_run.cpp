@@ -47,13 +47,17 @@ TEST_CASE("run: summary counts accesses after page splitting and cycles", "[cli]
   // entry: 8 #NPF.
   CHECK(s["summary"]["npf_not_present"] == 8);
   CHECK(s["stats"]["system"]["guest_os"]["demand_maps"] == 3);
+  // Every one of those pages is private (demand mapping, no shared ranges),
+  // so each fault-in also RMPUPDATEs the page to the guest: 8 RMPUPDATEs.
+  CHECK(s["summary"]["rmpupdate"] == 8);
   // cycles = 4 accesses x 4 + D 100 + 3 x guest fault (1000 ns = 2700 cycles)
-  //        + 8 x (exit 3860 ns = 10422 + NPT map 500 ns = 1350) = 102392.
-  CHECK(s["summary"]["cycles"] == 16 + 100 + 3 * 2700 + 8 * (10422 + 1350));
+  //        + 8 x (exit 3860 ns = 10422 + NPT map 500 ns = 1350
+  //               + RMPUPDATE 400 ns = 1080) = 111032.
+  CHECK(s["summary"]["cycles"] == 16 + 100 + 3 * 2700 + 8 * (10422 + 1350 + 1080));
   CHECK(s["stats"]["system"]["cpu0"]["split_accesses"] == 1);
   CHECK(s["stats"]["system"]["cpu0"]["writes"] == 2);
   CHECK(s["rmpsim"]["trace"] == tmp.file("t.rmpt"));
-  CHECK(r.out.find("cycles         102392 (") != std::string::npos);
+  CHECK(r.out.find("cycles         111032 (") != std::string::npos);
   // The resolved config is written beside the stats, and stats.txt exists.
   CHECK(read_json(tmp.file("out/config.json"))["cpu"]["count"] == 1);
   CHECK(slurp(tmp.file("out/stats.txt")).find("system.cpu0.accesses") != std::string::npos);

@@ -1,0 +1,151 @@
+// The SNP operations a vCPU replays: PVALIDATE, RMPADJUST, VMPL switches and
+// host accesses to guest memory (snp-semantics §1.7, §2.2, §3.3).
+#include <fmt/format.h>
+
+#include "models/guest/vcpu.hpp"
+#include "models/rmp/rmp_check.hpp"
+#include "models/rmp/rmp_instructions.hpp"
+
+namespace rmpsim::guest {
+
+namespace pf = walker::pf;
+
+namespace {
+// #NPF EXITINFO1 for an RMP fault raised by a guest instruction on its own
+// (private) page: present, final GPA, encrypted, plus the check's bits.
+std::uint64_t insn_npf_code(std::uint64_t rmp_bits) {
+  return pf::kPresent | pf::kUser | pf::kFinalGpa | pf::kEncrypted | rmp_bits;
+}
+// Instructions whose fault the hypervisor resolved are retried; a
+// resolution that never lets the instruction through is a model error.
+constexpr unsigned kMaxInsnRounds = 8;
+}  // namespace
+
+bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
+  const std::uint64_t base = gva & ~(page_bytes(size) - 1);
+  rmp::GuestInsnResult r;
+  std::uint64_t gpa = 0;
+  unsigned round = 0;
+  for (;; ++round) {
+    if (round == kMaxInsnRounds)
+      throw std::logic_error(fmt::format("PVALIDATE of GVA {:#x} made no progress", base));
+    // The instruction translates its operand through the page tables; the
+    // RMP checks on the target are its own.
+    m_attrs.insn_operand = true;
+    const bool ok = access_page(base, AccessKind::Read);
+    m_attrs.insn_operand = false;
+    if (!ok) return false;
+    gpa = m_attrs.gpa;
+    r = rmp::pvalidate(m_rmp, m_attrs.spa, gpa, size, validate, m_attrs.asid, m_attrs.vmpl);
+    ++m_snp.pvalidate;
+    advance(m_params.pvalidate_cycles);
+    if (!r.npf) break;
+    // 4K inside a 2M entry (SIZEM, §6 row 10) or a page the guest does not
+    // own: the hypervisor decides; on success the instruction is retried.
+    if (!npf_exit(gpa, insn_npf_code(r.npf_bits))) return false;
+  }
+  if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {
+    // Linux retries a 2M PVALIDATE as 512 x 4K (§3.3, §6 row 9).
+    ++m_snp.pvalidate_fallbacks;
+    for (unsigned i = 0; i < 512; ++i)
+      if (!run_pvalidate(base + (std::uint64_t(i) << 12), PageSize::k4K, validate)) return false;
+    return true;
+  }
+  if (r.cf) ++m_snp.pvalidate_cf;
+  if (r.rc != rmp::kSuccess || r.cf) {
+    // Linux terminates on any other PVALIDATE failure, CF = 1 included
+    // (GHCB reason set 1, code 2; §6 row 8).
+    m_state.terminate(fmt::format(
+        "PVALIDATE {} of GVA {:#x} (GPA {:#x}, {}) returned {}{}: Linux terminates "
+        "(reason set 1, code 2)",
+        validate ? "validate" : "rescind", base, gpa, trace::page_size_name(size), r.rc,
+        r.cf ? " with CF=1 (already in that state)" : ""));
+    return false;
+  }
+  if (!validate) {
+    // The TLBs cache RMP results with translations (§1.8): a rescinded page
+    // must not stay usable. The guest broadcasts an invalidation (INVLPGB,
+    // §2.3); its cost is UNKNOWN (§5) — assumption: one INVLPG.
+    m_flush_all(m_attrs.asid, base, page_bytes(size));
+    advance(m_params.invlpg_cycles);
+  }
+  return true;
+}
+
+void Vcpu::pvalidate(const trace::Event& ev) {
+  run_pvalidate(ev.addr, trace::attr_page_size(ev.attrs), ev.attrs & trace::kPvalidateValidate);
+}
+
+void Vcpu::rmpadjust(const trace::Event& ev) {
+  const PageSize size = trace::attr_page_size(ev.attrs);
+  const std::uint64_t base = ev.addr & ~(page_bytes(size) - 1);
+  std::uint8_t perms = 0;
+  if (ev.attrs & trace::kPermR) perms |= rmp::kPermR;
+  if (ev.attrs & trace::kPermW) perms |= rmp::kPermW;
+  if (ev.attrs & trace::kPermXu) perms |= rmp::kPermXu;
+  if (ev.attrs & trace::kPermXs) perms |= rmp::kPermXs;
+  const bool vmsa = ev.attrs & trace::kPermVmsa;
+  const auto target = static_cast<std::uint8_t>(trace::rmpadjust_vmpl(ev.attrs));
+  rmp::GuestInsnResult r;
+  for (unsigned round = 0;; ++round) {
+    if (round == kMaxInsnRounds)
+      throw std::logic_error(fmt::format("RMPADJUST of GVA {:#x} made no progress", base));
+    m_attrs.insn_operand = true;
+    const bool ok = access_page(base, AccessKind::Read);
+    m_attrs.insn_operand = false;
+    if (!ok) return;
+    r = rmp::rmpadjust(m_rmp, m_attrs.spa, m_attrs.gpa, size, target, perms, vmsa, m_attrs.asid,
+                       m_attrs.vmpl);
+    ++m_snp.rmpadjust;
+    advance(m_params.rmpadjust_cycles);
+    if (!r.npf) break;
+    if (!npf_exit(m_attrs.gpa, insn_npf_code(r.npf_bits))) return;
+  }
+  if (r.not_validated) {
+    ++m_snp.rmpadjust_vc;
+    m_state.terminate(fmt::format(
+        "#VC 0x404 (page not validated) from RMPADJUST of GVA {:#x} (GPA {:#x})", base,
+        m_attrs.gpa));
+    return;
+  }
+  if (r.rc != rmp::kSuccess) {
+    // An SVSM checks the code and carries on; the trace goes on too.
+    ++m_snp.rmpadjust_failed;
+    return;
+  }
+  // Lowered permissions must not survive in other vCPUs' TLBs (§2.3).
+  m_flush_all(m_attrs.asid, base, page_bytes(size));
+  advance(m_params.invlpg_cycles);
+}
+
+void Vcpu::set_vmpl(unsigned vmpl) {
+  // Switching VMPL runs another VMSA: an exit to the hypervisor and a VMRUN.
+  // TLB entries are not tagged by VMPL, so the vCPU's TLBs are flushed.
+  ++m_snp.vmpl_switches;
+  m_attrs.vmpl = static_cast<std::uint8_t>(vmpl);
+  m_mmu.core().flush_asid(m_attrs.asid);
+  const std::uint64_t cost = m_hv.vmpl_switch();
+  m_fault_cycles += cost;
+  advance(cost);
+}
+
+void Vcpu::host_access(const trace::Event& ev) {
+  // The host (hypervisor or device model) touches guest memory through its
+  // own mapping; the vCPU thread stands in for the host thread.
+  const bool write = ev.op == trace::Op::HostWrite;
+  const std::uint64_t last = ev.addr + (ev.size ? ev.size - 1 : 0);
+  for (std::uint64_t page = ev.addr >> 12; page <= (last >> 12); ++page) {
+    const std::uint64_t spa = m_hv.host_backing(page << 12);
+    // The host's RMP check reads the page's entry (§1.7).
+    advance(m_mem.reference(rmp::RmpTable::entry_address(spa >> 12), m_cycles) +
+            m_params.access_cycles);
+    if (!write) {
+      ++m_snp.host_reads;  // reads are never refused (they see ciphertext)
+      continue;
+    }
+    ++m_snp.host_writes;
+    if (rmp::host_write_faults(m_rmp, spa, m_params.host_mapping)) ++m_snp.host_rmp_faults;
+  }
+}
+
+}  // namespace rmpsim::guest
