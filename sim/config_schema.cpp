@@ -133,6 +133,14 @@ std::vector<ConfigKey> build() {
                        "validated takes #VC 0x404, which a Linux guest cannot survive",
                        "snp-semantics §4.7: eager acceptance validates everything at boot; "
                        "lazy acceptance comes with the PSC block"));
+  k.push_back(enum_key("guest.on_vc_not_validated", "terminate", {"terminate", "validate"},
+                       "What the guest does on #VC 0x404 (a private access to a page it has not "
+                       "validated): terminate, as Linux does, or PVALIDATE the page and retry "
+                       "(an enlightened guest)",
+                       "snp-semantics §4.7: Linux cannot recover"));
+  k.push_back(float_key("guest.vc_handler_ns", 650.0, 0.0, 1e9, "ns",
+                        "The guest's #VC handler without an exit",
+                        "#VC handled inside an SNP guest, 645-672 ns [TUM], snp-semantics §5"));
   k.push_back(enum_key("guest.demand_page_size", "4k", {"4k", "2m"},
                        "Page size of demand mappings (2m: transparent huge pages; falls back to "
                        "4k where smaller pages already exist)",
@@ -149,6 +157,19 @@ std::vector<ConfigKey> build() {
                         "assumption: one SNP exit round trip (CPUID in an SNP guest, 3.86 us "
                         "[TUM], snp-semantics §5)"));
   // --- hypervisor ----------------------------------------------------------
+  k.push_back(enum_key("hypervisor.policy", "exit-to-userspace",
+                       {"exit-to-userspace", "auto-convert", "terminate"},
+                       "What the hypervisor does when a guest access's private/shared-ness "
+                       "differs from the page's memory attribute (an implicit conversion): "
+                       "exit to the userspace model (KVM_EXIT_MEMORY_FAULT), convert in the "
+                       "kernel, or terminate the guest",
+                       "exit-to-userspace is upstream KVM 6.11+ (snp-semantics §4.1); "
+                       "auto-convert the 2021/2022 RFC series (§4.4)"));
+  k.push_back(float_key("hypervisor.tlb_flush_ns", 1000.0, 0.0, 1e9, "ns",
+                        "Flushing the guest's ASID on every vCPU after an NPT or RMP change "
+                        "(kvm_flush_remote_tlbs: IPIs and waiting for them)",
+                        "assumption: INVLPGB/TLBSYNC and IPI costs are UNKNOWN (snp-semantics "
+                        "§5)"));
   k.push_back(enum_key("hypervisor.backing_page_size", "4k", {"4k", "2m", "1g"},
                        "Folio size of host memory backing guest memory (1g: hugetlb); NPT "
                        "leaves are mapped at this size",
@@ -161,6 +182,20 @@ std::vector<ConfigKey> build() {
                         "KVM's work on a not-present #NPF: fault the backing page in and map "
                         "the NPT entry",
                         "assumption"));
+  // --- userspace -----------------------------------------------------------
+  k.push_back(float_key("userspace.exit_roundtrip_ns", 6000.0, 0.0, 1e9, "ns",
+                        "An exit to the userspace model and back: KVM_RUN returns, userspace "
+                        "handles the exit, KVM_RUN re-enters (on top of the VM exit itself)",
+                        "assumption: the end-to-end figure is UNKNOWN (snp-semantics §5); the "
+                        "in-kernel KVM_RUN path alone is ~2530 cycles [LKML20]"));
+  k.push_back(float_key("userspace.convert_page_ns", 500.0, 0.0, 1e9, "ns",
+                        "Userspace work per 4K page converted: KVM_SET_MEMORY_ATTRIBUTES and "
+                        "discarding the stale backing (fallocate hole punch / madvise)",
+                        "assumption: UNKNOWN (snp-semantics §5)"));
+  k.push_back(bool_key("userspace.refuse_conversions", false,
+                       "The userspace model refuses every conversion (a VMM that does not "
+                       "allow implicit conversions or PSC); the guest is then terminated",
+                       "QEMU accepts them (snp-semantics §4.1); refusal is the alternative"));
   // --- rmp -----------------------------------------------------------------
   k.push_back(enum_key("rmp.npt_larger_than_rmp", "npf", {"npf", "allow"},
                        "A private access through an NPT leaf larger than its RMP entry (NPT 2M "

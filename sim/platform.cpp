@@ -48,6 +48,7 @@ void check_multiple(const Config& c, const std::string& entries, const std::stri
 struct Platform::System : sc_core::sc_module {
   memory::MemoryModule mem;
   rmp::RmpTable rmp;
+  hypervisor::ConversionLog conversions;
   guest::GuestOs os;
   hypervisor::Hypervisor hv;
   std::vector<std::unique_ptr<guest::Vcpu>> cpus;
@@ -102,6 +103,15 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
            p.rmpupdate_cycles = std::llround(c.get_float("rmp.rmpupdate_ns") * ghz);
            p.psmash_cycles = std::llround(c.get_float("rmp.psmash_ns") * ghz);
            p.guest_asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
+           const std::string policy = c.get_string("hypervisor.policy");
+           p.policy = policy == "auto-convert" ? hypervisor::Policy::AutoConvert
+                      : policy == "terminate"  ? hypervisor::Policy::Terminate
+                                               : hypervisor::Policy::ExitToUserspace;
+           p.tlb_flush_cycles = std::llround(c.get_float("hypervisor.tlb_flush_ns") * ghz);
+           p.userspace_cycles = std::llround(c.get_float("userspace.exit_roundtrip_ns") * ghz);
+           p.userspace_page_cycles =
+               std::llround(c.get_float("userspace.convert_page_ns") * ghz);
+           p.userspace_refuses = c.get_bool("userspace.refuse_conversions");
            return p;
          }(),
          [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
@@ -109,7 +119,8 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
          // §2.3: KVM flushes explicitly; hardware coherence is UNKNOWN).
          [this](std::uint16_t asid) {
            for (auto& cpu : cpus) cpu->mmu().core().flush_asid(asid);
-         }) {
+         },
+         [this](std::uint64_t spa) { mem.timing().flush_frame(spa); }) {
   guest::VcpuParams vp;
   mmu::MmuParams& mp = vp.mmu;
   mp.l1d = tlb_geometry(c, "l1d");
@@ -133,6 +144,8 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   vp.rmpadjust_cycles = std::llround(c.get_float("rmp.rmpadjust_ns") * ghz);
   vp.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
   vp.host_mapping = size_from_name(c.get_string("host.mapping_page_size"));
+  vp.vc_validates = c.get_string("guest.on_vc_not_validated") == "validate";
+  vp.vc_handler_cycles = std::llround(c.get_float("guest.vc_handler_ns") * ghz);
   rmp::CheckOptions rmp_opt;
   rmp_opt.npt_larger_than_rmp_faults = c.get_string("rmp.npt_larger_than_rmp") == "npf";
   rmp_opt.gpt_not_validated_is_npf = c.get_string("rmp.gpt_not_validated") == "npf";
@@ -145,7 +158,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
     const std::string cpu = "cpu" + std::to_string(i);
     cpus.push_back(std::make_unique<guest::Vcpu>(
         cpu.c_str(), i,
-        guest::VcpuContext{feed, os, hv, state, mem, rmp,
+        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions,
                            [this](std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
                              for (auto& v : cpus) v->mmu().core().flush_gva_range(asid, gva, len);
                            }},
@@ -176,27 +189,41 @@ Platform::Platform(const Config& config, trace::Reader& reader)
   m_stats.add_counter("system.hypervisor.npf_not_present", &hv.npf_not_present,
                       "#NPF for a non-present NPT entry");
   m_stats.add_counter("system.hypervisor.npt_maps", &hv.npt_maps, "NPT leaves installed");
-  m_stats.add_counter("system.hypervisor.backing_frames", &hv.backing_frames,
-                      "4K host frames backing guest memory");
   m_stats.add_counter("system.hypervisor.npf_rmp", &hv.npf_rmp, "#NPF with the RMP bit");
   m_stats.add_counter("system.hypervisor.npf_rmp_size", &hv.npf_rmp_size,
                       "RMP #NPF from a 2M RMP entry used at 4K: resolved by PSMASH + NPT zap");
   m_stats.add_counter("system.hypervisor.npf_rmp_spurious", &hv.npf_rmp_spurious,
                       "RMP #NPF on an entry already 4K: spurious, nothing done");
-  m_stats.add_counter("system.hypervisor.npf_rmp_mismatch", &hv.npf_rmp_mismatch,
-                      "RMP #NPF from a private/shared mismatch or a VMPL violation");
+  m_stats.add_counter("system.hypervisor.npf_mismatch", &hv.npf_mismatch,
+                      "#NPF whose private/shared-ness differs from the GFN's memory attribute "
+                      "(implicit conversion requests)");
+  m_stats.add_counter("system.hypervisor.npf_vmpl", &hv.npf_vmpl, "VMPL permission violations");
+  m_stats.add_counter("system.hypervisor.userspace_exits", &hv.userspace_exits,
+                      "exits to the userspace model (memory faults and MAP_GPA_RANGE)");
+  m_stats.add_counter("system.hypervisor.memory_fault_exits", &hv.memory_fault_exits,
+                      "KVM_EXIT_MEMORY_FAULT exits");
+  m_stats.add_counter("system.hypervisor.pages_to_private", &hv.pages_to_private,
+                      "4K pages whose memory attribute became private");
+  m_stats.add_counter("system.hypervisor.pages_to_shared", &hv.pages_to_shared,
+                      "4K pages whose memory attribute became shared");
   m_stats.add_counter("system.hypervisor.npt_zaps", &hv.npt_zaps,
-                      "2M GFN ranges unmapped from the NPT after a PSMASH");
+                      "NPT ranges unmapped (after PSMASH, on conversions)");
+  m_stats.add_counter("system.hypervisor.tlb_flushes", &hv.tlb_flushes,
+                      "flushes of the guest's ASID on every vCPU");
   m_stats.add_counter("system.hypervisor.rmpupdate", &hv.rmpupdate, "RMPUPDATE instructions");
   m_stats.add_counter("system.hypervisor.psmash", &hv.psmash, "PSMASH instructions");
   m_stats.add_counter("system.hypervisor.psmash_inuse_retries", &hv.psmash_inuse_retries,
                       "PSMASH retried after FAIL_INUSE");
+  m_stats.add_formula("system.hypervisor.private_frames",
+                      [this] { return Json(m_system->hv.memory().private_frames); },
+                      "4K guest_memfd pages populated at the end of the run");
+  m_stats.add_formula("system.hypervisor.shared_frames",
+                      [this] { return Json(m_system->hv.memory().shared_frames); },
+                      "4K shared host pages backing the guest at the end of the run");
+  m_system->conversions.register_stats(m_stats, "system.conversions");
   m_stats.add_formula("system.rmp.stored_entries",
                       [this] { return Json(m_system->rmp.stored_entries()); },
                       "RMP entries ever written (the table is sparse)");
-  m_stats.add_distribution("system.conversion_latency", &m_conversion_latency,
-                           "cycles from the access or PSC request that needs a conversion "
-                           "until the guest makes progress");
 }
 
 Platform::~Platform() = default;
@@ -255,12 +282,13 @@ Json Platform::summary(double host_seconds) const {
   s["vc_not_validated"] = t.vc_not_validated + snp.rmpadjust_vc;
   s["host_rmp_faults"] = snp.host_rmp_faults;
   s["vmexits"] = hv.vmexits;
-  for (const char* k : {"userspace_exits", "psc_requests", "psc_pages"}) s[k] = 0;
+  s["userspace_exits"] = hv.userspace_exits;
+  for (const char* k : {"psc_requests", "psc_pages"}) s[k] = 0;
   s["rmpupdate"] = hv.rmpupdate;
   s["psmash"] = hv.psmash;
   s["pvalidate"] = snp.pvalidate;
-  s["conversions"] = 0;
-  s["conversion_latency_cycles"] = m_conversion_latency.summary();
+  s["conversions"] = m_system->conversions.count();
+  s["conversion_latency_cycles"] = m_system->conversions.all().summary();
   s["guest_terminated"] = m_guest_state.terminated;
   s["termination_reason"] =
       m_guest_state.terminated ? Json(m_guest_state.reason) : Json(nullptr);

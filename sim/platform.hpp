@@ -50,7 +50,6 @@ class Platform {
   guest::GuestState m_guest_state;
   std::unique_ptr<System> m_system;
   StatsRegistry m_stats;
-  Distribution m_conversion_latency;  // filled by the hypervisor issue
 };
 
 }  // namespace rmpsim

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "models/rmp/rmp_instructions.hpp"
+
 #include <fmt/format.h>
 
 namespace rmpsim::guest {
@@ -24,6 +26,7 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_state(ctx.state),
       m_mem(ctx.mem),
       m_rmp(ctx.rmp),
+      m_conversions(ctx.conversions),
       m_flush_all(ctx.flush_all_vcpus),
       m_params(params),
       m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing) {
@@ -70,6 +73,8 @@ void Vcpu::register_stats(StatsRegistry& stats) const {
                     "RMPADJUST instructions that returned an error code");
   stats.add_counter(p + ".rmpadjust_vc", &m_snp.rmpadjust_vc,
                     "RMPADJUST on a page not validated: #VC 0x404");
+  stats.add_counter(p + ".vc_validated", &m_snp.vc_validated,
+                    "#VC 0x404 resolved by PVALIDATE in an enlightened guest's handler");
   stats.add_counter(p + ".vmpl_switches", &m_snp.vmpl_switches, "VMPL changes (VMPL lines)");
   stats.add_counter(p + ".host_reads", &m_snp.host_reads, "host reads of guest memory (HOST R)");
   stats.add_counter(p + ".host_writes", &m_snp.host_writes,
@@ -96,27 +101,54 @@ bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   m_trans.set_address(gva);
   m_attrs.kind = kind;
+  // An implicit conversion started by this access is timed from the fault
+  // that needed it to the moment the access completes.
+  bool converting = false;
+  hypervisor::ConversionRecord rec;
   for (unsigned round = 0; round < kMaxFaultRounds; ++round) {
     m_attrs.now_cycles = m_cycles;
     socket->b_transport(m_trans, delay);
     m_translate_cycles += m_attrs.cycles;
     m_cycles += m_attrs.cycles;
+    if (converting) rec.cost.guest += m_attrs.cycles;  // the retried walks
     const walker::Fault f = m_attrs.fault;
-    if (f.kind == walker::FaultKind::None) return true;
+    if (f.kind == walker::FaultKind::None) {
+      if (converting) {
+        rec.end = m_cycles;
+        m_conversions.add(rec);
+      }
+      return true;
+    }
     if (f.kind == walker::FaultKind::GuestPageFault) {
       GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
       m_fault_cycles += r.cycles;
       m_cycles += r.cycles;
+      if (converting) rec.cost.guest += r.cycles;
       if (r.terminated) m_state.terminate(r.reason);
     } else if (f.kind == walker::FaultKind::VcNotValidated) {
-      // #VC 0x404 is delivered inside the guest; Linux has no handler for
-      // it and asks to be terminated (snp-semantics §4.7, §6 row 3).
-      m_state.terminate(fmt::format(
-          "#VC 0x404 (page not validated) at GPA {:#x}, GVA {:#x}{}: a Linux guest cannot "
-          "recover",
-          f.addr, gva, f.gpt ? " (guest page-table page)" : ""));
-    } else if (!npf_exit(f.addr, f.error_code)) {
-      return false;
+      std::uint64_t cycles = 0;
+      const bool ok = validate_on_vc(f, cycles);
+      if (converting) rec.cost.pvalidate += cycles;
+      if (!ok && !m_state.terminated)
+        // #VC 0x404 is delivered inside the guest; Linux has no handler for
+        // it and asks to be terminated (snp-semantics §4.7, §6 row 3).
+        m_state.terminate(fmt::format(
+            "#VC 0x404 (page not validated) at GPA {:#x}, GVA {:#x}{}: a Linux guest cannot "
+            "recover",
+            f.addr, gva, f.gpt ? " (guest page-table page)" : ""));
+    } else {
+      hypervisor::NpfResult r;
+      const std::uint64_t before = m_cycles;
+      if (!npf_exit(f.addr, f.error_code, &r)) return false;
+      if (r.conversion && !converting) {
+        converting = true;
+        rec = hypervisor::ConversionRecord{};
+        rec.trigger = hypervisor::Trigger::Implicit;
+        rec.to_private = r.to_private;
+        rec.pages = 1;
+        rec.start = before;
+      }
+      if (converting) rec.cost += r.cost;
     }
     if (m_state.terminated) return false;
   }
@@ -125,11 +157,43 @@ bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
                                      m_id, gva, kMaxFaultRounds, m_line));
 }
 
-bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1) {
+bool Vcpu::validate_on_vc(const walker::Fault& f, std::uint64_t& cycles) {
+  if (!m_params.vc_validates) return false;
+  // The #VC handler runs in the guest (no exit), then PVALIDATEs the page.
+  cycles += m_params.vc_handler_cycles;
+  for (unsigned round = 0; round < kMaxFaultRounds; ++round) {
+    const rmp::GuestInsnResult r = rmp::pvalidate(m_rmp, f.spa & ~0xfffull, f.addr & ~0xfffull,
+                                                  PageSize::k4K, true, m_attrs.asid,
+                                                  m_attrs.vmpl);
+    ++m_snp.pvalidate;
+    cycles += m_params.pvalidate_cycles;
+    if (r.npf) {
+      // A 4K PVALIDATE inside a 2M entry: the hypervisor PSMASHes (§6 row 10).
+      hypervisor::NpfResult nr;
+      m_fault_cycles += cycles;
+      m_cycles += cycles;
+      cycles = 0;
+      if (!npf_exit(f.addr, walker::pf::kPresent | walker::pf::kUser | walker::pf::kFinalGpa |
+                                walker::pf::kEncrypted | r.npf_bits,
+                    &nr))
+        return false;
+      continue;
+    }
+    m_fault_cycles += cycles;
+    m_cycles += cycles;
+    if (r.rc != rmp::kSuccess) return false;
+    ++m_snp.vc_validated;  // CF=1 too: the page is validated either way
+    return true;
+  }
+  return false;
+}
+
+bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfResult* result) {
   hypervisor::NpfResult r = m_hv.handle_npf(m_id, gpa, exitinfo1);
   m_fault_cycles += r.cycles;
   m_cycles += r.cycles;
   if (!r.resolved) m_state.terminate(r.reason);
+  if (result) *result = r;
   return r.resolved;
 }
 

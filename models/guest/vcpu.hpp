@@ -21,6 +21,7 @@
 #include "models/common/snp_ext.hpp"
 #include "models/guest/guest_os.hpp"
 #include "models/guest/trace_feed.hpp"
+#include "models/hypervisor/conversion.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/mmu/mmu_module.hpp"
 #include "models/rmp/rmp_table.hpp"
@@ -34,6 +35,10 @@ struct VcpuParams {
   std::uint64_t rmpadjust_cycles = 810;   // rmp.rmpadjust_ns in cycles
   std::uint64_t invlpg_cycles = 150;      // guest.invlpg_cycles
   PageSize host_mapping = PageSize::k4K;  // host.mapping_page_size
+  // guest.on_vc_not_validated: Linux terminates on #VC 0x404 (§4.7); an
+  // enlightened guest may validate the page in its #VC handler and retry.
+  bool vc_validates = false;
+  std::uint64_t vc_handler_cycles = 1755;  // guest.vc_handler_ns in cycles
   std::uint64_t quantum_cycles = 0;  // sim.quantum_ns in cycles
   std::uint64_t fs_per_cycle = 0;    // SystemC time of one cycle (resolution 1 fs)
   mmu::MmuParams mmu;
@@ -58,6 +63,7 @@ struct VcpuContext {
   GuestState& state;
   memory::MemoryModule& mem;
   rmp::RmpTable& rmp;
+  hypervisor::ConversionLog& conversions;
   // Invalidates a GVA range on every vCPU (guest-initiated broadcast).
   std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> flush_all_vcpus;
 };
@@ -74,6 +80,7 @@ struct SnpOpCounters {
   std::uint64_t host_reads = 0;
   std::uint64_t host_writes = 0;
   std::uint64_t host_rmp_faults = 0;      // host writes refused by the RMP (#PF bit 31)
+  std::uint64_t vc_validated = 0;         // #VC 0x404 resolved by validating (enlightened guest)
 };
 
 class Vcpu : public sc_core::sc_module {
@@ -104,8 +111,12 @@ class Vcpu : public sc_core::sc_module {
   // faults and retrying until it succeeds; false if the guest died on the
   // way. On success m_attrs holds the SPA and GPA.
   bool access_page(std::uint64_t gva, AccessKind kind);
-  // A #NPF raised by an instruction rather than a walk.
-  bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1);
+  // A #NPF exit (from a walk or an instruction); false if the guest died.
+  bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1,
+                hypervisor::NpfResult* result = nullptr);
+  // The #VC 0x404 handler of an enlightened guest (guest.on_vc_not_validated
+  // = validate): PVALIDATE the page and retry.
+  bool validate_on_vc(const walker::Fault& f, std::uint64_t& cycles);
 
   // SNP operations of the trace (vcpu_snp.cpp).
   void pvalidate(const trace::Event& ev);
@@ -123,6 +134,7 @@ class Vcpu : public sc_core::sc_module {
   GuestState& m_state;
   memory::MemoryModule& m_mem;
   rmp::RmpTable& m_rmp;
+  hypervisor::ConversionLog& m_conversions;
   std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_all;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"

@@ -12,19 +12,26 @@ namespace pf = walker::pf;
 
 namespace {
 // PSMASH is retried while another CPU holds the entry (KVM loops, §6 row
-// 14); in this model nothing releases an entry during a retry loop, so the
-// loop is bounded and the failure reported.
+// 14); nothing in this model releases an entry during the loop, so the loop
+// is bounded and the failure reported.
 constexpr unsigned kPsmashRetries = 64;
+constexpr std::uint64_t k2M = 0x200000;
+
+const char* kind_name(std::uint64_t code) {
+  return code & pf::kFetch ? "fetch" : code & pf::kWrite ? "write" : "read";
+}
 }  // namespace
 
 Hypervisor::Hypervisor(memory::PhysStore& host_mem, rmp::RmpTable& rmp, const HypervisorParams& p,
                        std::function<bool(std::uint64_t)> prevalidated,
-                       std::function<void(std::uint16_t)> flush)
+                       std::function<void(std::uint16_t)> flush,
+                       std::function<void(std::uint64_t)> clflush)
     : m_mem(host_mem),
       m_rmp(rmp),
       m_p(p),
       m_prevalidated(std::move(prevalidated)),
       m_flush(std::move(flush)),
+      m_clflush(std::move(clflush)),
       m_npt(host_mem, p.npt_levels,
             [this] {
               const std::uint64_t spa = m_next_npt_spa;
@@ -33,33 +40,29 @@ Hypervisor::Hypervisor(memory::PhysStore& host_mem, rmp::RmpTable& rmp, const Hy
               return spa;
             },
             pg::kWritable | pg::kUser),
-      m_ncr3(m_npt.new_root()) {}
-
-std::uint64_t Hypervisor::back(std::uint64_t gpa) {
-  const unsigned shift = 12 + 9 * unsigned(m_p.backing_page_size);
-  const std::uint64_t folio = gpa >> shift;
-  std::uint32_t spa_folio = m_backing.find(folio);
-  if (spa_folio == FlatMap::kNone) {
-    const std::uint64_t size = 1ull << shift;
-    m_next_backing_spa = (m_next_backing_spa + size - 1) & ~(size - 1);
-    spa_folio = static_cast<std::uint32_t>(m_next_backing_spa >> shift);
-    m_next_backing_spa += size;
-    m_backing.put(folio, spa_folio);
-    m_c.backing_frames += size >> 12;
-  }
-  return (std::uint64_t(spa_folio) << shift) | (gpa & ((1ull << shift) - 1));
-}
+      m_ncr3(m_npt.new_root()),
+      m_gm(p.backing_page_size) {}
 
 bool Hypervisor::backing_of(std::uint64_t gpa, std::uint64_t& spa) const {
-  const unsigned shift = 12 + 9 * unsigned(m_p.backing_page_size);
-  const std::uint32_t f = m_backing.find(gpa >> shift);
-  if (f == FlatMap::kNone) return false;
-  spa = (std::uint64_t(f) << shift) | (gpa & ((1ull << shift) - 1));
-  return true;
+  return m_gm.find_backing(gpa, m_gm.is_private(gpa), spa);
 }
 
-PageSize Hypervisor::assign_private(std::uint64_t gpa, std::uint64_t& cycles) {
-  const std::uint64_t spa = back(gpa);
+void Hypervisor::flush(ConversionCost& cost) {
+  m_flush(m_p.guest_asid);
+  ++m_c.tlb_flushes;
+  cost.flush += m_p.tlb_flush_cycles;
+}
+
+void Hypervisor::zap(std::uint64_t gpa, std::uint64_t len) {
+  for (std::uint64_t a = gpa; a < gpa + len;) {
+    auto m = m_npt.unmap(m_ncr3, a);
+    a = m ? (a & ~(page_bytes(m->size) - 1)) + page_bytes(m->size) : (a & ~0xfffull) + 0x1000;
+  }
+  ++m_c.npt_zaps;
+}
+
+PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost) {
+  const std::uint64_t spa = m_gm.backing(gpa, true);
   const rmp::Governing g = m_rmp.governing(spa);
   if (g.entry.assigned) return g.size;  // already prepared
   rmp::RmpState s;
@@ -67,15 +70,17 @@ PageSize Hypervisor::assign_private(std::uint64_t gpa, std::uint64_t& cycles) {
   s.asid = m_p.guest_asid;
   // sev_gmem_prepare (§4.2): a 2M entry only for a folio of at least 2M
   // whose 512 entries are all unassigned; otherwise 4K.
-  const bool big = m_p.backing_page_size != PageSize::k4K && m_rmp.assigned_in_region(spa) == 0;
+  const bool big = m_gm.folio_size() != PageSize::k4K && m_rmp.assigned_in_region(spa) == 0;
   s.size = big ? PageSize::k2M : PageSize::k4K;
   const std::uint64_t base_gpa = gpa & ~(page_bytes(s.size) - 1);
   const std::uint64_t base_spa = spa & ~(page_bytes(s.size) - 1);
   s.gpa = base_gpa;
   const std::uint32_t rc = rmp::rmpupdate(m_rmp, base_spa, s);
   ++m_c.rmpupdate;
-  cycles += m_p.rmpupdate_cycles;
+  cost.rmpupdate += m_p.rmpupdate_cycles;
   if (rc != rmp::kSuccess) return PageSize::k4K;  // left unassigned: the retry faults again
+  if (big)  // the whole folio is prepared: every page of it is populated
+    for (std::uint64_t a = base_gpa; a < base_gpa + k2M; a += 0x1000) m_gm.backing(a, true);
   // Pages the guest validated before the trace began (guest.accept) are
   // modelled as validated already: their PVALIDATE happened at boot.
   if (m_prevalidated(base_gpa)) {
@@ -89,79 +94,175 @@ PageSize Hypervisor::assign_private(std::uint64_t gpa, std::uint64_t& cycles) {
 
 NpfResult Hypervisor::fault_in(std::uint64_t gpa, bool is_private) {
   NpfResult r;
-  ++m_c.npf_not_present;
-  PageSize size = m_p.backing_page_size;
+  // Shared memory is ordinary host RAM in 4K pages; private memory comes
+  // from guest_memfd folios, mapped no larger than its RMP level (§4.2).
+  PageSize size = PageSize::k4K;
   if (is_private) {
-    // The NPT level of a private GFN is capped at its RMP level (§4.2).
-    const PageSize rmp_level = assign_private(gpa, r.cycles);
+    size = m_gm.folio_size();
+    const PageSize rmp_level = assign_private(gpa, r.cost);
     if (rmp_level < size) size = rmp_level;
   }
   const std::uint64_t base = gpa & ~(page_bytes(size) - 1);
-  m_npt.map(m_ncr3, base, back(base), size, pg::kWritable | pg::kUser);
+  m_npt.map(m_ncr3, base, m_gm.backing(base, is_private), size, pg::kWritable | pg::kUser);
   ++m_c.npt_maps;
-  r.cycles += m_p.npt_map_cycles;
+  r.cost.npt += m_p.npt_map_cycles;
   r.resolved = true;
   return r;
 }
 
-void Hypervisor::zap_2m(std::uint64_t gpa) {
-  const std::uint64_t base = gpa & ~0x1fffffull;
-  for (std::uint64_t a = base; a < base + 0x200000;) {
-    auto m = m_npt.unmap(m_ncr3, a);
-    a = m ? (a & ~(page_bytes(m->size) - 1)) + page_bytes(m->size) : a + 0x1000;
+void Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_private,
+                               ConversionCost& cost) {
+  const std::uint64_t end = gpa + (pages << 12);
+  std::uint64_t changed = 0;
+  for (std::uint64_t a = gpa; a < end; a += 0x1000)
+    if (m_gm.is_private(a) != to_private) {
+      m_gm.set_private(a, to_private);
+      ++changed;
+    }
+  if (!changed) return;
+  (to_private ? m_c.pages_to_private : m_c.pages_to_shared) += changed;
+  // Unmap and flush before the RMP returns pages to the host (§2.3).
+  zap(gpa, end - gpa);
+  flush(cost);
+  for (std::uint64_t a = gpa; a < end;) {
+    if (to_private) {
+      m_gm.discard(a, false);  // the shared page is stale now
+      a += 0x1000;
+      continue;
+    }
+    std::uint64_t spa = 0;
+    if (!m_gm.find_backing(a, true, spa)) {
+      a += 0x1000;
+      continue;
+    }
+    const rmp::Governing g = m_rmp.governing(spa);
+    if (g.entry.assigned && g.size == PageSize::k2M) {
+      const std::uint64_t head_gpa = a & ~(k2M - 1), head_spa = spa & ~(k2M - 1);
+      if (head_gpa >= gpa && head_gpa + k2M <= end && a == head_gpa) {
+        // The whole 2M entry goes back at once (sev_gmem_invalidate, §4.2).
+        rmp::rmpupdate(m_rmp, head_spa, rmp::RmpState{});
+        ++m_c.rmpupdate;
+        cost.rmpupdate += m_p.rmpupdate_cycles;
+        for (std::uint64_t p = head_gpa; p < head_gpa + k2M; p += 0x1000) {
+          std::uint64_t pspa = 0;
+          if (m_gm.find_backing(p, true, pspa) && m_clflush) m_clflush(pspa);
+          m_gm.discard(p, true);
+        }
+        a = head_gpa + k2M;
+        continue;
+      }
+      // Only part of the 2M entry is converted: smash it first.
+      rmp::psmash(m_rmp, head_spa);
+      ++m_c.psmash;
+      cost.psmash += m_p.psmash_cycles;
+    }
+    if (m_rmp.governing(spa).entry.assigned) {
+      rmp::rmpupdate(m_rmp, spa & ~0xfffull, rmp::RmpState{});
+      ++m_c.rmpupdate;
+      cost.rmpupdate += m_p.rmpupdate_cycles;
+    }
+    if (m_clflush) m_clflush(spa);  // guest_memfd pages are flushed before reuse (§1.7)
+    m_gm.discard(a, true);
+    a += 0x1000;
   }
-  ++m_c.npt_zaps;
-  m_flush(m_p.guest_asid);
+}
+
+bool Hypervisor::userspace_convert(std::uint64_t gpa, std::uint64_t pages, bool to_private,
+                                   ConversionCost& cost) {
+  if (m_p.userspace_refuses) return false;
+  cost.userspace += pages * m_p.userspace_page_cycles;
+  convert_range(gpa & ~0xfffull, pages, to_private, cost);
+  return true;
+}
+
+NpfResult Hypervisor::mismatch(std::uint64_t gpa, bool access_private, std::uint64_t exitinfo1) {
+  ++m_c.npf_mismatch;
+  NpfResult r;
+  r.to_private = access_private;
+  const std::uint64_t page = gpa & ~0xfffull;
+  const std::string what =
+      fmt::format("{} {} of GPA {:#x}, whose memory attribute is {}",
+                  access_private ? "private" : "shared", kind_name(exitinfo1), gpa,
+                  access_private ? "shared" : "private");
+  switch (m_p.policy) {
+    case Policy::Terminate:
+      r.reason = fmt::format("implicit conversion refused (hypervisor.policy=terminate): {}; "
+                             "conversions must use Page State Change",
+                             what);
+      return r;
+    case Policy::ExitToUserspace:
+      // KVM_EXIT_MEMORY_FAULT {gpa, 4096, PRIVATE flag} (§4.1 step 2).
+      ++m_c.userspace_exits;
+      ++m_c.memory_fault_exits;
+      r.cost.userspace += m_p.userspace_cycles;
+      if (!userspace_convert(page, 1, access_private, r.cost)) {
+        r.reason = fmt::format("userspace refused the conversion (KVM_EXIT_MEMORY_FAULT): {}",
+                               what);
+        return r;
+      }
+      r.conversion = true;
+      r.resolved = true;  // the guest re-faults and the page is faulted in
+      return r;
+    case Policy::AutoConvert: {
+      // The RFC design: the kernel converts and maps the page in the same exit.
+      convert_range(page, 1, access_private, r.cost);
+      NpfResult in = fault_in(page, access_private);
+      r.cost += in.cost;
+      r.conversion = true;
+      r.resolved = true;
+      return r;
+    }
+  }
+  return r;
 }
 
 NpfResult Hypervisor::rmp_fault(std::uint64_t gpa, std::uint64_t exitinfo1) {
-  ++m_c.npf_rmp;
+  const bool access_private = exitinfo1 & pf::kEncrypted;
+  if (m_gm.is_private(gpa) != access_private) return mismatch(gpa, access_private, exitinfo1);
   NpfResult r;
   std::uint64_t spa = 0;
-  const bool is_private = exitinfo1 & pf::kEncrypted;
   if (!backing_of(gpa, spa)) {
     r.reason = fmt::format("RMP #NPF at GPA {:#x} with no backing page", gpa);
+    return r;
+  }
+  if (exitinfo1 & pf::kVmpl) {
+    ++m_c.npf_vmpl;
+    r.reason = fmt::format("RMP #NPF at GPA {:#x}: VMPL permission violation (EXITINFO1 {:#x})",
+                           gpa, exitinfo1);
     return r;
   }
   const rmp::Governing g = m_rmp.governing(spa);
   const bool owned = g.entry.assigned && !g.entry.immutable && g.entry.asid == m_p.guest_asid &&
                      g.page_gpa == (gpa & ~0xfffull);
-  if (is_private && owned && !(exitinfo1 & pf::kVmpl)) {
-    // The page is the guest's: a size mismatch (§4.1 step 4).
-    if (g.size == PageSize::k4K) {
-      ++m_c.npf_rmp_spurious;  // another vCPU already smashed it (§6 row 12)
-      r.resolved = true;
-      return r;
-    }
-    const std::uint64_t head = spa & ~0x1fffffull;
-    std::uint32_t rc = rmp::kFailInUse;
-    for (unsigned i = 0; i < kPsmashRetries && rc == rmp::kFailInUse; ++i) {
-      rc = rmp::psmash(m_rmp, head);
-      ++m_c.psmash;
-      r.cycles += m_p.psmash_cycles;
-      if (rc == rmp::kFailInUse) ++m_c.psmash_inuse_retries;
-    }
-    if (rc != rmp::kSuccess && rc != rmp::kPsmashNotEligible) {
-      r.reason = fmt::format("PSMASH of SPA {:#x} failed with {} after {} tries", head, rc,
-                             kPsmashRetries);
-      return r;
-    }
-    ++m_c.npf_rmp_size;
-    zap_2m(gpa);
+  if (!access_private || !owned) {
+    r.reason = fmt::format("RMP #NPF at GPA {:#x} (EXITINFO1 {:#x}) that matches its attribute: "
+                           "the RMP and KVM's memory attributes disagree",
+                           gpa, exitinfo1);
+    return r;
+  }
+  // The page is the guest's: a size mismatch (§4.1 step 4).
+  if (g.size == PageSize::k4K) {
+    ++m_c.npf_rmp_spurious;  // another vCPU already smashed it (§6 row 12)
     r.resolved = true;
     return r;
   }
-  ++m_c.npf_rmp_mismatch;
-  if (exitinfo1 & pf::kVmpl) {
-    r.reason = fmt::format("RMP #NPF at GPA {:#x}: VMPL permission violation (EXITINFO1 {:#x})",
-                           gpa, exitinfo1);
-  } else {
-    r.reason = fmt::format(
-        "RMP #NPF at GPA {:#x} (EXITINFO1 {:#x}): {} access to a {} page needs a conversion, and "
-        "this build has no hypervisor conversion policy yet",
-        gpa, exitinfo1, is_private ? "private" : "shared",
-        g.entry.assigned ? "guest-private" : "shared (hypervisor-owned)");
+  const std::uint64_t head = spa & ~(k2M - 1);
+  std::uint32_t rc = rmp::kFailInUse;
+  for (unsigned i = 0; i < kPsmashRetries && rc == rmp::kFailInUse; ++i) {
+    rc = rmp::psmash(m_rmp, head);
+    ++m_c.psmash;
+    r.cost.psmash += m_p.psmash_cycles;
+    if (rc == rmp::kFailInUse) ++m_c.psmash_inuse_retries;
   }
+  if (rc != rmp::kSuccess && rc != rmp::kPsmashNotEligible) {
+    r.reason = fmt::format("PSMASH of SPA {:#x} failed with {} after {} tries", head, rc,
+                           kPsmashRetries);
+    return r;
+  }
+  ++m_c.npf_rmp_size;
+  zap(gpa & ~(k2M - 1), k2M);
+  flush(r.cost);
+  r.resolved = true;
   return r;
 }
 
@@ -169,9 +270,14 @@ NpfResult Hypervisor::handle_npf(unsigned /*vcpu*/, std::uint64_t gpa, std::uint
   ++m_c.vmexits;
   ++m_c.npf_total;
   NpfResult r;
+  const bool access_private = exitinfo1 & pf::kEncrypted;
   if (!(exitinfo1 & pf::kPresent)) {
-    r = fault_in(gpa, exitinfo1 & pf::kEncrypted);
+    ++m_c.npf_not_present;
+    // KVM compares the access with the GFN's attribute first (§4.6 steps 1-3).
+    r = m_gm.is_private(gpa) != access_private ? mismatch(gpa, access_private, exitinfo1)
+                                               : fault_in(gpa, access_private);
   } else if (exitinfo1 & pf::kRmp) {
+    ++m_c.npf_rmp;
     r = rmp_fault(gpa, exitinfo1);
   } else {
     // Every NPT leaf this hypervisor installs is readable, writable and
@@ -179,7 +285,8 @@ NpfResult Hypervisor::handle_npf(unsigned /*vcpu*/, std::uint64_t gpa, std::uint
     r.reason = fmt::format("unexpected #NPF on a present NPT entry at GPA {:#x} (EXITINFO1 {:#x})",
                            gpa, exitinfo1);
   }
-  r.cycles += m_p.exit_cycles;
+  r.cost.exit += m_p.exit_cycles;
+  r.cycles = r.cost.total();
   return r;
 }
 

@@ -1,40 +1,52 @@
 #pragma once
 // The hypervisor (functional core), modelled on KVM (snp-semantics §4).
-// It owns the nested page tables and the host memory that backs guest
-// memory, and handles #NPF exits:
-//   - not present: back the GFN with a folio (hypervisor.backing_page_size)
-//     and, for a private access, RMPUPDATE it to the guest (2M only when the
-//     folio is 2M and all 512 entries are unassigned, §4.2); map the NPT at
-//     min(folio size, RMP level) (§4.6 step 3);
-//   - RMP fault with a size mismatch: PSMASH the 2M entry (retrying
-//     FAIL_INUSE), zap the 512-GFN NPT range and flush (§4.1 step 4); an RMP
-//     fault on an entry that is already 4K is spurious (§6 row 12);
-//   - any other RMP fault is a private/shared mismatch: an implicit
-//     conversion request, which needs a conversion policy. Until the policy
-//     block exists the guest is terminated with the reason.
+// It owns the nested page tables, KVM's memory attributes and the two
+// backings of guest memory (GuestMemory), and handles #NPF exits:
+//   - an access whose private/shared-ness differs from the GFN's attribute
+//     is an implicit conversion request, handled by hypervisor.policy:
+//       exit-to-userspace (upstream KVM, default): KVM_EXIT_MEMORY_FAULT to
+//         the userspace model, which converts the attribute (or refuses);
+//         the guest re-faults and the page is faulted in on its new side;
+//       auto-convert (2021/2022 RFC): the kernel converts and maps at once;
+//       terminate: the guest is terminated with a reason;
+//   - not present: fault in from the side the attribute says: a private
+//     page is RMPUPDATEd to the guest (2M only when the folio is 2M and all
+//     512 entries are unassigned, §4.2), the NPT mapped at min(folio, RMP
+//     level) (§4.6 step 3);
+//   - RMP fault with a size mismatch: PSMASH (retrying FAIL_INUSE), zap the
+//     512-GFN NPT range, flush (§4.1 step 4); on a 4K entry: spurious.
+// Conversions always unmap the NPT and flush before an RMPUPDATE to shared
+// (§2.3), and return guest_memfd pages with a 2M RMPUPDATE only when the
+// whole 2M entry is converted, else PSMASH first (§4.2).
 #include <cstdint>
 #include <functional>
 #include <string>
 
-#include "models/common/flat_map.hpp"
+#include "models/hypervisor/conversion.hpp"
+#include "models/hypervisor/guest_memory.hpp"
 #include "models/memory/phys_store.hpp"
 #include "models/rmp/rmp_table.hpp"
 #include "models/walker/page_table.hpp"
 
 namespace rmpsim::hypervisor {
 
+enum class Policy : std::uint8_t { ExitToUserspace, AutoConvert, Terminate };
+
 struct HypervisorParams {
+  Policy policy = Policy::ExitToUserspace;
   unsigned npt_levels = 4;
   PageSize backing_page_size = PageSize::k4K;
   std::uint16_t guest_asid = 1;
-  std::uint64_t exit_cycles = 10422;      // one SNP exit round trip
-  std::uint64_t npt_map_cycles = 1350;    // in-kernel fault-in: allocate, map
-  std::uint64_t rmpupdate_cycles = 1080;  // one RMPUPDATE
-  std::uint64_t psmash_cycles = 2160;     // one PSMASH
+  std::uint64_t exit_cycles = 10422;        // one SNP exit round trip
+  std::uint64_t npt_map_cycles = 1350;      // in-kernel fault-in: allocate, map
+  std::uint64_t rmpupdate_cycles = 1080;    // one RMPUPDATE
+  std::uint64_t psmash_cycles = 2160;       // one PSMASH
+  std::uint64_t tlb_flush_cycles = 2700;    // flushing the guest's ASID on every vCPU
+  std::uint64_t userspace_cycles = 16200;   // KVM_RUN return to userspace and back
+  std::uint64_t userspace_page_cycles = 1350;  // userspace work per 4K page converted
+  bool userspace_refuses = false;           // userspace.refuse_conversions
 };
 
-// SPA regions of the host allocators (docs/models.md).
-inline constexpr std::uint64_t kBackingSpaBase = 0x1'0000'0000;     // 4 GiB
 inline constexpr std::uint64_t kNptSpaBase = 0x7f0'0000'0000;
 
 struct HypervisorCounters {
@@ -44,10 +56,15 @@ struct HypervisorCounters {
   std::uint64_t npf_rmp = 0;
   std::uint64_t npf_rmp_size = 0;      // resolved by PSMASH + zap
   std::uint64_t npf_rmp_spurious = 0;  // entry already 4K: nothing to do
-  std::uint64_t npf_rmp_mismatch = 0;  // private/shared mismatch (conversion request)
+  std::uint64_t npf_mismatch = 0;      // implicit conversion requests (attribute mismatch)
+  std::uint64_t npf_vmpl = 0;          // VMPL permission violations
+  std::uint64_t userspace_exits = 0;   // KVM_EXIT_MEMORY_FAULT + KVM_HC_MAP_GPA_RANGE exits
+  std::uint64_t memory_fault_exits = 0;
+  std::uint64_t pages_to_private = 0;  // 4K pages whose attribute became private
+  std::uint64_t pages_to_shared = 0;
   std::uint64_t npt_maps = 0;          // NPT leaves installed
-  std::uint64_t npt_zaps = 0;          // 2M GFN ranges zapped after PSMASH
-  std::uint64_t backing_frames = 0;    // 4K frames of host memory backing the guest
+  std::uint64_t npt_zaps = 0;          // NPT ranges unmapped (PSMASH, conversions)
+  std::uint64_t tlb_flushes = 0;       // ASID flushes on every vCPU
   std::uint64_t rmpupdate = 0;
   std::uint64_t psmash = 0;
   std::uint64_t psmash_inuse_retries = 0;
@@ -56,56 +73,81 @@ struct HypervisorCounters {
 struct NpfResult {
   std::uint64_t cycles = 0;
   bool resolved = false;
-  std::string reason;  // when not resolved: why the guest cannot go on
+  std::string reason;        // when not resolved: why the guest cannot go on
+  bool conversion = false;   // the exit converted a page (or sent it to userspace to)
+  bool to_private = false;
+  ConversionCost cost;       // `cycles`, by component
 };
 
 class Hypervisor {
  public:
   // `prevalidated(gpa)`: whether the guest validated this page before the
-  // trace began (guest.accept); its pages are assigned already validated.
+  // trace began (guest.accept); such pages are assigned already validated.
   // `flush(asid)`: flush the ASID's translations on every vCPU.
+  // `clflush(spa)`: write back and forget a 4K frame's cache lines.
   Hypervisor(memory::PhysStore& host_mem, rmp::RmpTable& rmp, const HypervisorParams& p,
              std::function<bool(std::uint64_t)> prevalidated,
-             std::function<void(std::uint16_t)> flush);
+             std::function<void(std::uint16_t)> flush,
+             std::function<void(std::uint64_t)> clflush = {});
 
   std::uint64_t ncr3() const { return m_ncr3; }
   const HypervisorCounters& counters() const { return m_c; }
+  const HypervisorParams& params() const { return m_p; }
+  GuestMemory& memory() { return m_gm; }
   rmp::RmpTable& rmp() { return m_rmp; }
 
   // A #NPF exit (EXITINFO2 = gpa, EXITINFO1 = error code, §1.6).
   NpfResult handle_npf(unsigned vcpu, std::uint64_t gpa, std::uint64_t exitinfo1);
+
+  // The userspace side of a conversion of [gpa, gpa + pages*4K): what QEMU
+  // does on KVM_EXIT_MEMORY_FAULT or KVM_HC_MAP_GPA_RANGE — set the memory
+  // attributes and discard the stale backing (§4.2). Returns false when
+  // userspace refuses. Costs are added to `cost`.
+  bool userspace_convert(std::uint64_t gpa, std::uint64_t pages, bool to_private,
+                         ConversionCost& cost);
 
   // A VMPL switch: an exit and a VMRUN of another VMSA; returns its cost.
   std::uint64_t vmpl_switch() {
     ++m_c.vmexits;
     return m_p.exit_cycles;
   }
+  // A VMGEXIT round trip (PSC requests); returns its cost.
+  std::uint64_t vmgexit() {
+    ++m_c.vmexits;
+    return m_p.exit_cycles;
+  }
 
-  // The host frame backing a GPA, if the guest touched it (no side effects).
+  // The host frame backing a GPA on its current side, if any.
   bool backing_of(std::uint64_t gpa, std::uint64_t& spa) const;
-  // The host frame backing a GPA, allocating shared backing if the guest
-  // never touched it (a host access to guest memory).
-  std::uint64_t host_backing(std::uint64_t gpa) { return back(gpa); }
+  // The host frame a host access to `gpa` reaches: the backing of the GFN's
+  // current side, allocated if the guest never touched it.
+  std::uint64_t host_backing(std::uint64_t gpa) {
+    return m_gm.backing(gpa, m_gm.is_private(gpa));
+  }
 
  private:
-  std::uint64_t back(std::uint64_t gpa);  // SPA of the folio backing gpa, allocating it
   NpfResult fault_in(std::uint64_t gpa, bool is_private);
   NpfResult rmp_fault(std::uint64_t gpa, std::uint64_t exitinfo1);
-  // Assigns the backing of a private GPA to the guest; returns the RMP
-  // level (4K or 2M) and adds the cost.
-  PageSize assign_private(std::uint64_t gpa, std::uint64_t& cycles);
-  void zap_2m(std::uint64_t gpa);
+  NpfResult mismatch(std::uint64_t gpa, bool access_private, std::uint64_t exitinfo1);
+  // The kernel's part of a conversion: attributes, NPT unmap + flush, RMP
+  // return of guest_memfd pages, discard of the stale backing.
+  void convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_private,
+                     ConversionCost& cost);
+  // Assigns the backing of a private GPA to the guest; returns the RMP level.
+  PageSize assign_private(std::uint64_t gpa, ConversionCost& cost);
+  void zap(std::uint64_t gpa, std::uint64_t len);
+  void flush(ConversionCost& cost);
 
   memory::PhysStore& m_mem;
   rmp::RmpTable& m_rmp;
   HypervisorParams m_p;
   std::function<bool(std::uint64_t)> m_prevalidated;
   std::function<void(std::uint16_t)> m_flush;
+  std::function<void(std::uint64_t)> m_clflush;
   std::uint64_t m_next_npt_spa = kNptSpaBase;
-  std::uint64_t m_next_backing_spa = kBackingSpaBase;
   paging::PageTableEditor m_npt;
   std::uint64_t m_ncr3;
-  FlatMap m_backing{1024};  // folio number (GPA >> folio shift) -> SPA folio number
+  GuestMemory m_gm;
   HypervisorCounters m_c;
 };
 

@@ -105,10 +105,12 @@ struct HvWorld {
   rmp::RmpTable rmp;
   unsigned flushes = 0;
   hypervisor::Hypervisor hv;
-  explicit HvWorld(PageSize backing)
+  explicit HvWorld(PageSize backing,
+                   hypervisor::Policy policy = hypervisor::Policy::ExitToUserspace)
       : hv(hmem, rmp,
            [&] {
              hypervisor::HypervisorParams p;
+             p.policy = policy;
              p.backing_page_size = backing;
              p.guest_asid = kGuest;
              return p;
@@ -181,12 +183,17 @@ TEST_CASE("row 14: PSMASH kept in use is retried, bounded, and reported", "[rmp]
   CHECK(x.hv.counters().psmash_inuse_retries > 1);
 }
 
-TEST_CASE("a private/shared mismatch is not resolved in-kernel", "[rmp][hypervisor]") {
+TEST_CASE("a private/shared mismatch goes to the policy, never to PSMASH", "[rmp][hypervisor]") {
   HvWorld x(PageSize::k4K);
   REQUIRE(x.hv.handle_npf(0, 0x5000, kPrivateNotPresent).resolved);  // now guest-private
-  // A shared access to it: RMP fault without the C-bit.
+  // A shared access to it: an RMP fault without the C-bit. Upstream KVM
+  // (the default policy) sends it to userspace, which converts the page.
   auto r = x.hv.handle_npf(0, 0x5000, pf::kPresent | pf::kUser | pf::kFinalGpa | pf::kRmp);
-  CHECK(!r.resolved);
-  CHECK(x.hv.counters().npf_rmp_mismatch == 1);
-  CHECK(r.reason.find("shared access to a guest-private page") != std::string::npos);
+  CHECK(r.resolved);
+  CHECK(r.conversion);
+  CHECK(!r.to_private);
+  CHECK(x.hv.counters().npf_mismatch == 1);
+  CHECK(x.hv.counters().userspace_exits == 1);
+  CHECK(x.hv.counters().psmash == 0);
+  CHECK(!x.hv.memory().is_private(0x5000));
 }
