@@ -141,6 +141,18 @@ std::vector<ConfigKey> build() {
   k.push_back(float_key("guest.vc_handler_ns", 650.0, 0.0, 1e9, "ns",
                         "The guest's #VC handler without an exit",
                         "#VC handled inside an SNP guest, 645-672 ns [TUM], snp-semantics §5"));
+  k.push_back(enum_key("guest.psc_protocol", "ghcb", {"ghcb", "msr"},
+                       "How CONVERT asks for page state changes: GHCB descriptors (batched) or "
+                       "the MSR protocol (one 4K page per VMGEXIT)",
+                       "Linux uses the GHCB once it is set up, the MSR protocol in early boot "
+                       "(snp-semantics §3.3)"));
+  k.push_back(bool_key("guest.psc_2m", true,
+                       "CONVERT uses 2M PSC entries and 2M PVALIDATEs where the range is 2M "
+                       "aligned (else 4K only)",
+                       "Linux __set_pages_state (snp-semantics §3.3)"));
+  k.push_back(int_key("guest.psc_max_entries", 64, 1, 253, "entries",
+                      "Entries per GHCB PSC request that CONVERT builds",
+                      "Linux VMGEXIT_PSC_MAX_ENTRY = 64; the GHCB allows 253 (snp-semantics §3.2)"));
   k.push_back(enum_key("guest.demand_page_size", "4k", {"4k", "2m"},
                        "Page size of demand mappings (2m: transparent huge pages; falls back to "
                        "4k where smaller pages already exist)",

@@ -11,7 +11,13 @@ namespace {
 // units (rounded once, at the clock); cycles themselves stay exact integers.
 void set_time_resolution_once() {
   static bool done = false;
-  if (!done) sc_core::sc_set_time_resolution(1, sc_core::SC_FS);
+  if (!done) {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_FS);
+    // A run stopped for a bad trace line reports the line itself; SystemC's
+    // own "stopped by user" notice would only add noise.
+    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                            sc_core::SC_DO_NOTHING);
+  }
   done = true;
 }
 
@@ -145,6 +151,9 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   vp.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
   vp.host_mapping = size_from_name(c.get_string("host.mapping_page_size"));
   vp.vc_validates = c.get_string("guest.on_vc_not_validated") == "validate";
+  vp.psc_msr = c.get_string("guest.psc_protocol") == "msr";
+  vp.psc_2m = c.get_bool("guest.psc_2m");
+  vp.psc_max_entries = static_cast<unsigned>(c.get_int("guest.psc_max_entries"));
   vp.vc_handler_cycles = std::llround(c.get_float("guest.vc_handler_ns") * ghz);
   rmp::CheckOptions rmp_opt;
   rmp_opt.npt_larger_than_rmp_faults = c.get_string("rmp.npt_larger_than_rmp") == "npf";
@@ -214,6 +223,16 @@ Platform::Platform(const Config& config, trace::Reader& reader)
   m_stats.add_counter("system.hypervisor.psmash", &hv.psmash, "PSMASH instructions");
   m_stats.add_counter("system.hypervisor.psmash_inuse_retries", &hv.psmash_inuse_retries,
                       "PSMASH retried after FAIL_INUSE");
+  m_stats.add_counter("system.hypervisor.psc_msr_requests", &hv.psc_msr_requests,
+                      "MSR-protocol PSC requests handled");
+  m_stats.add_counter("system.hypervisor.psc_ghcb_requests", &hv.psc_ghcb_requests,
+                      "GHCB PSC requests handled");
+  m_stats.add_counter("system.hypervisor.psc_pages", &hv.psc_pages,
+                      "4K pages forwarded to userspace by PSC (KVM_HC_MAP_GPA_RANGE)");
+  m_stats.add_counter("system.hypervisor.map_gpa_range_exits", &hv.map_gpa_range_exits,
+                      "KVM_HC_MAP_GPA_RANGE exits to userspace");
+  m_stats.add_counter("system.hypervisor.psc_errors", &hv.psc_errors,
+                      "PSC requests answered with an error");
   m_stats.add_formula("system.hypervisor.private_frames",
                       [this] { return Json(m_system->hv.memory().private_frames); },
                       "4K guest_memfd pages populated at the end of the run");
@@ -264,6 +283,8 @@ Json Platform::summary(double host_seconds) const {
     t.vc_not_validated += c.vc_not_validated;
     snp.pvalidate += cpu->snp_counters().pvalidate;
     snp.rmpadjust_vc += cpu->snp_counters().rmpadjust_vc;
+    snp.psc_requests += cpu->snp_counters().psc_requests;
+    snp.psc_pages += cpu->snp_counters().psc_pages;
     snp.host_rmp_faults += cpu->snp_counters().host_rmp_faults;
   }
   const auto& hv = m_system->hv.counters();
@@ -283,7 +304,8 @@ Json Platform::summary(double host_seconds) const {
   s["host_rmp_faults"] = snp.host_rmp_faults;
   s["vmexits"] = hv.vmexits;
   s["userspace_exits"] = hv.userspace_exits;
-  for (const char* k : {"psc_requests", "psc_pages"}) s[k] = 0;
+  s["psc_requests"] = snp.psc_requests;
+  s["psc_pages"] = snp.psc_pages;
   s["rmpupdate"] = hv.rmpupdate;
   s["psmash"] = hv.psmash;
   s["pvalidate"] = snp.pvalidate;

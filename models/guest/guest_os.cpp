@@ -101,6 +101,28 @@ GuestResult GuestOs::unmap(unsigned vcpu, const trace::Event& ev) {
   return r;
 }
 
+GuestResult GuestOs::set_encrypted(unsigned vcpu, std::uint64_t gva, std::uint64_t len,
+                                   bool is_private, std::string& error) {
+  GuestResult r;
+  for (std::uint64_t a = gva; a < gva + len;) {
+    auto m = m_pt.lookup(m_gcr3, a);
+    if (!m) {
+      error = fmt::format("GVA {:#x} is not mapped (expected a mapped range to convert)", a);
+      return r;
+    }
+    const std::uint64_t size = page_bytes(m->size), base = a & ~(size - 1);
+    if (base < gva || base + size > gva + len) {
+      error = fmt::format("the range splits the {} page at GVA {:#x} (expected whole pages)",
+                          trace::page_size_name(m->size), base);
+      return r;
+    }
+    m_pt.set_leaf_flags(m_gcr3, a, is_private ? pg::kCbit : 0, is_private ? 0 : pg::kCbit);
+    a = base + size;
+  }
+  r.cycles = flush_cost(vcpu, gva, len, len / 0x1000);
+  return r;
+}
+
 GuestResult GuestOs::handle_page_fault(unsigned /*vcpu*/, std::uint64_t gva,
                                        std::uint64_t error_code) {
   ++m_c.page_faults;

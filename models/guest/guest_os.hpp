@@ -7,6 +7,7 @@
 // entries on every vCPU when it removes or changes a mapping.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,6 +77,17 @@ class GuestOs {
   // trace line; remapping present pages flushes them.
   GuestResult map(unsigned vcpu, const trace::Event& ev, std::string& error);
   GuestResult unmap(unsigned vcpu, const trace::Event& ev);
+
+  // The leaf that maps `gva` (functional: the kernel knows the physical
+  // address of its own mappings, no walk is timed).
+  std::optional<paging::Mapping> lookup(std::uint64_t gva) const { return m_pt.lookup(m_gcr3, gva); }
+
+  // Sets (private) or clears (shared) the C-bit of every guest leaf in
+  // [gva, gva + len) and flushes the range on every vCPU, as
+  // set_memory_encrypted/decrypted do. `error` names a range that is not
+  // mapped or splits a large page.
+  GuestResult set_encrypted(unsigned vcpu, std::uint64_t gva, std::uint64_t len, bool is_private,
+                            std::string& error);
 
   // A guest #PF raised by the walker.
   GuestResult handle_page_fault(unsigned vcpu, std::uint64_t gva, std::uint64_t error_code);

@@ -75,6 +75,11 @@ void Vcpu::register_stats(StatsRegistry& stats) const {
                     "RMPADJUST on a page not validated: #VC 0x404");
   stats.add_counter(p + ".vc_validated", &m_snp.vc_validated,
                     "#VC 0x404 resolved by PVALIDATE in an enlightened guest's handler");
+  stats.add_counter(p + ".psc_requests", &m_snp.psc_requests,
+                    "Page State Change VMGEXITs issued (MSR or GHCB)");
+  stats.add_counter(p + ".psc_pages", &m_snp.psc_pages,
+                    "4K pages covered by PSC lines and CONVERTs");
+  stats.add_counter(p + ".converts", &m_snp.converts, "CONVERT lines executed");
   stats.add_counter(p + ".vmpl_switches", &m_snp.vmpl_switches, "VMPL changes (VMPL lines)");
   stats.add_counter(p + ".host_reads", &m_snp.host_reads, "host reads of guest memory (HOST R)");
   stats.add_counter(p + ".host_writes", &m_snp.host_writes,
@@ -255,6 +260,13 @@ void Vcpu::replay() {
       case trace::Op::HostRead:
       case trace::Op::HostWrite:
         host_access(ev);
+        break;
+      case trace::Op::Psc:
+        psc(ev);
+        break;
+      case trace::Op::Convert:
+        ++m_snp.converts;
+        convert(ev);
         break;
       default:
         ++m_unmodelled;

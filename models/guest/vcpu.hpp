@@ -13,6 +13,7 @@
 #include <exception>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -38,6 +39,9 @@ struct VcpuParams {
   // guest.on_vc_not_validated: Linux terminates on #VC 0x404 (§4.7); an
   // enlightened guest may validate the page in its #VC handler and retry.
   bool vc_validates = false;
+  bool psc_msr = false;               // guest.psc_protocol = msr (else ghcb)
+  bool psc_2m = true;                 // guest.psc_2m: 2M entries where aligned
+  unsigned psc_max_entries = 64;      // guest.psc_max_entries (Linux: 64)
   std::uint64_t vc_handler_cycles = 1755;  // guest.vc_handler_ns in cycles
   std::uint64_t quantum_cycles = 0;  // sim.quantum_ns in cycles
   std::uint64_t fs_per_cycle = 0;    // SystemC time of one cycle (resolution 1 fs)
@@ -81,6 +85,9 @@ struct SnpOpCounters {
   std::uint64_t host_writes = 0;
   std::uint64_t host_rmp_faults = 0;      // host writes refused by the RMP (#PF bit 31)
   std::uint64_t vc_validated = 0;         // #VC 0x404 resolved by validating (enlightened guest)
+  std::uint64_t psc_requests = 0;         // PSC VMGEXITs (MSR or GHCB) issued
+  std::uint64_t psc_pages = 0;            // 4K pages PSC requests and CONVERTs covered
+  std::uint64_t converts = 0;             // CONVERT lines executed
 };
 
 class Vcpu : public sc_core::sc_module {
@@ -124,6 +131,13 @@ class Vcpu : public sc_core::sc_module {
   void rmpadjust(const trace::Event& ev);
   void set_vmpl(unsigned vmpl);
   void host_access(const trace::Event& ev);
+  // Page State Change (vcpu_psc.cpp).
+  void psc(const trace::Event& ev);
+  void convert(const trace::Event& ev);
+  bool psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp op,
+                   trace::PscProto proto, hypervisor::ConversionCost& cost);
+  bool pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
+                       const std::vector<trace::PscEntry>& entries);
   void advance(std::uint64_t cycles);
   void sync();
 

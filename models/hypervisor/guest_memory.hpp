@@ -23,10 +23,17 @@ class GuestMemory {
   PageSize folio_size() const { return m_folio; }
   bool is_private(std::uint64_t gpa) const { return m_shared.find(gpa >> 12) == FlatMap::kNone; }
   void set_private(std::uint64_t gpa, bool is_private) {
+    if (is_private == this->is_private(gpa)) return;
     if (is_private)
       m_shared.erase(gpa >> 12);
     else
       m_shared.put(gpa >> 12, 1);
+    m_converted.put(gpa >> 12, 1);
+  }
+  // Whether the GFN's attribute ever changed: such a page was not part of
+  // what the guest accepted at boot.
+  bool ever_converted(std::uint64_t gpa) const {
+    return m_converted.find(gpa >> 12) != FlatMap::kNone;
   }
 
   // SPA backing `gpa` on the given side, allocating it on first use.
@@ -46,6 +53,7 @@ class GuestMemory {
 
   PageSize m_folio;
   FlatMap m_shared{256};         // GFNs whose attribute is shared
+  FlatMap m_converted{256};      // GFNs whose attribute ever changed
   FlatMap m_folios{1024};        // private folio number -> SPA folio number
   FlatMap m_folio_pages{1024};   // private folio number -> pages still populated
   FlatMap m_private_pages{4096}; // GFN -> 1 while its guest_memfd page is populated

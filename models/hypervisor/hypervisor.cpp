@@ -82,8 +82,9 @@ PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost) {
   if (big)  // the whole folio is prepared: every page of it is populated
     for (std::uint64_t a = base_gpa; a < base_gpa + k2M; a += 0x1000) m_gm.backing(a, true);
   // Pages the guest validated before the trace began (guest.accept) are
-  // modelled as validated already: their PVALIDATE happened at boot.
-  if (m_prevalidated(base_gpa)) {
+  // modelled as validated already: their PVALIDATE happened at boot. A page
+  // converted since then is not: the guest validates it itself.
+  if (m_prevalidated(base_gpa) && !m_gm.ever_converted(base_gpa)) {
     const std::uint64_t pfn = base_spa >> 12;
     rmp::RmpEntry e = m_rmp.raw(pfn);
     e.validated = true;
@@ -264,6 +265,48 @@ NpfResult Hypervisor::rmp_fault(std::uint64_t gpa, std::uint64_t exitinfo1) {
   flush(r.cost);
   r.resolved = true;
   return r;
+}
+
+std::uint64_t Hypervisor::psc_msr(std::uint64_t ghcb_msr, ConversionCost& cost) {
+  ++m_c.vmexits;
+  ++m_c.psc_msr_requests;
+  cost.exit += m_p.exit_cycles;
+  const psc::MsrPscOutcome o = psc::kvm_msr_psc(ghcb_msr);
+  if (!o.needs_exit) {
+    ++m_c.psc_errors;
+    return o.response;  // a bad op is answered at once (§6 row 21)
+  }
+  ++m_c.userspace_exits;
+  ++m_c.map_gpa_range_exits;
+  m_c.psc_pages += o.exit.npages;
+  cost.userspace += m_p.userspace_cycles;
+  const bool ok = userspace_convert(o.exit.gpa, o.exit.npages, o.exit.to_private(), cost);
+  if (!ok) ++m_c.psc_errors;
+  return psc::kvm_msr_psc_complete(ok ? 0 : 1);
+}
+
+GhcbPscResult Hypervisor::psc_ghcb(std::uint8_t* scratch, std::size_t len, ConversionCost& cost) {
+  ++m_c.vmexits;
+  ++m_c.psc_ghcb_requests;
+  cost.exit += m_p.exit_cycles;
+  psc::DecodeResult d = psc::decode(scratch, len);
+  if (!d.ok) {
+    ++m_c.psc_errors;
+    return GhcbPscResult{d.sw_exitinfo1, d.sw_exitinfo2};
+  }
+  psc::Step step = m_psc.begin(d.buffer);
+  while (step.needs_exit()) {
+    ++m_c.userspace_exits;
+    ++m_c.map_gpa_range_exits;
+    m_c.psc_pages += step.exit.npages;
+    cost.userspace += m_p.userspace_cycles;
+    const bool ok =
+        userspace_convert(step.exit.gpa, step.exit.npages, step.exit.to_private(), cost);
+    step = m_psc.resume(ok ? 0 : 1);
+  }
+  if (step.sw_exitinfo2 != psc::kPscOk || step.sw_exitinfo1 != 0) ++m_c.psc_errors;
+  psc::encode(d.buffer, scratch, len);  // the guest reads cur_entry / cur_page back
+  return GhcbPscResult{step.sw_exitinfo1, step.sw_exitinfo2};
 }
 
 NpfResult Hypervisor::handle_npf(unsigned /*vcpu*/, std::uint64_t gpa, std::uint64_t exitinfo1) {

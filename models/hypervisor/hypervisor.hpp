@@ -24,6 +24,7 @@
 
 #include "models/hypervisor/conversion.hpp"
 #include "models/hypervisor/guest_memory.hpp"
+#include "models/hypervisor/psc.hpp"
 #include "models/memory/phys_store.hpp"
 #include "models/rmp/rmp_table.hpp"
 #include "models/walker/page_table.hpp"
@@ -68,6 +69,17 @@ struct HypervisorCounters {
   std::uint64_t rmpupdate = 0;
   std::uint64_t psmash = 0;
   std::uint64_t psmash_inuse_retries = 0;
+  std::uint64_t psc_msr_requests = 0;   // MSR-protocol PSC VMGEXITs
+  std::uint64_t psc_ghcb_requests = 0;  // GHCB PSC VMGEXITs
+  std::uint64_t psc_pages = 0;          // 4K pages forwarded to userspace by PSC
+  std::uint64_t map_gpa_range_exits = 0;
+  std::uint64_t psc_errors = 0;         // PSC requests answered with an error
+};
+
+// What the guest reads back after a GHCB PSC VMGEXIT.
+struct GhcbPscResult {
+  std::uint64_t sw_exitinfo1 = 0;
+  std::uint64_t sw_exitinfo2 = 0;
 };
 
 struct NpfResult {
@@ -105,6 +117,15 @@ class Hypervisor {
   // userspace refuses. Costs are added to `cost`.
   bool userspace_convert(std::uint64_t gpa, std::uint64_t pages, bool to_private,
                          ConversionCost& cost);
+
+  // Page State Change requests (VMGEXIT), handled as KVM does (§4.2): every
+  // private/shared run becomes a KVM_HC_MAP_GPA_RANGE exit to the userspace
+  // model, which converts; no RMPUPDATE happens in the PSC path itself.
+  // MSR protocol: returns the GHCB MSR value the guest reads back.
+  std::uint64_t psc_msr(std::uint64_t ghcb_msr, ConversionCost& cost);
+  // GHCB protocol: the descriptor in the guest's scratch area
+  // `scratch[0..len)` is hostile input; its progress fields are written back.
+  GhcbPscResult psc_ghcb(std::uint8_t* scratch, std::size_t len, ConversionCost& cost);
 
   // A VMPL switch: an exit and a VMRUN of another VMSA; returns its cost.
   std::uint64_t vmpl_switch() {
@@ -148,6 +169,7 @@ class Hypervisor {
   paging::PageTableEditor m_npt;
   std::uint64_t m_ncr3;
   GuestMemory m_gm;
+  psc::GhcbPscHandler m_psc;
   HypervisorCounters m_c;
 };
 

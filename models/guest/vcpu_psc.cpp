@@ -1,0 +1,176 @@
+// Page State Change from the guest's side: PSC trace lines, and CONVERT —
+// a whole conversion done the way Linux does it (__set_memory_enc_pgtable;
+// the PVALIDATE/PSC order is snp-semantics §3.3):
+//   to shared:  PVALIDATE rescind, PSC (shared), then PTE C-bit clear + flush
+//               (enc_status_change_prepare runs before the PTEs change);
+//   to private: PTE C-bit set + flush, then PSC (private), PVALIDATE validate
+//               (enc_status_change_finish runs after);
+// 2M entries where the range is 2M aligned, at most guest.psc_max_entries
+// entries per GHCB request, or one 4K page per MSR-protocol request.
+#include <array>
+
+#include <fmt/format.h>
+
+#include "models/guest/vcpu.hpp"
+#include "models/hypervisor/psc.hpp"
+
+namespace rmpsim::guest {
+
+namespace psc = hypervisor::psc;
+
+namespace {
+// A request the hypervisor answers without finishing is re-issued; Linux
+// loops while cur_entry <= end_entry. A hypervisor that never finishes is a
+// model error.
+constexpr unsigned kMaxPscRounds = 64;
+}  // namespace
+
+bool Vcpu::psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp op,
+                       trace::PscProto proto, hypervisor::ConversionCost& cost) {
+  const auto op_code = static_cast<unsigned>(op);
+  if (proto == trace::PscProto::Msr) {
+    for (const auto& e : entries) {
+      // The MSR protocol names one 4K page per request (§3.1).
+      for (std::uint64_t p = 0; p < page_bytes(e.size); p += 0x1000) {
+        ++m_snp.psc_requests;
+        const std::uint64_t resp = m_hv.psc_msr(psc::msr_request((e.gpa + p) >> 12, op_code), cost);
+        if (!psc::linux_accepts_msr_response(resp)) {
+          m_state.terminate(fmt::format(
+              "PSC (MSR protocol) for GPA {:#x} answered {:#x}: Linux terminates (reason set 1, "
+              "code 1)",
+              e.gpa + p, resp));
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+  // GHCB protocol: the descriptor lives in the GHCB shared buffer.
+  std::array<std::uint8_t, psc::kSharedBufferBytes> scratch{};
+  for (std::size_t first = 0; first < entries.size(); first += m_params.psc_max_entries) {
+    const std::size_t n = std::min<std::size_t>(m_params.psc_max_entries, entries.size() - first);
+    psc::PscBuffer buf;
+    buf.header.cur_entry = 0;
+    buf.header.end_entry = static_cast<std::uint16_t>(n - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      psc::PscEntry pe;
+      pe.gfn = entries[first + i].gpa >> 12;
+      pe.op = static_cast<std::uint8_t>(op_code);
+      pe.huge = entries[first + i].size == PageSize::k2M;
+      buf.entries.push_back(pe);
+    }
+    const std::size_t len = psc::encode(buf, scratch.data(), scratch.size());
+    for (unsigned round = 0;; ++round) {
+      if (round == kMaxPscRounds)
+        throw std::logic_error("a GHCB PSC request made no progress");
+      ++m_snp.psc_requests;
+      const psc::PscHeader before = psc::decode(scratch.data(), len).buffer.header;
+      const hypervisor::GhcbPscResult r = m_hv.psc_ghcb(scratch.data(), len, cost);
+      const psc::PscHeader after = psc::decode(scratch.data(), len).buffer.header;
+      if (!psc::linux_accepts(before, after, r.sw_exitinfo2, r.sw_exitinfo1)) {
+        m_state.terminate(fmt::format(
+            "PSC (GHCB) answered SW_EXITINFO1 {:#x}, SW_EXITINFO2 {:#x}: Linux terminates "
+            "(reason set 1, code 1)",
+            r.sw_exitinfo1, r.sw_exitinfo2));
+        return false;
+      }
+      if (!psc::linux_needs_another_vmgexit(after)) break;
+    }
+  }
+  return true;
+}
+
+void Vcpu::psc(const trace::Event& ev) {
+  const trace::PscOp op = trace::psc_op(ev.attrs);
+  const trace::PscProto proto = trace::psc_proto(ev.attrs);
+  std::vector<trace::PscEntry> entries(ev.psc, ev.psc + ev.psc_count);
+  hypervisor::ConversionRecord rec;
+  rec.trigger = proto == trace::PscProto::Msr ? hypervisor::Trigger::PscMsr
+                                              : hypervisor::Trigger::PscGhcb;
+  rec.to_private = op == trace::PscOp::Private;
+  for (const auto& e : entries) rec.pages += page_bytes(e.size) >> 12;
+  rec.start = m_cycles;
+  const bool ok = psc_request(entries, op, proto, rec.cost);
+  m_snp.psc_pages += rec.pages;
+  m_fault_cycles += rec.cost.total();
+  advance(rec.cost.total());
+  // PSMASH/UNSMASH requests convert nothing (KVM completes them as no-ops).
+  if (ok && (op == trace::PscOp::Private || op == trace::PscOp::Shared)) {
+    rec.end = m_cycles;
+    m_conversions.add(rec);
+  }
+}
+
+// The PVALIDATEs of a conversion, 2M where the GPA range allows it.
+bool Vcpu::pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
+                           const std::vector<trace::PscEntry>& entries) {
+  std::uint64_t off = 0;
+  for (const auto& e : entries) {
+    const std::uint64_t bytes = page_bytes(e.size);
+    if (!run_pvalidate(gva + off, e.size, validate)) return false;
+    off += bytes;
+  }
+  return off == len;
+}
+
+void Vcpu::convert(const trace::Event& ev) {
+  const bool to_private = ev.attrs & trace::kConvertToPrivate;
+  const trace::PscProto proto = m_params.psc_msr ? trace::PscProto::Msr : trace::PscProto::Ghcb;
+  // The GPAs of the range, 2M pieces where both GVA and GPA are 2M aligned
+  // and 2M remain (Linux's direct-map rule, §3.3).
+  std::vector<trace::PscEntry> entries;
+  for (std::uint64_t off = 0; off < ev.len;) {
+    auto m = m_os.lookup(ev.addr + off);
+    if (!m) {
+      throw InputError(m_feed.trace_name(), m_line,
+                       fmt::format("CONVERT of GVA {:#x}, which is not mapped (expected a mapped "
+                                   "range)",
+                                   ev.addr + off));
+    }
+    const std::uint64_t gpa = m->pa + ((ev.addr + off) & (page_bytes(m->size) - 1));
+    const bool big = m_params.psc_2m && proto == trace::PscProto::Ghcb &&
+                     ((ev.addr + off) & 0x1fffff) == 0 && (gpa & 0x1fffff) == 0 &&
+                     ev.len - off >= 0x200000 && m->size != PageSize::k4K;
+    entries.push_back(trace::PscEntry{gpa, big ? PageSize::k2M : PageSize::k4K});
+    off += big ? 0x200000 : 0x1000;
+  }
+  hypervisor::ConversionRecord rec;
+  rec.trigger = proto == trace::PscProto::Msr ? hypervisor::Trigger::PscMsr
+                                              : hypervisor::Trigger::PscGhcb;
+  rec.to_private = to_private;
+  rec.pages = ev.len >> 12;
+  rec.start = m_cycles;
+  const std::uint64_t cycles_before = m_cycles;
+  auto pte_step = [&]() {
+    std::string error;
+    GuestResult r = m_os.set_encrypted(m_id, ev.addr, ev.len, to_private, error);
+    if (!error.empty()) throw InputError(m_feed.trace_name(), m_line, "CONVERT: " + error);
+    rec.cost.guest += r.cycles;
+    advance(r.cycles);
+  };
+  auto psc_step = [&](trace::PscOp op) {
+    hypervisor::ConversionCost c;
+    const bool done = psc_request(entries, op, proto, c);
+    rec.cost += c;
+    m_fault_cycles += c.total();
+    advance(c.total());
+    return done;
+  };
+  bool ok = true;
+  if (!to_private) {
+    ok = pvalidate_range(ev.addr, ev.len, false, entries) && psc_step(trace::PscOp::Shared);
+    if (ok) pte_step();
+  } else {
+    pte_step();
+    ok = psc_step(trace::PscOp::Private) && pvalidate_range(ev.addr, ev.len, true, entries);
+  }
+  m_snp.psc_pages += rec.pages;
+  if (!ok) return;
+  // Everything the PVALIDATE steps cost (instructions, operand walks and
+  // their faults) is the rest of the elapsed time.
+  rec.cost.pvalidate += (m_cycles - cycles_before) - rec.cost.total();
+  rec.end = m_cycles;
+  m_conversions.add(rec);
+}
+
+}  // namespace rmpsim::guest

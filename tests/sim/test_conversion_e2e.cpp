@@ -1,0 +1,131 @@
+// Conversions end to end through `rmpsim run`: the three hypervisor policies
+// on an implicit conversion, the PSC protocols compared, and TLB coherence
+// across vCPUs.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/cli_runner.hpp"
+
+using rmpsim::test::run_cli;
+using rmpsim::test::slurp;
+using rmpsim::test::spit;
+using rmpsim::test::TempDir;
+using Json = nlohmann::json;
+
+namespace {
+const std::string kMagic = "#!rmpsim-trace v1\n";
+
+Json run_ok(const TempDir& tmp, const std::string& trace, const std::string& opts) {
+  spit(tmp.file("t.rmpt"), trace);
+  auto r = run_cli("run " + tmp.file("t.rmpt") + " --quiet " + opts + " --out " + tmp.file("out"),
+                   tmp);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  return Json::parse(slurp(tmp.file("out/stats.json")));
+}
+
+// The page at GPA 0x80000000 is made shared with an explicit MSR PSC and
+// used shared; then the guest maps it private again and writes private data
+// to it while the hypervisor still holds it shared: an implicit conversion.
+const std::string kImplicit = kMagic +
+                              "0 MAP 0x400000 0x80000000 0x1000 shared\n"
+                              "0 PSC msr shared 0x80000000\n"
+                              "0 W 0x400000\n"
+                              "0 UNMAP 0x400000 0x1000\n"
+                              "0 MAP 0x400000 0x80000000 0x1000 private\n"
+                              "0 W 0x400000\n"
+                              "0 W 0x400008\n";
+// The converted page is not validated; this guest validates it on #VC.
+const std::string kEnlightened = "--set guest.on_vc_not_validated=validate ";
+}  // namespace
+
+TEST_CASE("e2e policy exit-to-userspace: a memory-fault exit and a completed conversion",
+          "[e2e][conversion]") {
+  TempDir tmp;
+  Json s = run_ok(tmp, kImplicit, kEnlightened + "--set hypervisor.policy=exit-to-userspace");
+  const Json& hv = s["stats"]["system"]["hypervisor"];
+  CHECK(s["summary"]["guest_terminated"] == false);
+  CHECK(hv["memory_fault_exits"] == 1);
+  CHECK(hv["map_gpa_range_exits"] == 1);  // the explicit PSC
+  CHECK(s["summary"]["userspace_exits"] == 2);
+  CHECK(s["stats"]["system"]["conversions"]["implicit"]["count"] == 1);
+  CHECK(s["stats"]["system"]["conversions"]["implicit"]["to_private"] == 1);
+  CHECK(s["summary"]["conversions"] == 2);  // the PSC and the implicit one
+  CHECK(s["summary"]["accesses"] == 3);
+  CHECK(s["stats"]["system"]["conversions"]["implicit"]["cost"]["userspace"] > 0);
+}
+
+TEST_CASE("e2e policy auto-convert: an RMPUPDATE and no userspace exit", "[e2e][conversion]") {
+  TempDir tmp;
+  Json s = run_ok(tmp, kImplicit, kEnlightened + "--set hypervisor.policy=auto-convert");
+  const Json& hv = s["stats"]["system"]["hypervisor"];
+  CHECK(s["summary"]["guest_terminated"] == false);
+  CHECK(hv["memory_fault_exits"] == 0);
+  CHECK(s["summary"]["userspace_exits"] == 1);  // only the explicit PSC went to userspace
+  const Json& imp = s["stats"]["system"]["conversions"]["implicit"];
+  CHECK(imp["count"] == 1);
+  CHECK(imp["cost"]["userspace"] == 0);
+  CHECK(imp["cost"]["rmpupdate"] > 0);  // the kernel assigned the page itself
+  CHECK(s["summary"]["accesses"] == 3);
+}
+
+TEST_CASE("e2e policy terminate: the guest is terminated with the GPA and the access",
+          "[e2e][conversion]") {
+  TempDir tmp;
+  Json s = run_ok(tmp, kImplicit, kEnlightened + "--set hypervisor.policy=terminate");
+  CHECK(s["summary"]["guest_terminated"] == true);
+  const std::string why = s["summary"]["termination_reason"];
+  CHECK(why.find("GPA 0x80000000") != std::string::npos);
+  CHECK(why.find("private write") != std::string::npos);
+  // The explicit PSC still worked: the shared write before completed.
+  CHECK(s["summary"]["accesses"] == 1);
+  CHECK(s["stats"]["system"]["conversions"]["psc_msr"]["count"] == 1);
+}
+
+TEST_CASE("e2e PSC protocols: per-page latency MSR > GHCB 4K > GHCB 2M", "[e2e][conversion]") {
+  // 8 MiB converted to shared and back, the Linux way (CONVERT).
+  const std::string trace = kMagic +
+                            "0 MAP 0x40000000 0x80000000 0x800000 private,2m\n"
+                            "0 CONVERT 0x40000000 0x800000 shared\n"
+                            "0 CONVERT 0x40000000 0x800000 private\n"
+                            "0 R 0x40001000\n";
+  const std::string common = "--set hypervisor.backing_page_size=2m ";
+  auto per_page = [&](const std::string& opts, const char* trigger) {
+    TempDir tmp;
+    Json s = run_ok(tmp, trace, common + opts);
+    REQUIRE(s["summary"]["guest_terminated"] == false);
+    const Json& t = s["stats"]["system"]["conversions"][trigger];
+    REQUIRE(t["count"] == 2);
+    REQUIRE(t["pages"] == 4096);
+    return t["latency"]["mean"].get<double>() * 2 / 4096;  // two conversions of 2048 pages
+  };
+  const double msr = per_page("--set guest.psc_protocol=msr", "psc_msr");
+  const double ghcb4k = per_page("--set guest.psc_2m=false", "psc_ghcb");
+  const double ghcb2m = per_page("", "psc_ghcb");
+  INFO("MSR " << msr << ", GHCB 4K " << ghcb4k << ", GHCB 2M " << ghcb2m << " cycles per page");
+  CHECK(msr > ghcb4k);
+  CHECK(ghcb4k > ghcb2m);
+}
+
+TEST_CASE("e2e 4 vCPUs: after a conversion no vCPU uses a stale translation", "[e2e][conversion]") {
+  TempDir tmp;
+  // Every vCPU caches the private translation of the page; vCPU 0 converts
+  // it to shared (rescind, PSC, PTE change with a shootdown); the others then
+  // read it again much later. Each of them must walk again: with a stale TLB
+  // entry the access would complete as a private one without any walk.
+  std::string t = kMagic + "0 MAP 0x400000 0x80000000 0x1000\n";
+  for (int v = 0; v < 4; ++v) t += std::to_string(v) + " R 0x400000\n";
+  t += "0 D 300000\n0 CONVERT 0x400000 0x1000 shared\n";
+  for (int v = 1; v < 4; ++v) t += std::to_string(v) + " D 5000000\n" + std::to_string(v) +
+                                   " R 0x400008\n";
+  Json s = run_ok(tmp, t, "--set cpu.count=4");
+  CHECK(s["summary"]["guest_terminated"] == false);
+  for (int v = 1; v < 4; ++v) {
+    const Json& mmu = s["stats"]["system"]["cpu" + std::to_string(v)]["mmu"];
+    INFO("vCPU " << v);
+    // Two L1 misses: the first read, and the read after the conversion.
+    CHECK(mmu["dtlb"]["misses"].get<int>() >= 2);
+    CHECK(mmu["dtlb"]["hits"] == 0);
+  }
+  CHECK(s["stats"]["system"]["conversions"]["psc_ghcb"]["to_shared"] == 1);
+}
