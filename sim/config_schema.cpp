@@ -126,13 +126,15 @@ std::vector<ConfigKey> build() {
                         "everything else is private. JSON list of pairs, e.g. "
                         "[[140737488355328, 140737490452480]]",
                         "TRACE-FORMAT.md"});
-  k.push_back(enum_key("guest.accept", "eager", {"eager", "none"},
-                       "Which guest memory was validated (PVALIDATEd) before the trace began. "
-                       "eager: all of it; none: only the kernel's page tables, for traces that "
-                       "carry their own PVALIDATE lines. A private access to a page never "
+  k.push_back(enum_key("guest.accept", "eager", {"eager", "lazy", "none"},
+                       "Memory acceptance. eager: all guest memory was validated at launch; "
+                       "lazy: Linux unaccepted memory, a 2 MiB unit is accepted (PSC to private "
+                       "+ PVALIDATE, 4K fallback) when the guest OS first hands out a frame "
+                       "from it; none: only the kernel's page tables are validated, for traces "
+                       "that carry their own PVALIDATE lines. A private access to a page never "
                        "validated takes #VC 0x404, which a Linux guest cannot survive",
-                       "snp-semantics §4.7: eager acceptance validates everything at boot; "
-                       "lazy acceptance comes with the PSC block"));
+                       "snp-semantics §4.7. Assumption: eager is the default so that "
+                       "access-only traces measure steady state; Linux defaults to lazy"));
   k.push_back(enum_key("guest.on_vc_not_validated", "terminate", {"terminate", "validate"},
                        "What the guest does on #VC 0x404 (a private access to a page it has not "
                        "validated): terminate, as Linux does, or PVALIDATE the page and retry "

@@ -82,8 +82,10 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
          [&] {
            guest::GuestOsParams p;
            p.asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
-           p.accept = c.get_string("guest.accept") == "none" ? guest::Accept::None
-                                                              : guest::Accept::Eager;
+           const std::string accept = c.get_string("guest.accept");
+           p.accept = accept == "none"   ? guest::Accept::None
+                      : accept == "lazy" ? guest::Accept::Lazy
+                                         : guest::Accept::Eager;
            p.levels = static_cast<unsigned>(c.get_int("walker.guest_levels"));
            p.auto_map = c.get_bool("guest.auto_map");
            for (const auto& r : c.get("guest.shared_ranges"))

@@ -57,6 +57,15 @@ std::uint64_t GuestOs::alloc_demand_frame(PageSize s) {
   return gpa;
 }
 
+void GuestOs::need_accept(std::uint64_t gpa, std::uint64_t len, GuestResult& r) {
+  if (m_p.accept != Accept::Lazy) return;
+  for (std::uint64_t u = gpa & ~0x1fffffull; u < gpa + len; u += 0x200000) {
+    if (m_accepted.find(u >> 21) != FlatMap::kNone) continue;
+    m_accepted.put(u >> 21, 1);
+    r.accept_units.push_back(u);
+  }
+}
+
 GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& error) {
   const PageSize size = trace::attr_page_size(ev.attrs);
   const std::uint64_t step = page_bytes(size);
@@ -81,6 +90,8 @@ GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& err
   // Changing present mappings needs a flush; fresh ones do not (x86 does not
   // cache non-present entries).
   if (remapped) r.cycles += flush_cost(vcpu, ev.addr, ev.len, ev.len / 0x1000);
+  // Handing private memory to a mapping accepts its units first (lazy).
+  if (!(ev.attrs & trace::kMapShared)) need_accept(ev.gpa, ev.len, r);
   return r;
 }
 
@@ -151,14 +162,17 @@ GuestResult GuestOs::handle_page_fault(unsigned /*vcpu*/, std::uint64_t gva,
     if (m_pt.map(m_gcr3, base, gpa, size, flags, /*replace_smaller=*/false) ==
         pg::MapStatus::Ok) {
       ++m_c.demand_maps;
+      if (flags & pg::kCbit) need_accept(gpa, page_bytes(size), r);
       return r;
     }
     // Smaller pages already live in this region: fall back to 4K (the 2M
     // frame just reserved stays unused, as a real allocator's would not).
     size = PageSize::k4K;
   }
-  m_pt.map(m_gcr3, gva & ~0xfffull, alloc_demand_frame(PageSize::k4K), PageSize::k4K, flags);
+  const std::uint64_t frame = alloc_demand_frame(PageSize::k4K);
+  m_pt.map(m_gcr3, gva & ~0xfffull, frame, PageSize::k4K, flags);
   ++m_c.demand_maps;
+  if (flags & pg::kCbit) need_accept(frame, 0x1000, r);
   return r;
 }
 

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/common/flat_map.hpp"
+
 #include "models/memory/phys_store.hpp"
 #include "models/walker/page_table.hpp"
 #include "traces/event.hpp"
@@ -22,8 +24,10 @@ namespace rmpsim::guest {
 //   Eager: all of it (every page validated at launch, snp-semantics §4.7);
 //   None:  only the kernel's own page tables — for traces that carry their
 //          own PVALIDATE lines.
-// (Lazy acceptance, the Linux default, comes with the PSC block.)
-enum class Accept : std::uint8_t { Eager, None };
+//   Lazy:  Linux's unaccepted memory: a 2 MiB unit is accepted (PSC to
+//          private + PVALIDATE) when the guest OS first hands out a frame
+//          from it — never on a fault (§4.7). Page tables count as accepted.
+enum class Accept : std::uint8_t { Eager, None, Lazy };
 
 struct GuestOsParams {
   std::uint16_t asid = 1;
@@ -58,6 +62,9 @@ struct GuestResult {
   std::uint64_t cycles = 0;
   bool terminated = false;
   std::string reason;  // why the guest was terminated
+  // guest.accept = lazy: 2M units (GPA) that must be accepted before the
+  // access goes on; the vCPU does the PSC and the PVALIDATEs.
+  std::vector<std::uint64_t> accept_units;
 };
 
 class GuestOs {
@@ -114,6 +121,10 @@ class GuestOs {
   paging::PageTableEditor m_pt;
   std::uint64_t m_gcr3;
   GuestOsCounters m_c;
+  FlatMap m_accepted{64};  // 2M units accepted so far (guest.accept = lazy)
+
+  // Records the units of [gpa, gpa + len) not accepted yet into r.
+  void need_accept(std::uint64_t gpa, std::uint64_t len, GuestResult& r);
 };
 
 }  // namespace rmpsim::guest

@@ -80,6 +80,8 @@ void Vcpu::register_stats(StatsRegistry& stats) const {
   stats.add_counter(p + ".psc_pages", &m_snp.psc_pages,
                     "4K pages covered by PSC lines and CONVERTs");
   stats.add_counter(p + ".converts", &m_snp.converts, "CONVERT lines executed");
+  stats.add_counter(p + ".units_accepted", &m_snp.units_accepted,
+                    "2M units of memory accepted lazily (guest.accept = lazy)");
   stats.add_counter(p + ".vmpl_switches", &m_snp.vmpl_switches, "VMPL changes (VMPL lines)");
   stats.add_counter(p + ".host_reads", &m_snp.host_reads, "host reads of guest memory (HOST R)");
   stats.add_counter(p + ".host_writes", &m_snp.host_writes,
@@ -130,6 +132,9 @@ bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
       m_cycles += r.cycles;
       if (converting) rec.cost.guest += r.cycles;
       if (r.terminated) m_state.terminate(r.reason);
+      // Lazy acceptance happens before the access goes on (§4.7).
+      for (std::uint64_t unit : r.accept_units)
+        if (!m_state.terminated) accept_unit(unit);
     } else if (f.kind == walker::FaultKind::VcNotValidated) {
       std::uint64_t cycles = 0;
       const bool ok = validate_on_vc(f, cycles);
@@ -243,6 +248,8 @@ void Vcpu::replay() {
         GuestResult r = m_os.map(m_id, ev, error);
         if (!error.empty()) throw InputError(m_feed.trace_name(), fed.line, error);
         advance(r.cycles);
+        for (std::uint64_t unit : r.accept_units)
+          if (!m_state.terminated) accept_unit(unit);
         break;
       }
       case trace::Op::Unmap:

@@ -88,6 +88,7 @@ struct SnpOpCounters {
   std::uint64_t psc_requests = 0;         // PSC VMGEXITs (MSR or GHCB) issued
   std::uint64_t psc_pages = 0;            // 4K pages PSC requests and CONVERTs covered
   std::uint64_t converts = 0;             // CONVERT lines executed
+  std::uint64_t units_accepted = 0;       // 2M units accepted lazily
 };
 
 class Vcpu : public sc_core::sc_module {
@@ -138,6 +139,10 @@ class Vcpu : public sc_core::sc_module {
                    trace::PscProto proto, hypervisor::ConversionCost& cost);
   bool pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
                        const std::vector<trace::PscEntry>& entries);
+  // guest.accept = lazy: accept one 2 MiB unit — PSC to private, then
+  // PVALIDATE through the kernel's direct map (2M, 4K fallback).
+  void accept_unit(std::uint64_t gpa);
+  bool pvalidate_physical(std::uint64_t gpa, PageSize size);
   void advance(std::uint64_t cycles);
   void sync();
 

@@ -13,6 +13,7 @@
 
 #include "models/guest/vcpu.hpp"
 #include "models/hypervisor/psc.hpp"
+#include "models/rmp/rmp_instructions.hpp"
 
 namespace rmpsim::guest {
 
@@ -169,6 +170,81 @@ void Vcpu::convert(const trace::Event& ev) {
   // Everything the PVALIDATE steps cost (instructions, operand walks and
   // their faults) is the rest of the elapsed time.
   rec.cost.pvalidate += (m_cycles - cycles_before) - rec.cost.total();
+  rec.end = m_cycles;
+  m_conversions.add(rec);
+}
+
+bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
+  namespace pf = walker::pf;
+  for (unsigned round = 0;; ++round) {
+    if (round == kMaxPscRounds)
+      throw std::logic_error(fmt::format("accepting GPA {:#x} made no progress", gpa));
+    std::uint64_t spa = 0;
+    // The direct-map access reaches the NPT like any private access: a page
+    // not backed yet takes a not-present #NPF and is faulted in (and, being
+    // private, RMPUPDATEd to the guest).
+    if (!m_hv.backing_of(gpa, spa) || !m_rmp.governing(spa).entry.assigned) {
+      if (!npf_exit(gpa, pf::kUser | pf::kFinalGpa | pf::kEncrypted)) return false;
+      continue;
+    }
+    const rmp::GuestInsnResult r =
+        rmp::pvalidate(m_rmp, spa, gpa, size, true, m_attrs.asid, m_attrs.vmpl);
+    ++m_snp.pvalidate;
+    advance(m_params.pvalidate_cycles);
+    if (r.npf) {
+      if (!npf_exit(gpa, pf::kPresent | pf::kUser | pf::kFinalGpa | pf::kEncrypted | r.npf_bits))
+        return false;
+      continue;
+    }
+    if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {
+      ++m_snp.pvalidate_fallbacks;  // 512 x 4K (§3.3)
+      for (std::uint64_t p = 0; p < 512; ++p)
+        if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return false;
+      return true;
+    }
+    if (r.rc != rmp::kSuccess || r.cf) {
+      m_state.terminate(fmt::format(
+          "PVALIDATE while accepting GPA {:#x} returned {}{}: Linux terminates (reason set 1, "
+          "code 2)",
+          gpa, r.rc, r.cf ? " with CF=1" : ""));
+      return false;
+    }
+    return true;
+  }
+}
+
+void Vcpu::accept_unit(std::uint64_t gpa) {
+  ++m_snp.units_accepted;
+  hypervisor::ConversionRecord rec;
+  rec.trigger = hypervisor::Trigger::LazyAccept;
+  rec.to_private = true;
+  rec.pages = 512;
+  rec.start = m_cycles;
+  std::vector<trace::PscEntry> entries;
+  if (m_params.psc_2m) {
+    entries.push_back(trace::PscEntry{gpa, PageSize::k2M});
+  } else {
+    for (std::uint64_t p = 0; p < 512; ++p)
+      entries.push_back(trace::PscEntry{gpa + (p << 12), PageSize::k4K});
+  }
+  hypervisor::ConversionCost c;
+  const trace::PscProto proto = m_params.psc_msr ? trace::PscProto::Msr : trace::PscProto::Ghcb;
+  if (proto == trace::PscProto::Msr) {  // the MSR protocol takes 4K pages only
+    entries.clear();
+    for (std::uint64_t p = 0; p < 512; ++p)
+      entries.push_back(trace::PscEntry{gpa + (p << 12), PageSize::k4K});
+  }
+  const bool ok = psc_request(entries, trace::PscOp::Private, proto, c);
+  rec.cost += c;
+  m_fault_cycles += c.total();
+  advance(c.total());
+  if (!ok) return;
+  const std::uint64_t before = m_cycles;
+  if (!pvalidate_physical(gpa, m_params.psc_2m ? PageSize::k2M : PageSize::k4K)) return;
+  if (!m_params.psc_2m)
+    for (std::uint64_t p = 1; p < 512; ++p)
+      if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return;
+  rec.cost.pvalidate += m_cycles - before;
   rec.end = m_cycles;
   m_conversions.add(rec);
 }

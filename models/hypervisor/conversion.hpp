@@ -10,10 +10,10 @@
 
 namespace rmpsim::hypervisor {
 
-enum class Trigger : std::uint8_t { Implicit = 0, PscMsr = 1, PscGhcb = 2 };
-inline constexpr int kTriggerCount = 3;
+enum class Trigger : std::uint8_t { Implicit = 0, PscMsr = 1, PscGhcb = 2, LazyAccept = 3 };
+inline constexpr int kTriggerCount = 4;
 inline const char* trigger_name(Trigger t) {
-  static const char* names[] = {"implicit", "psc_msr", "psc_ghcb"};
+  static const char* names[] = {"implicit", "psc_msr", "psc_ghcb", "lazy_accept"};
   return names[static_cast<int>(t)];
 }
 

@@ -129,3 +129,28 @@ TEST_CASE("e2e 4 vCPUs: after a conversion no vCPU uses a stale translation", "[
   }
   CHECK(s["stats"]["system"]["conversions"]["psc_ghcb"]["to_shared"] == 1);
 }
+
+TEST_CASE("e2e lazy acceptance: a 2M unit is accepted before its first use, never on a fault",
+          "[e2e][conversion]") {
+  TempDir tmp;
+  // Two first touches in different 2M regions; 2M demand pages come from two
+  // different 2M units of guest memory, each accepted when handed out.
+  Json s = run_ok(tmp, kMagic + "0 R 0x40000000\n0 R 0x40200000\n0 R 0x40000008\n",
+                  "--set guest.accept=lazy --set guest.demand_page_size=2m "
+                  "--set hypervisor.backing_page_size=2m");
+  const Json& sum = s["summary"];
+  CHECK(sum["guest_terminated"] == false);
+  CHECK(sum["vc_not_validated"] == 0);
+  CHECK(s["stats"]["system"]["cpu0"]["units_accepted"] == 2);
+  const Json& lazy = s["stats"]["system"]["conversions"]["lazy_accept"];
+  CHECK(lazy["count"] == 2);
+  CHECK(lazy["pages"] == 1024);
+  // Per unit: one GHCB PSC (a 2M entry) forwarded to userspace, one 2M
+  // PVALIDATE on the 2M RMP entry the fault-in created.
+  CHECK(sum["psc_requests"] == 2);
+  CHECK(sum["userspace_exits"] == 2);
+  CHECK(sum["pvalidate"] == 2);
+  // RMPUPDATEs: the 2M folio holding the guest page tables, and the two units.
+  CHECK(sum["rmpupdate"] == 3);
+  CHECK(sum["accesses"] == 3);
+}
