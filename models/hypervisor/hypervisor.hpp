@@ -127,6 +127,15 @@ class Hypervisor {
   // `scratch[0..len)` is hostile input; its progress fields are written back.
   GhcbPscResult psc_ghcb(std::uint8_t* scratch, std::size_t len, ConversionCost& cost);
 
+  // VMGEXIT AP_CREATION with the VMSA at `vmsa_gpa`. KVM refuses a 2 MiB-
+  // aligned VMSA (the host-hugepage erratum guard, §1.5): SW_EXITINFO1 = 2,
+  // SW_EXITINFO2 = 5 "invalid input" (§6 row 30); otherwise {0, 0}.
+  GhcbPscResult ap_create(std::uint64_t vmsa_gpa) {
+    ++m_c.vmexits;
+    if ((vmsa_gpa & 0x1fffff) == 0) return GhcbPscResult{2, 5};
+    return GhcbPscResult{0, 0};
+  }
+
   // A VMPL switch: an exit and a VMRUN of another VMSA; returns its cost.
   std::uint64_t vmpl_switch() {
     ++m_c.vmexits;

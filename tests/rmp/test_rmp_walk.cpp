@@ -197,3 +197,14 @@ TEST_CASE("a private/shared mismatch goes to the policy, never to PSMASH", "[rmp
   CHECK(x.hv.counters().psmash == 0);
   CHECK(!x.hv.memory().is_private(0x5000));
 }
+
+TEST_CASE("row 30: AP creation with a 2M-aligned VMSA GPA is refused as invalid input",
+          "[hypervisor][spec6]") {
+  HvWorld x(PageSize::k4K);
+  auto r = x.hv.ap_create(0x4020'0000);
+  CHECK(r.sw_exitinfo1 == 2);
+  CHECK(r.sw_exitinfo2 == 5);
+  r = x.hv.ap_create(0x4020'1000);
+  CHECK(r.sw_exitinfo1 == 0);
+  CHECK(r.sw_exitinfo2 == 0);
+}
