@@ -90,8 +90,8 @@ GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& err
   // Changing present mappings needs a flush; fresh ones do not (x86 does not
   // cache non-present entries).
   if (remapped) r.cycles += flush_cost(vcpu, ev.addr, ev.len, ev.len / 0x1000);
-  // Handing private memory to a mapping accepts its units first (lazy).
-  if (!(ev.attrs & trace::kMapShared)) need_accept(ev.gpa, ev.len, r);
+  // Memory is accepted before it is handed out, shared or not (lazy).
+  need_accept(ev.gpa, ev.len, r);
   return r;
 }
 
@@ -162,7 +162,7 @@ GuestResult GuestOs::handle_page_fault(unsigned /*vcpu*/, std::uint64_t gva,
     if (m_pt.map(m_gcr3, base, gpa, size, flags, /*replace_smaller=*/false) ==
         pg::MapStatus::Ok) {
       ++m_c.demand_maps;
-      if (flags & pg::kCbit) need_accept(gpa, page_bytes(size), r);
+      need_accept(gpa, page_bytes(size), r);
       return r;
     }
     // Smaller pages already live in this region: fall back to 4K (the 2M
@@ -172,7 +172,7 @@ GuestResult GuestOs::handle_page_fault(unsigned /*vcpu*/, std::uint64_t gva,
   const std::uint64_t frame = alloc_demand_frame(PageSize::k4K);
   m_pt.map(m_gcr3, gva & ~0xfffull, frame, PageSize::k4K, flags);
   ++m_c.demand_maps;
-  if (flags & pg::kCbit) need_accept(frame, 0x1000, r);
+  need_accept(frame, 0x1000, r);
   return r;
 }
 

@@ -29,6 +29,7 @@ bool TraceFeed::next(unsigned vcpu, FedEvent& out) {
       m_eof = true;
       break;
     }
+    if ((++m_events & (kTickEvents - 1)) == 0 && m_tick) m_tick();
     if (ev.vcpu >= m_pending.size())
       throw InputError(m_reader.name(), m_reader.line(),
                        "event for vCPU " + std::to_string(ev.vcpu) + " but cpu.count is " +

@@ -5,6 +5,7 @@
 // trace's per-vCPU streams are skewed, not by the trace length.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include "traces/trace_io.hpp"
@@ -28,6 +29,11 @@ class TraceFeed {
   bool next(unsigned vcpu, FedEvent& out);
 
   const std::string& trace_name() const { return m_reader.name(); }
+
+  // Called every kTickEvents events read (the CLI's progress line); cheap
+  // enough to leave on: one counter test per event.
+  static constexpr std::uint64_t kTickEvents = 1u << 20;
+  void on_tick(std::function<void()> f) { m_tick = std::move(f); }
   std::uint64_t bytes_read() const { return m_reader.bytes_read(); }
   std::uint64_t bytes_total() const { return m_reader.bytes_total(); }
 
@@ -36,6 +42,8 @@ class TraceFeed {
   trace::Reader& m_reader;
   std::vector<std::deque<FedEvent>> m_pending;
   bool m_eof = false;
+  std::uint64_t m_events = 0;
+  std::function<void()> m_tick;
 };
 
 }  // namespace rmpsim::guest

@@ -95,7 +95,7 @@ void Vcpu::advance(std::uint64_t cycles) {
   m_cycles += cycles;
   // Temporal decoupling: hand control to the kernel only once a quantum of
   // local time has accumulated.
-  if (m_cycles - m_synced_cycles >= m_params.quantum_cycles) sync();
+  if (!m_atomic && m_cycles - m_synced_cycles >= m_params.quantum_cycles) sync();
 }
 
 void Vcpu::sync() {
@@ -162,9 +162,13 @@ bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
     }
     if (m_state.terminated) return false;
   }
-  throw std::logic_error(fmt::format("vCPU {}: access to GVA {:#x} made no progress after {} "
-                                     "fault rounds (trace line {})",
-                                     m_id, gva, kMaxFaultRounds, m_line));
+  // The hypervisor keeps resolving faults that come back (e.g. a private
+  // instruction operand on a shared mapping converting the page to and fro):
+  // the guest livelocks. Report it as the guest's end, not a crash.
+  m_state.terminate(fmt::format("no progress on GVA {:#x} after {} fault rounds (trace line {}): "
+                                "the guest livelocks",
+                                gva, kMaxFaultRounds, m_line));
+  return false;
 }
 
 bool Vcpu::validate_on_vc(const walker::Fault& f, std::uint64_t& cycles) {
@@ -195,6 +199,7 @@ bool Vcpu::validate_on_vc(const walker::Fault& f, std::uint64_t& cycles) {
     ++m_snp.vc_validated;  // CF=1 too: the page is validated either way
     return true;
   }
+  m_state.terminate(fmt::format("#VC 0x404 handler could not validate GPA {:#x}", f.addr));
   return false;
 }
 

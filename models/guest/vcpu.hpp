@@ -161,6 +161,7 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t m_synced_cycles = 0;  // local time the SystemC kernel has reached
   std::exception_ptr m_error;
   std::uint64_t m_line = 0;           // trace line of the event being replayed
+  bool m_atomic = false;              // no kernel sync: other vCPUs must not run now
 
   tlm::tlm_generic_payload m_trans;
   SnpAttrs m_attrs;

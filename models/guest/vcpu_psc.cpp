@@ -177,8 +177,11 @@ void Vcpu::convert(const trace::Event& ev) {
 bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
   namespace pf = walker::pf;
   for (unsigned round = 0;; ++round) {
-    if (round == kMaxPscRounds)
-      throw std::logic_error(fmt::format("accepting GPA {:#x} made no progress", gpa));
+    if (round == kMaxPscRounds) {
+      m_state.terminate(fmt::format("accepting GPA {:#x} made no progress: the guest livelocks",
+                                    gpa));
+      return false;
+    }
     std::uint64_t spa = 0;
     // The direct-map access reaches the NPT like any private access: a page
     // not backed yet takes a not-present #NPF and is faulted in (and, being
@@ -214,6 +217,13 @@ bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
 }
 
 void Vcpu::accept_unit(std::uint64_t gpa) {
+  // Linux serialises acceptance of a unit: no other vCPU may use it before
+  // it is accepted. Its time is charged without yielding to the kernel.
+  struct Atomic {
+    bool& flag;
+    explicit Atomic(bool& f) : flag(f) { flag = true; }
+    ~Atomic() { flag = false; }
+  } atomic(m_atomic);
   ++m_snp.units_accepted;
   hypervisor::ConversionRecord rec;
   rec.trigger = hypervisor::Trigger::LazyAccept;

@@ -27,8 +27,12 @@ bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
   std::uint64_t gpa = 0;
   unsigned round = 0;
   for (;; ++round) {
-    if (round == kMaxInsnRounds)
-      throw std::logic_error(fmt::format("PVALIDATE of GVA {:#x} made no progress", base));
+    if (round == kMaxInsnRounds) {
+      m_state.terminate(fmt::format("PVALIDATE of GVA {:#x} made no progress after {} rounds: "
+                                    "the guest livelocks",
+                                    base, kMaxInsnRounds));
+      return false;
+    }
     // The instruction translates its operand through the page tables; the
     // RMP checks on the target are its own.
     m_attrs.insn_operand = true;
@@ -88,8 +92,12 @@ void Vcpu::rmpadjust(const trace::Event& ev) {
   const auto target = static_cast<std::uint8_t>(trace::rmpadjust_vmpl(ev.attrs));
   rmp::GuestInsnResult r;
   for (unsigned round = 0;; ++round) {
-    if (round == kMaxInsnRounds)
-      throw std::logic_error(fmt::format("RMPADJUST of GVA {:#x} made no progress", base));
+    if (round == kMaxInsnRounds) {
+      m_state.terminate(fmt::format("RMPADJUST of GVA {:#x} made no progress after {} rounds: "
+                                    "the guest livelocks",
+                                    base, kMaxInsnRounds));
+      return;
+    }
     m_attrs.insn_operand = true;
     const bool ok = access_page(base, AccessKind::Read);
     m_attrs.insn_operand = false;

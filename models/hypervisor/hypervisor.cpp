@@ -61,7 +61,17 @@ void Hypervisor::zap(std::uint64_t gpa, std::uint64_t len) {
   ++m_c.npt_zaps;
 }
 
-PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost) {
+bool Hypervisor::uniform_2m(std::uint64_t gpa) const {
+  // A 2M entry (and a 2M NPT leaf) only where all 512 GFNs are private and
+  // none was converted since boot, so the whole entry has one attribute and
+  // one validation history (KVM caps the mapping level at mixed attributes).
+  const std::uint64_t base = gpa & ~(k2M - 1);
+  for (std::uint64_t a = base; a < base + k2M; a += 0x1000)
+    if (!m_gm.is_private(a) || m_gm.ever_converted(a)) return false;
+  return true;
+}
+
+PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost, std::string& error) {
   const std::uint64_t spa = m_gm.backing(gpa, true);
   const rmp::Governing g = m_rmp.governing(spa);
   if (g.entry.assigned) return g.size;  // already prepared
@@ -70,7 +80,8 @@ PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost) {
   s.asid = m_p.guest_asid;
   // sev_gmem_prepare (§4.2): a 2M entry only for a folio of at least 2M
   // whose 512 entries are all unassigned; otherwise 4K.
-  const bool big = m_gm.folio_size() != PageSize::k4K && m_rmp.assigned_in_region(spa) == 0;
+  const bool big = m_gm.folio_size() != PageSize::k4K && m_rmp.assigned_in_region(spa) == 0 &&
+                   uniform_2m(gpa);
   s.size = big ? PageSize::k2M : PageSize::k4K;
   const std::uint64_t base_gpa = gpa & ~(page_bytes(s.size) - 1);
   const std::uint64_t base_spa = spa & ~(page_bytes(s.size) - 1);
@@ -78,7 +89,11 @@ PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost) {
   const std::uint32_t rc = rmp::rmpupdate(m_rmp, base_spa, s);
   ++m_c.rmpupdate;
   cost.rmpupdate += m_p.rmpupdate_cycles;
-  if (rc != rmp::kSuccess) return PageSize::k4K;  // left unassigned: the retry faults again
+  if (rc != rmp::kSuccess) {
+    error = fmt::format("RMPUPDATE of SPA {:#x} to private for GPA {:#x} failed with {}",
+                        base_spa, base_gpa, rc);
+    return PageSize::k4K;
+  }
   if (big)  // the whole folio is prepared: every page of it is populated
     for (std::uint64_t a = base_gpa; a < base_gpa + k2M; a += 0x1000) m_gm.backing(a, true);
   // Pages the guest validated before the trace began (guest.accept) are
@@ -100,19 +115,30 @@ NpfResult Hypervisor::fault_in(std::uint64_t gpa, bool is_private) {
   PageSize size = PageSize::k4K;
   if (is_private) {
     size = m_gm.folio_size();
-    const PageSize rmp_level = assign_private(gpa, r.cost);
+    std::string error;
+    const PageSize rmp_level = assign_private(gpa, r.cost, error);
+    if (!error.empty()) {
+      r.reason = error;
+      return r;
+    }
     if (rmp_level < size) size = rmp_level;
   }
   const std::uint64_t base = gpa & ~(page_bytes(size) - 1);
-  m_npt.map(m_ncr3, base, m_gm.backing(base, is_private), size, pg::kWritable | pg::kUser);
+  // Never cover smaller mappings (other attributes) with a large leaf.
+  if (m_npt.map(m_ncr3, base, m_gm.backing(base, is_private), size, pg::kWritable | pg::kUser,
+                /*replace_smaller=*/false) != pg::MapStatus::Ok) {
+    size = PageSize::k4K;
+    const std::uint64_t page = gpa & ~0xfffull;
+    m_npt.map(m_ncr3, page, m_gm.backing(page, is_private), size, pg::kWritable | pg::kUser);
+  }
   ++m_c.npt_maps;
   r.cost.npt += m_p.npt_map_cycles;
   r.resolved = true;
   return r;
 }
 
-void Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_private,
-                               ConversionCost& cost) {
+bool Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_private,
+                               ConversionCost& cost, std::string& error) {
   const std::uint64_t end = gpa + (pages << 12);
   std::uint64_t changed = 0;
   for (std::uint64_t a = gpa; a < end; a += 0x1000)
@@ -120,8 +146,13 @@ void Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_p
       m_gm.set_private(a, to_private);
       ++changed;
     }
-  if (!changed) return;
+  if (!changed) return true;
   (to_private ? m_c.pages_to_private : m_c.pages_to_shared) += changed;
+  auto failed = [&](const char* what, std::uint64_t spa, std::uint32_t rc) {
+    error = fmt::format("{} of SPA {:#x} failed with {} while returning it to the host", what,
+                        spa, rc);
+    return false;
+  };
   // Unmap and flush before the RMP returns pages to the host (§2.3).
   zap(gpa, end - gpa);
   flush(cost);
@@ -141,7 +172,10 @@ void Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_p
       const std::uint64_t head_gpa = a & ~(k2M - 1), head_spa = spa & ~(k2M - 1);
       if (head_gpa >= gpa && head_gpa + k2M <= end && a == head_gpa) {
         // The whole 2M entry goes back at once (sev_gmem_invalidate, §4.2).
-        rmp::rmpupdate(m_rmp, head_spa, rmp::RmpState{});
+        rmp::RmpState shared;
+        shared.size = PageSize::k2M;
+        if (const std::uint32_t rc = rmp::rmpupdate(m_rmp, head_spa, shared); rc != rmp::kSuccess)
+          return failed("RMPUPDATE (2M, to shared)", head_spa, rc);
         ++m_c.rmpupdate;
         cost.rmpupdate += m_p.rmpupdate_cycles;
         for (std::uint64_t p = head_gpa; p < head_gpa + k2M; p += 0x1000) {
@@ -153,12 +187,15 @@ void Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_p
         continue;
       }
       // Only part of the 2M entry is converted: smash it first.
-      rmp::psmash(m_rmp, head_spa);
+      if (const std::uint32_t rc = rmp::psmash(m_rmp, head_spa); rc != rmp::kSuccess)
+        return failed("PSMASH", head_spa, rc);
       ++m_c.psmash;
       cost.psmash += m_p.psmash_cycles;
     }
     if (m_rmp.governing(spa).entry.assigned) {
-      rmp::rmpupdate(m_rmp, spa & ~0xfffull, rmp::RmpState{});
+      if (const std::uint32_t rc = rmp::rmpupdate(m_rmp, spa & ~0xfffull, rmp::RmpState{});
+          rc != rmp::kSuccess)
+        return failed("RMPUPDATE (to shared)", spa & ~0xfffull, rc);
       ++m_c.rmpupdate;
       cost.rmpupdate += m_p.rmpupdate_cycles;
     }
@@ -166,13 +203,18 @@ void Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_p
     m_gm.discard(a, true);
     a += 0x1000;
   }
+  return true;
 }
 
 bool Hypervisor::userspace_convert(std::uint64_t gpa, std::uint64_t pages, bool to_private,
                                    ConversionCost& cost) {
   if (m_p.userspace_refuses) return false;
   cost.userspace += pages * m_p.userspace_page_cycles;
-  convert_range(gpa & ~0xfffull, pages, to_private, cost);
+  std::string error;
+  if (!convert_range(gpa & ~0xfffull, pages, to_private, cost, error)) {
+    m_error = error;
+    return false;
+  }
   return true;
 }
 
@@ -197,8 +239,11 @@ NpfResult Hypervisor::mismatch(std::uint64_t gpa, bool access_private, std::uint
       ++m_c.memory_fault_exits;
       r.cost.userspace += m_p.userspace_cycles;
       if (!userspace_convert(page, 1, access_private, r.cost)) {
-        r.reason = fmt::format("userspace refused the conversion (KVM_EXIT_MEMORY_FAULT): {}",
-                               what);
+        r.reason = m_error.empty()
+                       ? fmt::format("userspace refused the conversion (KVM_EXIT_MEMORY_FAULT): {}",
+                                     what)
+                       : m_error;
+        m_error.clear();
         return r;
       }
       r.conversion = true;
@@ -206,11 +251,16 @@ NpfResult Hypervisor::mismatch(std::uint64_t gpa, bool access_private, std::uint
       return r;
     case Policy::AutoConvert: {
       // The RFC design: the kernel converts and maps the page in the same exit.
-      convert_range(page, 1, access_private, r.cost);
+      std::string error;
+      if (!convert_range(page, 1, access_private, r.cost, error)) {
+        r.reason = error;
+        return r;
+      }
       NpfResult in = fault_in(page, access_private);
       r.cost += in.cost;
       r.conversion = true;
-      r.resolved = true;
+      r.resolved = in.resolved;
+      r.reason = in.reason;
       return r;
     }
   }

@@ -161,10 +161,13 @@ class Hypervisor {
   NpfResult mismatch(std::uint64_t gpa, bool access_private, std::uint64_t exitinfo1);
   // The kernel's part of a conversion: attributes, NPT unmap + flush, RMP
   // return of guest_memfd pages, discard of the stale backing.
-  void convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_private,
-                     ConversionCost& cost);
-  // Assigns the backing of a private GPA to the guest; returns the RMP level.
-  PageSize assign_private(std::uint64_t gpa, ConversionCost& cost);
+  // False (and `error`) when an RMP instruction fails on the way.
+  bool convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_private,
+                     ConversionCost& cost, std::string& error);
+  // Assigns the backing of a private GPA to the guest; returns the RMP level
+  // (`error` set when the RMPUPDATE fails).
+  PageSize assign_private(std::uint64_t gpa, ConversionCost& cost, std::string& error);
+  bool uniform_2m(std::uint64_t gpa) const;
   void zap(std::uint64_t gpa, std::uint64_t len);
   void flush(ConversionCost& cost);
 
@@ -180,6 +183,7 @@ class Hypervisor {
   GuestMemory m_gm;
   psc::GhcbPscHandler m_psc;
   HypervisorCounters m_c;
+  std::string m_error;  // why the last userspace conversion failed, if it did
 };
 
 }  // namespace rmpsim::hypervisor

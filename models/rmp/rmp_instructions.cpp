@@ -59,7 +59,16 @@ std::uint32_t rmpupdate(RmpTable& rmp, std::uint64_t spa, const RmpState& s,
     if (!head.large && rmp.assigned_in_region(spa) != 0) return kFailOverlap;
     cur = head;
   } else {
-    if (head.large) return kFailOverlap;  // PSMASH first
+    if (head.large) {
+      if (head.immutable) return kFailPermission;
+      if (head.assigned) return kFailOverlap;  // PSMASH first (§1.5)
+      // Assumption: a hypervisor-owned 2M entry may be rewritten at 4K
+      // granularity; the region becomes 512 unassigned 4K entries first.
+      if (rmp.in_use(head_pfn)) return kFailInUse;
+      RmpEntry split = head;
+      split.large = false;
+      rmp.set_raw(head_pfn, split);
+    }
     cur = rmp.raw(pfn);
   }
   if (cur.immutable) return kFailPermission;

@@ -214,6 +214,14 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       t.size = std::min(gsize, fr.size);
       t.writable = w && fr.writable;
       t.executable = x && fr.executable;
+      if (m_rmp && cbit) {
+        // The TLB entry caches the RMP result: it may serve only what this
+        // VMPL's RMP permissions allow, so a later write or fetch it does
+        // not cover re-walks and takes the RMP check (§1.4 step 4).
+        const std::uint8_t perms = m_rmp->governing(fr.spa).entry.perms[req.vmpl & 3];
+        t.writable = t.writable && (perms & rmp::kPermW);
+        t.executable = t.executable && (perms & rmp::kPermXu);
+      }
       t.dirty = (upd & kDirty) != 0;
       t.cbit = cbit;
       return;

@@ -208,3 +208,30 @@ TEST_CASE("row 30: AP creation with a 2M-aligned VMSA GPA is refused as invalid 
   CHECK(r.sw_exitinfo1 == 0);
   CHECK(r.sw_exitinfo2 == 0);
 }
+
+TEST_CASE("a translation filled at VMPL1 serves only what VMPL1's RMP mask allows",
+          "[rmp][spec6]") {
+  RmpWorld x;
+  x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw | pg::kCbit);
+  x.finish_tables();
+  x.w.npt.map(x.w.ncr3, 0x4000'7000, 0x2'0000'7000, PageSize::k4K, kRw);
+  assign(x.rmp, 0x2'0000'7000, 0x4000'7000, true);
+  // VMPL0 opens the page tables and the data page to VMPL1 for reading.
+  for (std::uint64_t g = 0x10001000; g <= x.w.next_gpt_gpa; g += 0x1000)
+    REQUIRE(rmp::rmpadjust(x.rmp, g + 0x100000000, g, PageSize::k4K, 1, rmp::kPermR, false, kGuest,
+                           0).rc == rmp::kSuccess);
+  REQUIRE(rmp::rmpadjust(x.rmp, 0x2'0000'7000, 0x4000'7000, PageSize::k4K, 1, rmp::kPermR, false,
+                         kGuest, 0).rc == rmp::kSuccess);
+  WalkRequest r = x.w.req(0x7000, AccessKind::Read);
+  r.asid = kGuest;
+  r.vmpl = 1;
+  WalkOutcome out;
+  x.walker.walk(r, out);
+  REQUIRE(out.fault.kind == FaultKind::None);
+  CHECK(!out.tr.writable);  // the page tables allow writes, VMPL1's RMP mask does not
+  r.kind = AccessKind::Write;
+  x.walker.walk(r, out);
+  CHECK(out.fault.kind == FaultKind::NestedPageFault);
+  CHECK(out.fault.error_code == (pf::kPresent | pf::kWrite | pf::kUser | pf::kRmp | pf::kVmpl |
+                                 pf::kFinalGpa | pf::kEncrypted));
+}

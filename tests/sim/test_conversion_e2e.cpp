@@ -154,3 +154,38 @@ TEST_CASE("e2e lazy acceptance: a 2M unit is accepted before its first use, neve
   CHECK(sum["rmpupdate"] == 3);
   CHECK(sum["accesses"] == 3);
 }
+
+TEST_CASE("e2e review: a 2M private fault-in never covers GFNs that were made shared",
+          "[e2e][conversion]") {
+  TempDir tmp;
+  // GFN 0x80001 is made shared by an implicit conversion before its 2M
+  // folio exists; the later private fault-in of the region must not map it
+  // private: the private read of it converts it back instead.
+  Json s = run_ok(tmp,
+                  kMagic + "0 MAP 0x40000000 0x80000000 0x200000 private,2m\n"
+                           "0 MAP 0x50000000 0x80001000 0x1000 shared\n"
+                           "0 W 0x50000000\n"
+                           "0 R 0x40000000\n"
+                           "0 R 0x40001000\n"
+                           "1 D 9000000\n"
+                           "1 R 0x50000000\n",
+                  kEnlightened + "--set hypervisor.backing_page_size=2m --set cpu.count=2");
+  CHECK(s["summary"]["guest_terminated"] == false);
+  // To shared (the W), to private (the private R), to shared again (vCPU 1).
+  CHECK(s["stats"]["system"]["conversions"]["implicit"]["count"] == 3);
+  CHECK(s["summary"]["accesses"] == 4);
+}
+
+TEST_CASE("e2e review: converting a whole 2M entry to shared returns it to the host",
+          "[e2e][conversion]") {
+  TempDir tmp;
+  Json s = run_ok(tmp,
+                  kMagic + "0 MAP 0x40000000 0x80000000 0x200000 private,2m\n"
+                           "0 R 0x40000000\n"
+                           "0 CONVERT 0x40000000 0x200000 shared\n"
+                           "0 HOST W 0x80000000 8\n0 HOST W 0x801ff000 8\n",
+                  "--set hypervisor.backing_page_size=2m");
+  CHECK(s["summary"]["guest_terminated"] == false);
+  CHECK(s["summary"]["host_rmp_faults"] == 0);  // the 2M entry went back: no host fault
+  CHECK(s["summary"]["psmash"] == 0);           // one 2M RMPUPDATE, no smashing
+}

@@ -95,3 +95,29 @@ TEST_CASE("e2e: PVALIDATE of a page already validated terminates a Linux guest",
   CHECK(s["summary"]["termination_reason"].get<std::string>().find("CF=1") != std::string::npos);
   CHECK(s["stats"]["system"]["cpu0"]["pvalidate_cf"] == 1);
 }
+
+TEST_CASE("e2e: at VMPL1 the guest page tables need VMPL1 permissions too", "[e2e][rmp]") {
+  TempDir tmp;
+  // Page-table reads are RMP-checked like any private access (§1.4), so a
+  // VMPL1 read through tables VMPL0 never opened to VMPL1 is a VMPL #NPF
+  // (bits 31 and 36), which this hypervisor does not resolve.
+  Json s = run_ok(tmp,
+                  kMagic + "0 MAP 0x400000 0x80000000 0x1000\n0 W 0x400000\n"
+                           "0 RMPADJUST 0x400000 4k 1 r\n0 VMPL 1\n0 R 0x400000\n"
+                           "0 W 0x400000\n",
+                  "");
+  CHECK(s["summary"]["guest_terminated"] == true);
+  CHECK(s["summary"]["termination_reason"].get<std::string>().find("VMPL permission violation") !=
+        std::string::npos);
+  CHECK(s["summary"]["accesses"] == 1);
+}
+
+TEST_CASE("e2e: PVALIDATE through a shared mapping ends the guest cleanly, never crashes",
+          "[e2e][rmp]") {
+  TempDir tmp;
+  Json s = run_ok(tmp,
+                  kMagic + "0 MAP 0x400000 0x80000000 0x1000 shared\n"
+                           "0 PVALIDATE 0x400000 4k validate\n",
+                  "");
+  CHECK(s["summary"]["guest_terminated"] == true);
+}
