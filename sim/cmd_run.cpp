@@ -9,6 +9,7 @@
 #include "sim/config_args.hpp"
 #include "sim/output.hpp"
 #include "sim/platform.hpp"
+#include "sim/expect.hpp"
 #include "sim/report.hpp"
 #include "sim/version.hpp"
 #include "traces/trace_io.hpp"
@@ -49,6 +50,23 @@ int cmd_run(const RunArgs& args) {
 
   Platform platform(cfg, *reader);
   const auto t0 = std::chrono::steady_clock::now();
+  // A heartbeat on stderr for runs longer than a few seconds.
+  auto last = t0;
+  if (!args.quiet)
+    platform.on_progress([&] {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::seconds(2)) return;
+      last = now;
+      const double secs = std::chrono::duration<double>(now - t0).count();
+      const std::uint64_t done = platform.accesses();
+      std::string pct;
+      if (platform.trace_bytes_total())
+        pct = fmt::format(", {:.1f}% of the trace",
+                          100.0 * double(platform.trace_bytes_read()) /
+                              double(platform.trace_bytes_total()));
+      fmt::print(stderr, "rmpsim: {} accesses{}, {:.2f} M accesses/s, {:.0f} s\n", done, pct,
+                 double(done) / secs / 1e6, secs);
+    });
   platform.run();
   const double host_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -60,6 +78,14 @@ int cmd_run(const RunArgs& args) {
                  {"config.json", cfg.dump()}});
   if (!args.quiet)
     fmt::print("{}", format_report(args.trace, summary, tree, platform.freq_ghz(), out.path()));
+  if (!args.expect.empty()) {
+    const std::string diff = compare_with_expected(summary, args.expect);
+    if (!diff.empty()) {
+      std::fflush(stdout);
+      fmt::print(stderr, "{}", diff);
+      return 3;
+    }
+  }
   return 0;
 }
 

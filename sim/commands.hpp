@@ -16,9 +16,18 @@ struct RunArgs {
   ConfigArgs config;
   std::string out_dir = "rmpsim-out";
   bool quiet = false;
+  std::string expect;  // --expect FILE: compare the summary, exit 3 on a difference
+};
+
+struct CompareArgs {
+  std::string trace;
+  ConfigArgs config;
+  std::string policies = "exit-to-userspace,auto-convert,terminate";
+  std::string format = "table";  // table | csv | json
 };
 
 int cmd_run(const RunArgs& args);
+int cmd_compare(const CompareArgs& args);
 int cmd_config_dump(const ConfigArgs& args);
 int cmd_config_doc();
 

@@ -50,7 +50,21 @@ int sc_main(int argc, char** argv) {
       ->required();
   add_config_options(run_cmd, run.config);
   run_cmd->add_option("--out", run.out_dir, "output directory")->capture_default_str();
-  run_cmd->add_flag("--quiet,-q", run.quiet, "print nothing on success");
+  run_cmd->add_flag("--quiet,-q", run.quiet, "no report and no progress line");
+  run_cmd->add_option("--expect", run.expect,
+                      "expected summary (JSON); exit 3 with a diff when the run differs");
+
+  rmpsim::CompareArgs cmp;
+  auto* cmp_cmd = app.add_subcommand("compare", "run a trace under several policies, side by side");
+  cmp_cmd->add_option("trace", cmp.trace, "trace file")->required();
+  add_config_options(cmp_cmd, cmp.config);
+  cmp_cmd->add_option("--policies", cmp.policies, "comma list of hypervisor policies")
+      ->capture_default_str();
+  auto* fmt_group = cmp_cmd->add_option_group("format");
+  bool csv = false, json = false;
+  fmt_group->add_flag("--csv", csv, "CSV output");
+  fmt_group->add_flag("--json", json, "JSON output (every summary)");
+  fmt_group->require_option(0, 1);
 
   auto* trace_cmd = app.add_subcommand("trace", "inspect, convert and generate traces");
   trace_cmd->require_subcommand(1);
@@ -87,6 +101,10 @@ int sc_main(int argc, char** argv) {
 
   try {
     if (*run_cmd) return rmpsim::cmd_run(run);
+    if (*cmp_cmd) {
+      cmp.format = csv ? "csv" : json ? "json" : "table";
+      return rmpsim::cmd_compare(cmp);
+    }
     if (*stat_cmd) return rmpsim::cmd_trace_stat(targs);
     if (*conv_cmd) return rmpsim::cmd_trace_convert(targs);
     if (*gen_cmd) return rmpsim::cmd_trace_gen(targs);

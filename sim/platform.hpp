@@ -8,6 +8,7 @@
 //     cpuN             vCPU thread (trace replay)  --TLM-->  cpuN.mmu
 //     cpuN.mmu         TLBs + 2-D walker           --port-->  mem
 //   plus the guest OS model and the hypervisor, shared by all vCPUs.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ class Platform {
   std::uint64_t accesses() const;
   double freq_ghz() const { return m_freq_ghz; }
   const guest::GuestState& guest_state() const { return m_guest_state; }
+  // Progress: `f` is called every TraceFeed::kTickEvents trace events.
+  void on_progress(std::function<void()> f) { m_feed.on_tick(std::move(f)); }
+  std::uint64_t trace_bytes_read() const { return m_feed.bytes_read(); }
+  std::uint64_t trace_bytes_total() const { return m_feed.bytes_total(); }
 
  private:
   struct System;

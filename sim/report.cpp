@@ -13,7 +13,7 @@ double pct(std::uint64_t part, std::uint64_t whole) {
 }
 }  // namespace
 
-std::string format_report(const std::string& trace, const Json& s, const Json& /*stats*/,
+std::string format_report(const std::string& trace, const Json& s, const Json& stats,
                           double freq_ghz, const std::string& out_dir) {
   std::string r;
   auto row = [&](const std::string& label, const std::string& value) {
@@ -39,6 +39,33 @@ std::string format_report(const std::string& trace, const Json& s, const Json& /
                          "faults",
                          u(s, "rmpupdate"), u(s, "psmash"), u(s, "pvalidate"),
                          u(s, "vc_not_validated"), u(s, "host_rmp_faults")));
+  const Json& sys = stats.at("system");
+  const Json& hv = sys.at("hypervisor");
+  std::uint64_t guest_pf = 0;
+  for (auto it = sys.begin(); it != sys.end(); ++it)
+    if (it.key().rfind("cpu", 0) == 0) guest_pf += it->at("mmu").at("guest_page_faults").get<std::uint64_t>();
+  row("faults", fmt::format("{} guest #PF, {} #NPF not present, {} RMP #NPF ({} size, {} "
+                            "spurious), {} attribute mismatches",
+                            guest_pf, u(s, "npf_not_present"), u(s, "npf_rmp"),
+                            hv.at("npf_rmp_size").get<std::uint64_t>(),
+                            hv.at("npf_rmp_spurious").get<std::uint64_t>(),
+                            hv.at("npf_mismatch").get<std::uint64_t>()));
+  row("PSC", fmt::format("{} requests, {} pages", u(s, "psc_requests"), u(s, "psc_pages")));
+  row("conversions", fmt::format("{}", u(s, "conversions")));
+  const Json& conv = sys.at("conversions");
+  for (const char* t : {"implicit", "psc_msr", "psc_ghcb", "lazy_accept"}) {
+    const Json& c = conv.at(t);
+    if (c.at("count").get<std::uint64_t>() == 0) continue;
+    const Json& l = c.at("latency");
+    auto us = [&](const char* k) { return double(l.at(k).get<std::uint64_t>()) / freq_ghz / 1000.0; };
+    row(std::string("  ") + t,
+        fmt::format("{} ({} pages): latency p50 {} / p99 {} / max {} cycles "
+                    "({:.2f} / {:.2f} / {:.2f} us), {} cycles per page (p50)",
+                    c.at("count").get<std::uint64_t>(), c.at("pages").get<std::uint64_t>(),
+                    l.at("p50").get<std::uint64_t>(), l.at("p99").get<std::uint64_t>(),
+                    l.at("max").get<std::uint64_t>(), us("p50"), us("p99"), us("max"),
+                    c.at("latency_per_page").at("p50").get<std::uint64_t>()));
+  }
   row("guest", s.at("guest_terminated").get<bool>()
                    ? "TERMINATED: " + s.at("termination_reason").get<std::string>()
                    : std::string("ran to the end of the trace"));

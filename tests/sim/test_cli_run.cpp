@@ -130,3 +130,62 @@ TEST_CASE("docs/stats.md lists every stat the registry writes", "[cli][docs]") {
   }
   CHECK(checked > 40);
 }
+
+TEST_CASE("run --expect: exit 0 on a match, 3 with a readable diff, tolerances", "[cli][expect]") {
+  TempDir tmp;
+  spit(tmp.file("t.rmpt"), kSmall);
+  const std::string run = "run " + tmp.file("t.rmpt") + " --quiet --out " + tmp.file("out");
+  REQUIRE(run_cli(run, tmp).status == 0);
+  Json got = read_json(tmp.file("out/stats.json"))["summary"];
+  const std::uint64_t cycles = got["cycles"];
+
+  spit(tmp.file("same.json"), Json{{"summary", {{"accesses", 4}, {"cycles", cycles}}}}.dump());
+  CHECK(run_cli(run + " --expect " + tmp.file("same.json"), tmp).status == 0);
+
+  spit(tmp.file("diff.json"),
+       Json{{"summary", {{"accesses", 5}, {"cycles", cycles}, {"conversions", 0}}}}.dump());
+  auto r = run_cli(run + " --expect " + tmp.file("diff.json"), tmp);
+  CHECK(r.status == 3);
+  CHECK(r.err.find("accesses: expected 5, got 4 (-20.00%)") != std::string::npos);
+  CHECK(r.err.find("cycles") == std::string::npos);  // only what differs is listed
+  // The outputs are still written: a difference is a result, not a failure.
+  CHECK(read_json(tmp.file("out/stats.json"))["summary"]["accesses"] == 4);
+
+  spit(tmp.file("tol.json"),
+       Json{{"summary", {{"cycles", cycles + 10}}}, {"tolerances", {{"cycles", {{"abs", 10}}}}}}
+           .dump());
+  CHECK(run_cli(run + " --expect " + tmp.file("tol.json"), tmp).status == 0);
+
+  spit(tmp.file("bad.json"), "[1, 2]");
+  r = run_cli(run + " --expect " + tmp.file("bad.json"), tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err.rfind(tmp.file("bad.json") + ": error: ", 0) == 0);
+}
+
+TEST_CASE("compare: one column per policy, CSV and JSON forms, bad policy is exit 2",
+          "[cli][compare]") {
+  TempDir tmp;
+  spit(tmp.file("t.rmpt"), "#!rmpsim-trace v1\n"
+                           "0 MAP 0x700000 0x98000000 0x1000 shared\n0 W 0x700000\n");
+  auto r = run_cli("compare " + tmp.file("t.rmpt"), tmp);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("exit-to-userspace") != std::string::npos);
+  CHECK(r.out.find("auto-convert") != std::string::npos);
+  CHECK(r.out.find("implicit conversion refused") != std::string::npos);  // terminate's reason
+
+  r = run_cli("compare " + tmp.file("t.rmpt") + " --policies exit-to-userspace,auto-convert --csv",
+              tmp);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.rfind("metric,exit-to-userspace,auto-convert\n", 0) == 0);
+  // One memory-fault exit to userspace under upstream KVM, none in-kernel.
+  CHECK(r.out.find("\nuserspace_exits,1,0\n") != std::string::npos);
+
+  r = run_cli("compare " + tmp.file("t.rmpt") + " --policies terminate --json", tmp);
+  REQUIRE(r.status == 0);
+  CHECK(Json::parse(r.out)["terminate"]["guest_terminated"] == true);
+
+  r = run_cli("compare " + tmp.file("t.rmpt") + " --policies sometimes", tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("hypervisor.policy") != std::string::npos);
+}

@@ -1,0 +1,148 @@
+// rmpsim compare: one trace under several hypervisor policies, side by side.
+// SystemC allows one elaboration per process, so every policy runs in a
+// child process (`rmpsim run`), and this process only reads their stats.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/commands.hpp"
+#include "sim/config_args.hpp"
+#include "sim/output.hpp"
+#include "traces/input_error.hpp"
+
+extern char** environ;
+
+namespace rmpsim {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// Runs a child `rmpsim run` and returns its exit status.
+int run_child(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) != 0)
+    throw std::runtime_error("cannot start a child rmpsim process");
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) throw std::runtime_error("waitpid failed");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+struct Row {
+  const char* label;
+  std::function<std::string(const Json& summary, const Json& stats, double ghz)> value;
+};
+
+std::uint64_t u(const Json& j, const char* k) { return j.at(k).get<std::uint64_t>(); }
+
+}  // namespace
+
+int cmd_compare(const CompareArgs& args) {
+  const std::vector<std::string> policies = split_list(args.policies);
+  if (policies.empty())
+    throw InputError("--policies " + args.policies, 0,
+                     "expected a comma list of exit-to-userspace, auto-convert, terminate");
+  // Validate the configuration once here, so a bad key is reported once.
+  for (const auto& p : policies) {
+    ConfigArgs c = args.config;
+    c.sets.push_back("hypervisor.policy=" + p);
+    (void)resolve_config(c);
+  }
+  const double ghz = resolve_config(args.config).get_float("cpu.freq_ghz");
+  const std::string tmp = (std::filesystem::temp_directory_path() /
+                           fmt::format("rmpsim-compare-{}", ::getpid()))
+                              .string();
+  std::vector<Json> results;
+  for (const auto& p : policies) {
+    std::vector<std::string> argv = {"rmpsim", "run", args.trace, "--quiet", "--out", tmp + "/" + p};
+    if (!args.config.config_file.empty()) argv.insert(argv.end(), {"--config", args.config.config_file});
+    for (const auto& s : args.config.sets) argv.insert(argv.end(), {"--set", s});
+    argv.insert(argv.end(), {"--set", "hypervisor.policy=" + p});
+    const int status = run_child(argv);
+    if (status != 0) {
+      std::filesystem::remove_all(tmp);
+      return status;  // the child printed its error
+    }
+    std::ifstream in(tmp + "/" + p + "/stats.json");
+    results.push_back(Json::parse(in));
+  }
+  std::filesystem::remove_all(tmp);
+
+  const std::vector<Row> rows = {
+      {"cycles", [](const Json& s, const Json&, double) { return std::to_string(u(s, "cycles")); }},
+      {"accesses", [](const Json& s, const Json&, double) { return std::to_string(u(s, "accesses")); }},
+      {"vmexits", [](const Json& s, const Json&, double) { return std::to_string(u(s, "vmexits")); }},
+      {"userspace_exits",
+       [](const Json& s, const Json&, double) { return std::to_string(u(s, "userspace_exits")); }},
+      {"rmpupdate", [](const Json& s, const Json&, double) { return std::to_string(u(s, "rmpupdate")); }},
+      {"psmash", [](const Json& s, const Json&, double) { return std::to_string(u(s, "psmash")); }},
+      {"pvalidate", [](const Json& s, const Json&, double) { return std::to_string(u(s, "pvalidate")); }},
+      {"conversions",
+       [](const Json& s, const Json&, double) { return std::to_string(u(s, "conversions")); }},
+      {"conversion p50 (cycles)",
+       [](const Json& s, const Json&, double) {
+         return std::to_string(u(s.at("conversion_latency_cycles"), "p50"));
+       }},
+      {"conversion p99 (cycles)",
+       [](const Json& s, const Json&, double) {
+         return std::to_string(u(s.at("conversion_latency_cycles"), "p99"));
+       }},
+      {"conversion p50 (us)",
+       [](const Json& s, const Json&, double ghz) {
+         return fmt::format("{:.2f}", double(u(s.at("conversion_latency_cycles"), "p50")) / ghz / 1e3);
+       }},
+      {"guest_terminated",
+       [](const Json& s, const Json&, double) {
+         return std::string(s.at("guest_terminated").get<bool>() ? "yes" : "no");
+       }},
+  };
+  if (args.format == "json") {
+    Json out = Json::object();
+    for (std::size_t i = 0; i < policies.size(); ++i) out[policies[i]] = results[i]["summary"];
+    fmt::print("{}\n", out.dump(2));
+    return 0;
+  }
+  if (args.format == "csv") {
+    std::string line = "metric";
+    for (const auto& p : policies) line += "," + p;
+    fmt::print("{}\n", line);
+    for (const auto& r : rows) {
+      line = r.label;
+      for (const auto& res : results) line += "," + r.value(res["summary"], res["stats"], ghz);
+      fmt::print("{}\n", line);
+    }
+    return 0;
+  }
+  fmt::print("rmpsim compare of {}\n", args.trace);
+  std::string header = fmt::format("  {:<26}", "");
+  for (const auto& p : policies) header += fmt::format(" {:>20}", p);
+  fmt::print("{}\n", header);
+  for (const auto& r : rows) {
+    std::string line = fmt::format("  {:<26}", r.label);
+    for (const auto& res : results) line += fmt::format(" {:>20}", r.value(res["summary"], res["stats"], ghz));
+    fmt::print("{}\n", line);
+  }
+  for (std::size_t i = 0; i < policies.size(); ++i)
+    if (results[i]["summary"]["guest_terminated"].get<bool>())
+      fmt::print("  {}: {}\n", policies[i],
+                 results[i]["summary"]["termination_reason"].get<std::string>());
+  return 0;
+}
+
+}  // namespace rmpsim
