@@ -8,14 +8,23 @@
 // pages spread over sets).
 //
 // Two layouts, one behaviour (true LRU per set):
-//  - narrow sets (up to 16 ways) are scanned for the key and, on a miss,
-//    for the first invalid way or the oldest last-use stamp;
+//  - narrow sets (up to 16 ways) keep, per set, one byte of key hash per way
+//    and one byte of recency rank per way, side by side in half a host cache
+//    line. A search compares the 16 hash bytes at once and checks the full
+//    key only where a byte matches; the ranks are a permutation of
+//    0..ways-1 (0 = most recently used) with invalid ways ranked above every
+//    valid one, so the victim is always the way ranked ways-1 and a use is
+//    one compare-and-add over the 16 ranks. No scan over keys or stamps.
 //  - wide sets (a 72-entry fully associative L1 TLB) keep a hash index of
 //    the keys and a circular recency list per set with invalid ways at the
 //    tail, so a hit and the victim are O(1) however many ways there are.
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "models/common/flat_map.hpp"
 
@@ -39,23 +48,32 @@ class SetAssoc {
     m_ways = entries ? ways : 0;
     m_sets = entries ? entries / ways : 0;
     m_pow2 = m_sets && (m_sets & (m_sets - 1)) == 0;
+    m_set_mask = m_pow2 ? m_sets - 1 : 0;
     m_indexed = m_ways > kScanWays;
     m_size = 0;
-    m_clock = 0;
     m_keys.assign(entries, FlatMap::kEmpty);
     m_vals.assign(entries, V{});
-    m_stamp.assign(m_indexed ? 0 : entries, 0);
-    m_prev.assign(entries, 0);
-    m_next.assign(entries, 0);
-    m_set.assign(entries, 0);
-    m_head.assign(m_sets, 0);
-    for (std::uint32_t set = 0; set < m_sets; ++set) {
-      const std::uint32_t base = set * m_ways;
-      m_head[set] = base;
-      for (std::uint32_t w = 0; w < m_ways; ++w) {
-        m_set[base + w] = set;
-        m_prev[base + w] = w ? base + w - 1 : base + m_ways - 1;
-        m_next[base + w] = w + 1 < m_ways ? base + w + 1 : base;
+    m_meta.assign(m_indexed ? 0 : m_sets, Meta{});
+    if (!m_indexed) {
+      for (Meta& m : m_meta)
+        for (unsigned w = 0; w < kScanWays; ++w) {
+          m.hash[w] = kInvalid;
+          m.rank[w] = w < m_ways ? static_cast<std::uint8_t>(w) : kPadRank;
+        }
+    }
+    m_prev.assign(m_indexed ? entries : 0, 0);
+    m_next.assign(m_indexed ? entries : 0, 0);
+    m_set.assign(m_indexed ? entries : 0, 0);
+    m_head.assign(m_indexed ? m_sets : 0, 0);
+    if (m_indexed) {
+      for (std::uint32_t set = 0; set < m_sets; ++set) {
+        const std::uint32_t base = set * m_ways;
+        m_head[set] = base;
+        for (std::uint32_t w = 0; w < m_ways; ++w) {
+          m_set[base + w] = set;
+          m_prev[base + w] = w ? base + w - 1 : base + m_ways - 1;
+          m_next[base + w] = w + 1 < m_ways ? base + w + 1 : base;
+        }
       }
     }
     m_index = FlatMap(m_indexed ? entries * 2 + 16 : 16);
@@ -67,10 +85,18 @@ class SetAssoc {
 
   // A hit makes the entry its set's most recently used.
   V* lookup(std::uint64_t key, std::uint64_t index) {
-    const std::uint32_t s = find(key, index);
-    if (s == FlatMap::kNone) return nullptr;
-    touch(s);
-    return &m_vals[s];
+    if (m_indexed) {
+      const std::uint32_t s = m_index.find(key);
+      if (s == FlatMap::kNone) return nullptr;
+      touch_listed(s);
+      return &m_vals[s];
+    }
+    if (!m_sets) return nullptr;
+    const std::uint32_t set = set_for(index);
+    const unsigned w = find_way(set, key, hash_of(key));
+    if (w == kNoWay) return nullptr;
+    touch_ranked(m_meta[set], w);
+    return &m_vals[set * m_ways + w];
   }
   // No LRU update (inspection, in-place changes).
   V* peek(std::uint64_t key, std::uint64_t index) {
@@ -82,44 +108,26 @@ class SetAssoc {
   InsertResult insert(std::uint64_t key, std::uint64_t index, const V& v) {
     InsertResult r;
     if (!m_sets) return r;
-    std::uint32_t s;
-    if (m_indexed) {
-      s = m_index.find(key);
-      if (s == FlatMap::kNone) {
-        s = m_prev[m_head[set_for(index)]];  // the tail: an invalid way, else the LRU one
-        r.fresh = true;
-      }
-    } else {
-      s = find(key, index);
-      if (s == FlatMap::kNone) {
-        // The first invalid way, else the least recently used one.
-        const std::uint32_t base = set_for(index) * m_ways;
-        const std::uint64_t* k = m_keys.data() + base;
-        const std::uint64_t* st = m_stamp.data() + base;
-        std::uint32_t v = 0;
-        for (std::uint32_t w = 0; w < m_ways; ++w) {
-          if (k[w] == FlatMap::kEmpty) {
-            v = w;
-            break;
-          }
-          if (st[w] < st[v]) v = w;
-        }
-        s = base + v;
-        r.fresh = true;
-      }
-    }
-    if (r.fresh) {
-      if (m_keys[s] != FlatMap::kEmpty) {
-        r.evicted = m_keys[s];
-        if (m_indexed) m_index.erase(m_keys[s]);
-      } else {
+    if (m_indexed) return insert_listed(key, index, v);
+    // One search for both outcomes: a hit refreshes, a miss fills the way
+    // ranked last (an invalid way if the set has one, else the LRU one).
+    const std::uint32_t set = set_for(index);
+    const std::uint32_t base = set * m_ways;
+    Meta& m = m_meta[set];
+    const std::uint8_t h = hash_of(key);
+    unsigned w = find_way(set, key, h);
+    if (w == kNoWay) {
+      w = last_way(m);
+      r.fresh = true;
+      if (m.hash[w] != kInvalid)
+        r.evicted = m_keys[base + w];
+      else
         ++m_size;
-      }
-      m_keys[s] = key;
-      if (m_indexed) m_index.put(key, s);
+      m_keys[base + w] = key;
+      m.hash[w] = h;
     }
-    m_vals[s] = v;
-    touch(s);
+    m_vals[base + w] = v;
+    touch_ranked(m, w);
     return r;
   }
 
@@ -148,22 +156,115 @@ class SetAssoc {
   }
 
  private:
-  // Up to this many ways a set is scanned (16 keys: two host cache lines).
+  // Up to this many ways a set is searched with one 16-byte compare.
   static constexpr unsigned kScanWays = 16;
+  static constexpr unsigned kNoWay = 0xff;     // "not found" from find_way()
+  static constexpr std::uint8_t kPadRank = 0x7f;  // rank of lanes beyond the set's ways
+  // Hash bytes of valid ways have the top bit set, so an invalid way (and a
+  // lane beyond the set's ways) never matches.
+  static constexpr std::uint8_t kInvalid = 0;
 
-  std::uint32_t set_for(std::uint64_t index) const {
-    return static_cast<std::uint32_t>(m_pow2 ? (index & (m_sets - 1)) : (index % m_sets));
+  // Per narrow set: hash byte and recency rank of each way. Lanes beyond
+  // the set's ways hold kInvalid / kPadRank (above any rank, so a use never
+  // moves them).
+  struct alignas(32) Meta {
+    std::uint8_t hash[kScanWays];
+    std::uint8_t rank[kScanWays];
+  };
+
+  static std::uint8_t hash_of(std::uint64_t key) {
+    return static_cast<std::uint8_t>(0x80 | ((key * 0x9e3779b97f4a7c15ull) >> 57));
   }
+  std::uint32_t set_for(std::uint64_t index) const {
+    return static_cast<std::uint32_t>(m_pow2 ? (index & m_set_mask) : (index % m_sets));
+  }
+
+  // Bit w set where hash byte w equals h.
+  static unsigned match_hash(const Meta& m, std::uint8_t h) {
+#if defined(__SSE2__)
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(m.hash));
+    return static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(h)))));
+#else
+    unsigned bits = 0;
+    for (unsigned w = 0; w < kScanWays; ++w) bits |= unsigned(m.hash[w] == h) << w;
+    return bits;
+#endif
+  }
+  unsigned find_way(std::uint32_t set, std::uint64_t key, std::uint8_t h) const {
+    const std::uint64_t* k = m_keys.data() + std::size_t(set) * m_ways;
+    for (unsigned bits = match_hash(m_meta[set], h); bits; bits &= bits - 1) {
+      const unsigned w = static_cast<unsigned>(__builtin_ctz(bits));
+      if (k[w] == key) return w;
+    }
+    return kNoWay;
+  }
+  // The way ranked last: an invalid way if the set has one, else the LRU.
+  unsigned last_way(const Meta& m) const {
+#if defined(__SSE2__)
+    const __m128i r = _mm_load_si128(reinterpret_cast<const __m128i*>(m.rank));
+    const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_cmpeq_epi8(r, _mm_set1_epi8(static_cast<char>(m_ways - 1)))));
+    return static_cast<unsigned>(__builtin_ctz(bits));
+#else
+    for (unsigned w = 0;; ++w)
+      if (m.rank[w] == m_ways - 1) return w;
+#endif
+  }
+  // Makes way w the most recently used: every way more recent than w ages
+  // by one, w becomes rank 0.
+  static void touch_ranked(Meta& m, unsigned w) {
+    const std::uint8_t rw = m.rank[w];
+    if (rw == 0) return;
+#if defined(__SSE2__)
+    // Signed byte compare: ranks are below 16 and kPadRank is 0x7f, so
+    // padding lanes are never "more recent".
+    __m128i r = _mm_load_si128(reinterpret_cast<const __m128i*>(m.rank));
+    const __m128i newer = _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(rw)), r);
+    r = _mm_sub_epi8(r, newer);  // newer lanes hold -1: rank + 1
+    _mm_store_si128(reinterpret_cast<__m128i*>(m.rank), r);
+#else
+    for (unsigned v = 0; v < kScanWays; ++v)
+      if (m.rank[v] < rw) ++m.rank[v];
+#endif
+    m.rank[w] = 0;
+  }
+  // Way w becomes invalid and is ranked last; the ways behind it move up.
+  void invalidate_ranked(Meta& m, unsigned w) {
+    const std::uint8_t rw = m.rank[w];
+    for (unsigned v = 0; v < m_ways; ++v)
+      if (m.rank[v] > rw) --m.rank[v];
+    m.rank[w] = static_cast<std::uint8_t>(m_ways - 1);
+    m.hash[w] = kInvalid;
+  }
+
   std::uint32_t find(std::uint64_t key, std::uint64_t index) const {
     if (m_indexed) return m_index.find(key);
     if (!m_sets) return FlatMap::kNone;
-    const std::uint32_t base = set_for(index) * m_ways;
-    const std::uint64_t* k = m_keys.data() + base;
-    for (std::uint32_t w = 0; w < m_ways; ++w)
-      if (k[w] == key) return base + w;
-    return FlatMap::kNone;
+    const std::uint32_t set = set_for(index);
+    const unsigned w = find_way(set, key, hash_of(key));
+    return w == kNoWay ? FlatMap::kNone : set * m_ways + w;
   }
-  std::uint32_t set_of(std::uint32_t slot) const { return m_set[slot]; }  // no division
+
+  InsertResult insert_listed(std::uint64_t key, std::uint64_t index, const V& v) {
+    InsertResult r;
+    std::uint32_t s = m_index.find(key);
+    if (s == FlatMap::kNone) {
+      s = m_prev[m_head[set_for(index)]];  // the tail: an invalid way, else the LRU one
+      r.fresh = true;
+      if (m_keys[s] != FlatMap::kEmpty) {
+        r.evicted = m_keys[s];
+        m_index.erase(m_keys[s]);
+      } else {
+        ++m_size;
+      }
+      m_keys[s] = key;
+      m_index.put(key, s);
+    }
+    m_vals[s] = v;
+    touch_listed(s);
+    return r;
+  }
   void unlink(std::uint32_t s, std::uint32_t set) {
     m_next[m_prev[s]] = m_next[s];
     m_prev[m_next[s]] = m_prev[s];
@@ -178,39 +279,41 @@ class SetAssoc {
     m_prev[h] = s;
   }
   // Most recently used: the head of its set's list.
-  void touch(std::uint32_t s) {
-    if (!m_indexed) {
-      m_stamp[s] = ++m_clock;
-      return;
-    }
-    const std::uint32_t set = set_of(s);
+  void touch_listed(std::uint32_t s) {
+    const std::uint32_t set = m_set[s];
     if (m_head[set] == s) return;  // also covers one-way sets
     unlink(s, set);
     link_at_tail(s, set);
     m_head[set] = s;
   }
-  // Invalid ways go to the tail, where insert() takes its victim.
+  // Invalid ways go to the end of the recency order, where insert() takes
+  // its victim.
   void invalidate(std::uint32_t s) {
-    if (m_indexed) m_index.erase(m_keys[s]);
-    m_keys[s] = FlatMap::kEmpty;
     --m_size;
-    if (!m_indexed || m_next[s] == s) return;  // scanned sets prefer invalid ways anyway
-    const std::uint32_t set = set_of(s);
+    if (!m_indexed) {
+      m_keys[s] = FlatMap::kEmpty;
+      invalidate_ranked(m_meta[s / m_ways], s % m_ways);
+      return;
+    }
+    m_index.erase(m_keys[s]);
+    m_keys[s] = FlatMap::kEmpty;
+    if (m_next[s] == s) return;  // a one-way set
+    const std::uint32_t set = m_set[s];
     unlink(s, set);
     link_at_tail(s, set);
   }
 
   std::uint32_t m_sets = 0, m_ways = 0;
   bool m_pow2 = false;
+  std::uint32_t m_set_mask = 0;
   bool m_indexed = false;
   std::size_t m_size = 0;
-  std::vector<std::uint64_t> m_keys;
+  std::vector<std::uint64_t> m_keys;  // FlatMap::kEmpty for an invalid way
   std::vector<V> m_vals;
-  std::uint64_t m_clock = 0;
-  std::vector<std::uint64_t> m_stamp;         // last use of each slot (scanned sets)
-  std::vector<std::uint32_t> m_prev, m_next;  // per-set circular recency lists (indexed sets)
-  std::vector<std::uint32_t> m_set;           // set of each slot
-  std::vector<std::uint32_t> m_head;          // most recently used way of each set
+  std::vector<Meta> m_meta;                   // per set (narrow sets)
+  std::vector<std::uint32_t> m_prev, m_next;  // per-set circular recency lists (wide sets)
+  std::vector<std::uint32_t> m_set;           // set of each slot (wide sets; no division)
+  std::vector<std::uint32_t> m_head;          // most recently used way of each set (wide sets)
   FlatMap m_index;                            // key -> slot, wide sets only
 };
 
