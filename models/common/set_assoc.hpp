@@ -15,8 +15,10 @@
 //    0..ways-1 (0 = most recently used) with invalid ways ranked above every
 //    valid one, so the victim is always the way ranked ways-1 and a use is
 //    one compare-and-add over the 16 ranks. No scan over keys or stamps.
-//  - wide sets (a 72-entry fully associative L1 TLB) keep a hash index of
-//    the keys and a circular recency list per set with invalid ways at the
+//  - wide sets (a 72-entry fully associative L1 TLB) keep a chained hash
+//    index of the keys (a bucket array and a next-slot link per slot: a
+//    replaced key is unlinked and linked in a few steps, nothing ever
+//    rehashes) and a circular recency list per set with invalid ways at the
 //    tail, so a hit and the victim are O(1) however many ways there are.
 #include <cstdint>
 #include <stdexcept>
@@ -61,22 +63,26 @@ class SetAssoc {
           m.rank[w] = w < m_ways ? static_cast<std::uint8_t>(w) : kPadRank;
         }
     }
-    m_prev.assign(m_indexed ? entries : 0, 0);
-    m_next.assign(m_indexed ? entries : 0, 0);
+    m_link.assign(m_indexed ? entries : 0, Link{});
     m_set.assign(m_indexed ? entries : 0, 0);
     m_head.assign(m_indexed ? m_sets : 0, 0);
+    m_chain.assign(m_indexed ? entries : 0, kNoSlot);
+    // At least twice as many buckets as entries: chains stay a slot or two.
+    unsigned bits = 1;
+    while (m_indexed && (1u << bits) < 2 * entries) ++bits;
+    m_bucket.assign(m_indexed ? std::size_t(1) << bits : 0, kNoSlot);
+    m_bucket_shift = 64 - bits;
     if (m_indexed) {
       for (std::uint32_t set = 0; set < m_sets; ++set) {
         const std::uint32_t base = set * m_ways;
         m_head[set] = base;
         for (std::uint32_t w = 0; w < m_ways; ++w) {
           m_set[base + w] = set;
-          m_prev[base + w] = w ? base + w - 1 : base + m_ways - 1;
-          m_next[base + w] = w + 1 < m_ways ? base + w + 1 : base;
+          m_link[base + w].prev = w ? base + w - 1 : base + m_ways - 1;
+          m_link[base + w].next = w + 1 < m_ways ? base + w + 1 : base;
         }
       }
     }
-    m_index = FlatMap(m_indexed ? entries * 2 + 16 : 16);
   }
 
   unsigned capacity() const { return m_sets * m_ways; }
@@ -86,8 +92,8 @@ class SetAssoc {
   // A hit makes the entry its set's most recently used.
   V* lookup(std::uint64_t key, std::uint64_t index) {
     if (m_indexed) {
-      const std::uint32_t s = m_index.find(key);
-      if (s == FlatMap::kNone) return nullptr;
+      const std::uint32_t s = find_chained(key);
+      if (s == kNoSlot) return nullptr;
       touch_listed(s);
       return &m_vals[s];
     }
@@ -102,6 +108,33 @@ class SetAssoc {
   V* peek(std::uint64_t key, std::uint64_t index) {
     const std::uint32_t s = find(key, index);
     return s == FlatMap::kNone ? nullptr : &m_vals[s];
+  }
+
+  // For caches of keys alone: true if `key` was cached; it is then, or
+  // after a miss has inserted it (with a default value), the most recently
+  // used. Unlike insert(), a hit leaves the value alone.
+  bool access(std::uint64_t key, std::uint64_t index) {
+    if (!m_sets) return false;
+    if (m_indexed) {
+      const std::uint32_t s = find_chained(key);
+      if (s == kNoSlot) return insert_listed(key, index, V{}), false;
+      touch_listed(s);
+      return true;
+    }
+    const std::uint32_t set = set_for(index);
+    Meta& m = m_meta[set];
+    const std::uint8_t h = hash_of(key);
+    unsigned w = find_way(set, key, h);
+    const bool hit = w != kNoWay;
+    if (!hit) {
+      w = last_way(m);
+      if (m.hash[w] == kInvalid) ++m_size;
+      m_keys[std::size_t(set) * m_ways + w] = key;
+      m_vals[std::size_t(set) * m_ways + w] = V{};
+      m.hash[w] = h;
+    }
+    touch_ranked(m, w);
+    return hit;
   }
 
   // Inserts or refreshes an entry and makes it most recently used.
@@ -239,52 +272,70 @@ class SetAssoc {
   }
 
   std::uint32_t find(std::uint64_t key, std::uint64_t index) const {
-    if (m_indexed) return m_index.find(key);
+    if (m_indexed) return find_chained(key);
     if (!m_sets) return FlatMap::kNone;
     const std::uint32_t set = set_for(index);
     const unsigned w = find_way(set, key, hash_of(key));
     return w == kNoWay ? FlatMap::kNone : set * m_ways + w;
   }
 
+  // Wide sets. kNoSlot == FlatMap::kNone, so find() answers alike for both.
+  static constexpr std::uint32_t kNoSlot = FlatMap::kNone;
+
+  std::uint32_t& bucket(std::uint64_t key) {
+    return m_bucket[static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> m_bucket_shift)];
+  }
+  std::uint32_t find_chained(std::uint64_t key) const {
+    std::uint32_t s =
+        m_bucket[static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> m_bucket_shift)];
+    while (s != kNoSlot && m_keys[s] != key) s = m_chain[s];
+    return s;
+  }
+  // Takes slot s (holding a valid key) out of its bucket's chain.
+  void unchain(std::uint32_t s) {
+    std::uint32_t* p = &bucket(m_keys[s]);
+    while (*p != s) p = &m_chain[*p];
+    *p = m_chain[s];
+  }
+
   InsertResult insert_listed(std::uint64_t key, std::uint64_t index, const V& v) {
     InsertResult r;
-    std::uint32_t s = m_index.find(key);
-    if (s == FlatMap::kNone) {
-      s = m_prev[m_head[set_for(index)]];  // the tail: an invalid way, else the LRU one
+    std::uint32_t s = find_chained(key);
+    if (s == kNoSlot) {
+      s = m_link[m_head[set_for(index)]].prev;  // the tail: an invalid way, else the LRU one
       r.fresh = true;
       if (m_keys[s] != FlatMap::kEmpty) {
         r.evicted = m_keys[s];
-        m_index.erase(m_keys[s]);
+        unchain(s);
       } else {
         ++m_size;
       }
       m_keys[s] = key;
-      m_index.put(key, s);
+      std::uint32_t& b = bucket(key);
+      m_chain[s] = b;
+      b = s;
     }
     m_vals[s] = v;
     touch_listed(s);
     return r;
   }
-  void unlink(std::uint32_t s, std::uint32_t set) {
-    m_next[m_prev[s]] = m_next[s];
-    m_prev[m_next[s]] = m_prev[s];
-    if (m_head[set] == s) m_head[set] = m_next[s];
-  }
-  // Links s just before the head, i.e. at the tail of the circular list.
-  void link_at_tail(std::uint32_t s, std::uint32_t set) {
-    const std::uint32_t h = m_head[set], tail = m_prev[h];
-    m_prev[s] = tail;
-    m_next[s] = h;
-    m_next[tail] = s;
-    m_prev[h] = s;
-  }
   // Most recently used: the head of its set's list.
   void touch_listed(std::uint32_t s) {
-    const std::uint32_t set = m_set[s];
-    if (m_head[set] == s) return;  // also covers one-way sets
-    unlink(s, set);
-    link_at_tail(s, set);
-    m_head[set] = s;
+    std::uint32_t& head = m_head[m_set[s]];
+    if (head == s) return;  // also covers one-way sets
+    Link& ls = m_link[s];
+    Link& lh = m_link[head];
+    if (lh.prev != s) {
+      // Move s just before the head; from the tail (a victim) the list
+      // already has it there.
+      m_link[ls.prev].next = ls.next;
+      m_link[ls.next].prev = ls.prev;
+      ls.prev = lh.prev;
+      ls.next = head;
+      m_link[lh.prev].next = s;
+      lh.prev = s;
+    }
+    head = s;
   }
   // Invalid ways go to the end of the recency order, where insert() takes
   // its victim.
@@ -295,12 +346,22 @@ class SetAssoc {
       invalidate_ranked(m_meta[s / m_ways], s % m_ways);
       return;
     }
-    m_index.erase(m_keys[s]);
+    unchain(s);
     m_keys[s] = FlatMap::kEmpty;
-    if (m_next[s] == s) return;  // a one-way set
-    const std::uint32_t set = m_set[s];
-    unlink(s, set);
-    link_at_tail(s, set);
+    std::uint32_t& head = m_head[m_set[s]];
+    Link& ls = m_link[s];
+    Link& lh = m_link[head];
+    if (lh.prev == s) return;  // already last (also one-way sets)
+    if (head == s) {
+      head = ls.next;  // the circular list now starts after s: s is last
+      return;
+    }
+    m_link[ls.prev].next = ls.next;
+    m_link[ls.next].prev = ls.prev;
+    ls.prev = lh.prev;
+    ls.next = head;
+    m_link[lh.prev].next = s;
+    lh.prev = s;
   }
 
   std::uint32_t m_sets = 0, m_ways = 0;
@@ -311,10 +372,16 @@ class SetAssoc {
   std::vector<std::uint64_t> m_keys;  // FlatMap::kEmpty for an invalid way
   std::vector<V> m_vals;
   std::vector<Meta> m_meta;                   // per set (narrow sets)
-  std::vector<std::uint32_t> m_prev, m_next;  // per-set circular recency lists (wide sets)
-  std::vector<std::uint32_t> m_set;           // set of each slot (wide sets; no division)
-  std::vector<std::uint32_t> m_head;          // most recently used way of each set (wide sets)
-  FlatMap m_index;                            // key -> slot, wide sets only
+  // Wide sets only:
+  struct Link {
+    std::uint32_t prev = 0, next = 0;
+  };
+  std::vector<Link> m_link;             // per-set circular recency lists
+  std::vector<std::uint32_t> m_set;     // set of each slot (no division)
+  std::vector<std::uint32_t> m_head;    // most recently used way of each set
+  std::vector<std::uint32_t> m_bucket;  // key hash -> first slot of its chain, or kNoSlot
+  std::vector<std::uint32_t> m_chain;   // slot -> next slot in its bucket's chain
+  unsigned m_bucket_shift = 63;
 };
 
 }  // namespace rmpsim

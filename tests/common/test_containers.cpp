@@ -98,7 +98,7 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
   // Narrow (<= 16 ways) and wide shapes, power-of-two and other set counts.
   for (Shape sh : {Shape{72, 72}, Shape{64, 4}, Shape{48, 12}, Shape{8, 1}, Shape{2, 2},
                   Shape{96, 32}, Shape{32, 16}, Shape{16, 16}, Shape{24, 8}, Shape{36, 12},
-                  Shape{128, 8}, Shape{3, 1}, Shape{15, 15}, Shape{17, 17}}) {
+                  Shape{128, 8}, Shape{3, 1}, Shape{15, 15}, Shape{17, 17}, Shape{256, 64}}) {
     INFO("entries " << sh.entries << " ways " << sh.ways);
     SetAssoc<int> c(sh.entries, sh.ways);
     RefLru ref(sh.entries, sh.ways);
@@ -106,7 +106,7 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
     for (int i = 0; i < 20000; ++i) {
       const std::uint64_t idx = rng() % (sh.entries * 3);
       const std::uint64_t key = idx * 7 + 1;
-      switch (rng() % 5) {
+      switch (rng() % 6) {
         case 0:
         case 1: {
           const int* a = c.lookup(key, idx);
@@ -124,6 +124,12 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
         case 4:
           REQUIRE(c.erase(key, idx) == ref.erase(key));
           break;
+        case 5: {  // access(): lookup, or insert a default value on a miss
+          const bool hit = ref.lookup(key) != nullptr;
+          if (!hit) ref.insert(key, idx, 0);
+          REQUIRE(c.access(key, idx) == hit);
+          break;
+        }
       }
     }
     // Flushing by predicate keeps the recency order of the survivors.
