@@ -19,6 +19,7 @@ class BinaryReader final : public Reader {
 
   bool next(Event& ev) override;
   std::size_t next_batch(Event* out, std::size_t max) override;
+  std::size_t next_run(Event* out, std::uint64_t* lines, std::size_t max) override;
   std::uint64_t bytes_read() const override { return m_src->bytes_read(); }
   std::uint64_t bytes_total() const override { return m_src->bytes_total(); }
 

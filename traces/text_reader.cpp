@@ -481,4 +481,38 @@ std::size_t TextReader::next_batch(Event* out, std::size_t max) {
   return n;
 }
 
+std::size_t TextReader::next_run(Event* out, std::uint64_t* lines, std::size_t max) {
+  // Plain access lines are taken while they come; any other line (comment,
+  // other op, malformed) ends the run once it holds events, and the next
+  // call parses it on its own, so its error comes in trace order.
+  std::size_t n = 0;
+  const char* p = m_buf.cur;
+  std::uint64_t line = m_line;
+  while (n < max) {
+    if (p == m_buf.end) {
+      if (n) break;
+      m_buf.cur = p;
+      bool more = m_buf.fill(line + 1);
+      p = m_buf.cur;
+      if (!more) break;
+    }
+    if (const char* q = parse_fast_access(p, out[n])) {
+      p = q;
+      lines[n++] = ++line;
+      continue;
+    }
+    if (n) break;
+    m_line = ++line;
+    const bool got = parse_line(p, out[0]);
+    if (got) {
+      lines[n++] = line;
+      break;
+    }
+  }
+  m_buf.cur = p;
+  m_line = line;
+  if (n) m_event_line = lines[n - 1];
+  return n;
+}
+
 }  // namespace rmpsim::trace

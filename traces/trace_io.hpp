@@ -44,6 +44,18 @@ class Reader {
       if (out[n++].op == Op::Psc) break;
     return n;
   }
+  // For consumers that act on each event before they look at the next (the
+  // simulator): fills up to `max` events and each one's line() in `lines`;
+  // 0 at the end of the trace. Unlike next_batch() it never reads past a
+  // record it would reject while it already holds events, so an InputError
+  // surfaces exactly when the consumer reaches the bad record, as with
+  // next(). A PSC event comes alone (its entries stay valid until the next
+  // call). The default returns one event at a time.
+  virtual std::size_t next_run(Event* out, std::uint64_t* lines, std::size_t max) {
+    if (max == 0 || !next(out[0])) return 0;
+    lines[0] = line();
+    return 1;
+  }
   // Input bytes consumed so far and in total (total 0 when unknown, e.g. a
   // pipe): lets a progress line show a percentage.
   virtual std::uint64_t bytes_read() const = 0;

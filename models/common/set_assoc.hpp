@@ -8,14 +8,25 @@
 // pages spread over sets).
 //
 // Two layouts, one behaviour (true LRU per set):
-//  - narrow sets (up to 16 ways) are scanned for the key and, on a miss,
-//    for the first invalid way or the oldest last-use stamp;
-//  - wide sets (a 72-entry fully associative L1 TLB) keep a hash index of
-//    the keys and a circular recency list per set with invalid ways at the
+//  - narrow sets (up to 16 ways) keep, per set, one byte of key hash per way
+//    and one byte of recency rank per way, side by side in half a host cache
+//    line. A search compares the 16 hash bytes at once and checks the full
+//    key only where a byte matches; the ranks are a permutation of
+//    0..ways-1 (0 = most recently used) with invalid ways ranked above every
+//    valid one, so the victim is always the way ranked ways-1 and a use is
+//    one compare-and-add over the 16 ranks. No scan over keys or stamps.
+//  - wide sets (a 72-entry fully associative L1 TLB) keep a chained hash
+//    index of the keys (a bucket array and a next-slot link per slot: a
+//    replaced key is unlinked and linked in a few steps, nothing ever
+//    rehashes) and a circular recency list per set with invalid ways at the
 //    tail, so a hit and the victim are O(1) however many ways there are.
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "models/common/flat_map.hpp"
 
@@ -39,26 +50,39 @@ class SetAssoc {
     m_ways = entries ? ways : 0;
     m_sets = entries ? entries / ways : 0;
     m_pow2 = m_sets && (m_sets & (m_sets - 1)) == 0;
+    m_set_mask = m_pow2 ? m_sets - 1 : 0;
     m_indexed = m_ways > kScanWays;
     m_size = 0;
-    m_clock = 0;
     m_keys.assign(entries, FlatMap::kEmpty);
     m_vals.assign(entries, V{});
-    m_stamp.assign(m_indexed ? 0 : entries, 0);
-    m_prev.assign(entries, 0);
-    m_next.assign(entries, 0);
-    m_set.assign(entries, 0);
-    m_head.assign(m_sets, 0);
-    for (std::uint32_t set = 0; set < m_sets; ++set) {
-      const std::uint32_t base = set * m_ways;
-      m_head[set] = base;
-      for (std::uint32_t w = 0; w < m_ways; ++w) {
-        m_set[base + w] = set;
-        m_prev[base + w] = w ? base + w - 1 : base + m_ways - 1;
-        m_next[base + w] = w + 1 < m_ways ? base + w + 1 : base;
+    m_meta.assign(m_indexed ? 0 : m_sets, Meta{});
+    if (!m_indexed) {
+      for (Meta& m : m_meta)
+        for (unsigned w = 0; w < kScanWays; ++w) {
+          m.hash[w] = kInvalid;
+          m.rank[w] = w < m_ways ? static_cast<std::uint8_t>(w) : kPadRank;
+        }
+    }
+    m_link.assign(m_indexed ? entries : 0, Link{});
+    m_set.assign(m_indexed ? entries : 0, 0);
+    m_head.assign(m_indexed ? m_sets : 0, 0);
+    m_chain.assign(m_indexed ? entries : 0, kNoSlot);
+    // At least twice as many buckets as entries: chains stay a slot or two.
+    unsigned bits = 1;
+    while (m_indexed && (1u << bits) < 2 * entries) ++bits;
+    m_bucket.assign(m_indexed ? std::size_t(1) << bits : 0, kNoSlot);
+    m_bucket_shift = 64 - bits;
+    if (m_indexed) {
+      for (std::uint32_t set = 0; set < m_sets; ++set) {
+        const std::uint32_t base = set * m_ways;
+        m_head[set] = base;
+        for (std::uint32_t w = 0; w < m_ways; ++w) {
+          m_set[base + w] = set;
+          m_link[base + w].prev = w ? base + w - 1 : base + m_ways - 1;
+          m_link[base + w].next = w + 1 < m_ways ? base + w + 1 : base;
+        }
       }
     }
-    m_index = FlatMap(m_indexed ? entries * 2 + 16 : 16);
   }
 
   unsigned capacity() const { return m_sets * m_ways; }
@@ -67,10 +91,18 @@ class SetAssoc {
 
   // A hit makes the entry its set's most recently used.
   V* lookup(std::uint64_t key, std::uint64_t index) {
-    const std::uint32_t s = find(key, index);
-    if (s == FlatMap::kNone) return nullptr;
-    touch(s);
-    return &m_vals[s];
+    if (m_indexed) {
+      const std::uint32_t s = find_chained(key);
+      if (s == kNoSlot) return nullptr;
+      touch_listed(s);
+      return &m_vals[s];
+    }
+    if (!m_sets) return nullptr;
+    const std::uint32_t set = set_for(index);
+    const unsigned w = find_way(set, key, hash_of(key));
+    if (w == kNoWay) return nullptr;
+    touch_ranked(m_meta[set], w);
+    return &m_vals[set * m_ways + w];
   }
   // No LRU update (inspection, in-place changes).
   V* peek(std::uint64_t key, std::uint64_t index) {
@@ -78,48 +110,57 @@ class SetAssoc {
     return s == FlatMap::kNone ? nullptr : &m_vals[s];
   }
 
+  // For caches of keys alone: true if `key` was cached; it is then, or
+  // after a miss has inserted it (with a default value), the most recently
+  // used. Unlike insert(), a hit leaves the value alone.
+  bool access(std::uint64_t key, std::uint64_t index) {
+    if (!m_sets) return false;
+    if (m_indexed) {
+      const std::uint32_t s = find_chained(key);
+      if (s == kNoSlot) return insert_listed(key, index, V{}), false;
+      touch_listed(s);
+      return true;
+    }
+    const std::uint32_t set = set_for(index);
+    Meta& m = m_meta[set];
+    const std::uint8_t h = hash_of(key);
+    unsigned w = find_way(set, key, h);
+    const bool hit = w != kNoWay;
+    if (!hit) {
+      w = last_way(m);
+      if (m.hash[w] == kInvalid) ++m_size;
+      m_keys[std::size_t(set) * m_ways + w] = key;
+      m_vals[std::size_t(set) * m_ways + w] = V{};
+      m.hash[w] = h;
+    }
+    touch_ranked(m, w);
+    return hit;
+  }
+
   // Inserts or refreshes an entry and makes it most recently used.
   InsertResult insert(std::uint64_t key, std::uint64_t index, const V& v) {
     InsertResult r;
     if (!m_sets) return r;
-    std::uint32_t s;
-    if (m_indexed) {
-      s = m_index.find(key);
-      if (s == FlatMap::kNone) {
-        s = m_prev[m_head[set_for(index)]];  // the tail: an invalid way, else the LRU one
-        r.fresh = true;
-      }
-    } else {
-      s = find(key, index);
-      if (s == FlatMap::kNone) {
-        // The first invalid way, else the least recently used one.
-        const std::uint32_t base = set_for(index) * m_ways;
-        const std::uint64_t* k = m_keys.data() + base;
-        const std::uint64_t* st = m_stamp.data() + base;
-        std::uint32_t v = 0;
-        for (std::uint32_t w = 0; w < m_ways; ++w) {
-          if (k[w] == FlatMap::kEmpty) {
-            v = w;
-            break;
-          }
-          if (st[w] < st[v]) v = w;
-        }
-        s = base + v;
-        r.fresh = true;
-      }
-    }
-    if (r.fresh) {
-      if (m_keys[s] != FlatMap::kEmpty) {
-        r.evicted = m_keys[s];
-        if (m_indexed) m_index.erase(m_keys[s]);
-      } else {
+    if (m_indexed) return insert_listed(key, index, v);
+    // One search for both outcomes: a hit refreshes, a miss fills the way
+    // ranked last (an invalid way if the set has one, else the LRU one).
+    const std::uint32_t set = set_for(index);
+    const std::uint32_t base = set * m_ways;
+    Meta& m = m_meta[set];
+    const std::uint8_t h = hash_of(key);
+    unsigned w = find_way(set, key, h);
+    if (w == kNoWay) {
+      w = last_way(m);
+      r.fresh = true;
+      if (m.hash[w] != kInvalid)
+        r.evicted = m_keys[base + w];
+      else
         ++m_size;
-      }
-      m_keys[s] = key;
-      if (m_indexed) m_index.put(key, s);
+      m_keys[base + w] = key;
+      m.hash[w] = h;
     }
-    m_vals[s] = v;
-    touch(s);
+    m_vals[base + w] = v;
+    touch_ranked(m, w);
     return r;
   }
 
@@ -148,70 +189,199 @@ class SetAssoc {
   }
 
  private:
-  // Up to this many ways a set is scanned (16 keys: two host cache lines).
+  // Up to this many ways a set is searched with one 16-byte compare.
   static constexpr unsigned kScanWays = 16;
+  static constexpr unsigned kNoWay = 0xff;     // "not found" from find_way()
+  static constexpr std::uint8_t kPadRank = 0x7f;  // rank of lanes beyond the set's ways
+  // Hash bytes of valid ways have the top bit set, so an invalid way (and a
+  // lane beyond the set's ways) never matches.
+  static constexpr std::uint8_t kInvalid = 0;
 
+  // Per narrow set: hash byte and recency rank of each way. Lanes beyond
+  // the set's ways hold kInvalid / kPadRank (above any rank, so a use never
+  // moves them).
+  struct alignas(32) Meta {
+    std::uint8_t hash[kScanWays];
+    std::uint8_t rank[kScanWays];
+  };
+
+  static std::uint8_t hash_of(std::uint64_t key) {
+    return static_cast<std::uint8_t>(0x80 | ((key * 0x9e3779b97f4a7c15ull) >> 57));
+  }
   std::uint32_t set_for(std::uint64_t index) const {
-    return static_cast<std::uint32_t>(m_pow2 ? (index & (m_sets - 1)) : (index % m_sets));
+    return static_cast<std::uint32_t>(m_pow2 ? (index & m_set_mask) : (index % m_sets));
   }
+
+  // Bit w set where hash byte w equals h.
+  static unsigned match_hash(const Meta& m, std::uint8_t h) {
+#if defined(__SSE2__)
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(m.hash));
+    return static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(h)))));
+#else
+    unsigned bits = 0;
+    for (unsigned w = 0; w < kScanWays; ++w) bits |= unsigned(m.hash[w] == h) << w;
+    return bits;
+#endif
+  }
+  unsigned find_way(std::uint32_t set, std::uint64_t key, std::uint8_t h) const {
+    const std::uint64_t* k = m_keys.data() + std::size_t(set) * m_ways;
+    for (unsigned bits = match_hash(m_meta[set], h); bits; bits &= bits - 1) {
+      const unsigned w = static_cast<unsigned>(__builtin_ctz(bits));
+      if (k[w] == key) return w;
+    }
+    return kNoWay;
+  }
+  // The way ranked last: an invalid way if the set has one, else the LRU.
+  unsigned last_way(const Meta& m) const {
+#if defined(__SSE2__)
+    const __m128i r = _mm_load_si128(reinterpret_cast<const __m128i*>(m.rank));
+    const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_cmpeq_epi8(r, _mm_set1_epi8(static_cast<char>(m_ways - 1)))));
+    return static_cast<unsigned>(__builtin_ctz(bits));
+#else
+    for (unsigned w = 0;; ++w)
+      if (m.rank[w] == m_ways - 1) return w;
+#endif
+  }
+  // Makes way w the most recently used: every way more recent than w ages
+  // by one, w becomes rank 0.
+  static void touch_ranked(Meta& m, unsigned w) {
+    const std::uint8_t rw = m.rank[w];
+    if (rw == 0) return;
+#if defined(__SSE2__)
+    // Signed byte compare: ranks are below 16 and kPadRank is 0x7f, so
+    // padding lanes are never "more recent".
+    __m128i r = _mm_load_si128(reinterpret_cast<const __m128i*>(m.rank));
+    const __m128i newer = _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(rw)), r);
+    r = _mm_sub_epi8(r, newer);  // newer lanes hold -1: rank + 1
+    _mm_store_si128(reinterpret_cast<__m128i*>(m.rank), r);
+#else
+    for (unsigned v = 0; v < kScanWays; ++v)
+      if (m.rank[v] < rw) ++m.rank[v];
+#endif
+    m.rank[w] = 0;
+  }
+  // Way w becomes invalid and is ranked last; the ways behind it move up.
+  void invalidate_ranked(Meta& m, unsigned w) {
+    const std::uint8_t rw = m.rank[w];
+    for (unsigned v = 0; v < m_ways; ++v)
+      if (m.rank[v] > rw) --m.rank[v];
+    m.rank[w] = static_cast<std::uint8_t>(m_ways - 1);
+    m.hash[w] = kInvalid;
+  }
+
   std::uint32_t find(std::uint64_t key, std::uint64_t index) const {
-    if (m_indexed) return m_index.find(key);
+    if (m_indexed) return find_chained(key);
     if (!m_sets) return FlatMap::kNone;
-    const std::uint32_t base = set_for(index) * m_ways;
-    const std::uint64_t* k = m_keys.data() + base;
-    for (std::uint32_t w = 0; w < m_ways; ++w)
-      if (k[w] == key) return base + w;
-    return FlatMap::kNone;
+    const std::uint32_t set = set_for(index);
+    const unsigned w = find_way(set, key, hash_of(key));
+    return w == kNoWay ? FlatMap::kNone : set * m_ways + w;
   }
-  std::uint32_t set_of(std::uint32_t slot) const { return m_set[slot]; }  // no division
-  void unlink(std::uint32_t s, std::uint32_t set) {
-    m_next[m_prev[s]] = m_next[s];
-    m_prev[m_next[s]] = m_prev[s];
-    if (m_head[set] == s) m_head[set] = m_next[s];
+
+  // Wide sets. kNoSlot == FlatMap::kNone, so find() answers alike for both.
+  static constexpr std::uint32_t kNoSlot = FlatMap::kNone;
+
+  std::uint32_t& bucket(std::uint64_t key) {
+    return m_bucket[static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> m_bucket_shift)];
   }
-  // Links s just before the head, i.e. at the tail of the circular list.
-  void link_at_tail(std::uint32_t s, std::uint32_t set) {
-    const std::uint32_t h = m_head[set], tail = m_prev[h];
-    m_prev[s] = tail;
-    m_next[s] = h;
-    m_next[tail] = s;
-    m_prev[h] = s;
+  std::uint32_t find_chained(std::uint64_t key) const {
+    std::uint32_t s =
+        m_bucket[static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> m_bucket_shift)];
+    while (s != kNoSlot && m_keys[s] != key) s = m_chain[s];
+    return s;
+  }
+  // Takes slot s (holding a valid key) out of its bucket's chain.
+  void unchain(std::uint32_t s) {
+    std::uint32_t* p = &bucket(m_keys[s]);
+    while (*p != s) p = &m_chain[*p];
+    *p = m_chain[s];
+  }
+
+  InsertResult insert_listed(std::uint64_t key, std::uint64_t index, const V& v) {
+    InsertResult r;
+    std::uint32_t s = find_chained(key);
+    if (s == kNoSlot) {
+      s = m_link[m_head[set_for(index)]].prev;  // the tail: an invalid way, else the LRU one
+      r.fresh = true;
+      if (m_keys[s] != FlatMap::kEmpty) {
+        r.evicted = m_keys[s];
+        unchain(s);
+      } else {
+        ++m_size;
+      }
+      m_keys[s] = key;
+      std::uint32_t& b = bucket(key);
+      m_chain[s] = b;
+      b = s;
+    }
+    m_vals[s] = v;
+    touch_listed(s);
+    return r;
   }
   // Most recently used: the head of its set's list.
-  void touch(std::uint32_t s) {
+  void touch_listed(std::uint32_t s) {
+    std::uint32_t& head = m_head[m_set[s]];
+    if (head == s) return;  // also covers one-way sets
+    Link& ls = m_link[s];
+    Link& lh = m_link[head];
+    if (lh.prev != s) {
+      // Move s just before the head; from the tail (a victim) the list
+      // already has it there.
+      m_link[ls.prev].next = ls.next;
+      m_link[ls.next].prev = ls.prev;
+      ls.prev = lh.prev;
+      ls.next = head;
+      m_link[lh.prev].next = s;
+      lh.prev = s;
+    }
+    head = s;
+  }
+  // Invalid ways go to the end of the recency order, where insert() takes
+  // its victim.
+  void invalidate(std::uint32_t s) {
+    --m_size;
     if (!m_indexed) {
-      m_stamp[s] = ++m_clock;
+      m_keys[s] = FlatMap::kEmpty;
+      invalidate_ranked(m_meta[s / m_ways], s % m_ways);
       return;
     }
-    const std::uint32_t set = set_of(s);
-    if (m_head[set] == s) return;  // also covers one-way sets
-    unlink(s, set);
-    link_at_tail(s, set);
-    m_head[set] = s;
-  }
-  // Invalid ways go to the tail, where insert() takes its victim.
-  void invalidate(std::uint32_t s) {
-    if (m_indexed) m_index.erase(m_keys[s]);
+    unchain(s);
     m_keys[s] = FlatMap::kEmpty;
-    --m_size;
-    if (!m_indexed || m_next[s] == s) return;  // scanned sets prefer invalid ways anyway
-    const std::uint32_t set = set_of(s);
-    unlink(s, set);
-    link_at_tail(s, set);
+    std::uint32_t& head = m_head[m_set[s]];
+    Link& ls = m_link[s];
+    Link& lh = m_link[head];
+    if (lh.prev == s) return;  // already last (also one-way sets)
+    if (head == s) {
+      head = ls.next;  // the circular list now starts after s: s is last
+      return;
+    }
+    m_link[ls.prev].next = ls.next;
+    m_link[ls.next].prev = ls.prev;
+    ls.prev = lh.prev;
+    ls.next = head;
+    m_link[lh.prev].next = s;
+    lh.prev = s;
   }
 
   std::uint32_t m_sets = 0, m_ways = 0;
   bool m_pow2 = false;
+  std::uint32_t m_set_mask = 0;
   bool m_indexed = false;
   std::size_t m_size = 0;
-  std::vector<std::uint64_t> m_keys;
+  std::vector<std::uint64_t> m_keys;  // FlatMap::kEmpty for an invalid way
   std::vector<V> m_vals;
-  std::uint64_t m_clock = 0;
-  std::vector<std::uint64_t> m_stamp;         // last use of each slot (scanned sets)
-  std::vector<std::uint32_t> m_prev, m_next;  // per-set circular recency lists (indexed sets)
-  std::vector<std::uint32_t> m_set;           // set of each slot
-  std::vector<std::uint32_t> m_head;          // most recently used way of each set
-  FlatMap m_index;                            // key -> slot, wide sets only
+  std::vector<Meta> m_meta;                   // per set (narrow sets)
+  // Wide sets only:
+  struct Link {
+    std::uint32_t prev = 0, next = 0;
+  };
+  std::vector<Link> m_link;             // per-set circular recency lists
+  std::vector<std::uint32_t> m_set;     // set of each slot (no division)
+  std::vector<std::uint32_t> m_head;    // most recently used way of each set
+  std::vector<std::uint32_t> m_bucket;  // key hash -> first slot of its chain, or kNoSlot
+  std::vector<std::uint32_t> m_chain;   // slot -> next slot in its bucket's chain
+  unsigned m_bucket_shift = 63;
 };
 
 }  // namespace rmpsim

@@ -4,45 +4,68 @@
 
 namespace rmpsim::guest {
 
-TraceFeed::TraceFeed(trace::Reader& reader, unsigned vcpus) : m_reader(reader), m_pending(vcpus) {}
+TraceFeed::TraceFeed(trace::Reader& reader, unsigned vcpus)
+    : m_reader(reader),
+      m_pending(vcpus),
+      m_events(new trace::Event[kRun]),
+      m_lines(new std::uint64_t[kRun]) {}
 
-void TraceFeed::take(FedEvent& out, const trace::Event& ev) {
+void TraceFeed::take(FedEvent& out, const trace::Event& ev, std::uint64_t line) {
   out.ev = ev;
-  out.line = m_reader.line();
+  out.line = line;
   if (ev.psc_count) {
     out.psc.assign(ev.psc, ev.psc + ev.psc_count);
     out.ev.psc = out.psc.data();
   }
 }
 
+bool TraceFeed::refill() {
+  if (m_eof) return false;
+  m_pos = 0;
+  m_count = m_reader.next_run(m_events.get(), m_lines.get(), kRun);
+  if (m_tick && ((m_read + m_count) / kTickEvents) != (m_read / kTickEvents)) m_tick();
+  m_read += m_count;
+  if (m_count == 0) m_eof = true;
+  return m_count != 0;
+}
+
 bool TraceFeed::next(unsigned vcpu, FedEvent& out) {
+  // The common case, kept small: nothing buffered and the run's next event
+  // is this vCPU's (always so with one vCPU).
+  if (m_buffered == 0 && m_pos != m_count && m_events[m_pos].vcpu == vcpu) {
+    const std::size_t i = m_pos++;
+    take(out, m_events[i], m_lines[i]);
+    return true;
+  }
+  return next_slow(vcpu, out);
+}
+
+bool TraceFeed::next_slow(unsigned vcpu, FedEvent& out) {
   auto& mine = m_pending[vcpu];
   if (!mine.empty()) {
     out = std::move(mine.front());
     out.ev.psc = out.psc.empty() ? nullptr : out.psc.data();
     mine.pop_front();
+    --m_buffered;
     return true;
   }
-  trace::Event ev;
-  while (!m_eof) {
-    if (!m_reader.next(ev)) {
-      m_eof = true;
-      break;
-    }
-    if ((++m_events & (kTickEvents - 1)) == 0 && m_tick) m_tick();
+  for (;;) {
+    if (m_pos == m_count && !refill()) return false;
+    const std::size_t i = m_pos++;
+    const trace::Event& ev = m_events[i];
     if (ev.vcpu >= m_pending.size())
-      throw InputError(m_reader.name(), m_reader.line(),
+      throw InputError(m_reader.name(), m_lines[i],
                        "event for vCPU " + std::to_string(ev.vcpu) + " but cpu.count is " +
                            std::to_string(m_pending.size()) +
                            " (expected a vCPU number below cpu.count)");
     if (ev.vcpu == vcpu) {
-      take(out, ev);
+      take(out, ev, m_lines[i]);
       return true;
     }
     m_pending[ev.vcpu].emplace_back();
-    take(m_pending[ev.vcpu].back(), ev);
+    take(m_pending[ev.vcpu].back(), ev, m_lines[i]);
+    ++m_buffered;
   }
-  return false;
 }
 
 }  // namespace rmpsim::guest

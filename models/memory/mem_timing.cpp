@@ -7,15 +7,8 @@ namespace rmpsim::memory {
 MemTiming::MemTiming(const MemTimingParams& p)
     : m_p(p), m_lines(p.cache_lines, p.cache_ways), m_next_free(std::max(1u, p.channels), 0) {}
 
-std::uint64_t MemTiming::access(std::uint64_t spa, std::uint64_t now) {
-  const std::uint64_t line = spa >> 6;
-  if (m_lines.enabled()) {
-    // One search: insert() refreshes a cached line and reports whether it was.
-    if (!m_lines.insert(line, line, 0).fresh) {
-      ++hits;
-      return m_p.hit_cycles;
-    }
-  }
+// A miss (the line is now cached, if the cache is enabled) goes to DRAM.
+std::uint64_t MemTiming::miss(std::uint64_t line, std::uint64_t now) {
   ++misses;
   // Lines interleave over channels; a reference waits for its channel.
   std::uint64_t& free_at = m_next_free[line % m_next_free.size()];

@@ -12,12 +12,11 @@ std::uint64_t key_base(std::uint64_t k) { return (k >> 16) << (12 + 9 * unsigned
 
 Tlb::Tlb(const TlbGeometry& g) : m_geo(g), m_array(g.entries, g.ways) {
   if (!g.holds[0]) throw std::invalid_argument("a TLB must hold 4K entries");
-}
-
-PageSize Tlb::stored_size(PageSize s) const {
-  int i = int(s);
-  while (i > 0 && !m_geo.holds[i]) --i;
-  return PageSize(i);
+  for (int s = 0; s < 3; ++s) {
+    int i = s;
+    while (i > 0 && !m_geo.holds[i]) --i;
+    m_store_as[s] = PageSize(i);
+  }
 }
 
 const TlbEntry* Tlb::lookup(std::uint16_t asid, std::uint64_t gva) {

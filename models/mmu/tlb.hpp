@@ -54,9 +54,11 @@ class Tlb {
   static std::uint64_t key(std::uint16_t asid, PageSize s, std::uint64_t gva) {
     return ((gva >> (12 + 9 * unsigned(s))) << 16) | (std::uint64_t(s) << 12) | asid;
   }
-  PageSize stored_size(PageSize s) const;
+  PageSize stored_size(PageSize s) const { return m_store_as[unsigned(s)]; }
 
   TlbGeometry m_geo;
+  // The size each page size is cached as (itself, or smashed smaller).
+  std::array<PageSize, 3> m_store_as{};
   SetAssoc<TlbEntry> m_array;
   // Live entries per page size: lookups probe only sizes that have some.
   std::array<std::uint64_t, 3> m_live{};

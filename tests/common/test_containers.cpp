@@ -95,8 +95,10 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
   struct Shape {
     unsigned entries, ways;
   };
+  // Narrow (<= 16 ways) and wide shapes, power-of-two and other set counts.
   for (Shape sh : {Shape{72, 72}, Shape{64, 4}, Shape{48, 12}, Shape{8, 1}, Shape{2, 2},
-                  Shape{96, 32}, Shape{32, 16}}) {
+                  Shape{96, 32}, Shape{32, 16}, Shape{16, 16}, Shape{24, 8}, Shape{36, 12},
+                  Shape{128, 8}, Shape{3, 1}, Shape{15, 15}, Shape{17, 17}, Shape{256, 64}}) {
     INFO("entries " << sh.entries << " ways " << sh.ways);
     SetAssoc<int> c(sh.entries, sh.ways);
     RefLru ref(sh.entries, sh.ways);
@@ -104,7 +106,7 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
     for (int i = 0; i < 20000; ++i) {
       const std::uint64_t idx = rng() % (sh.entries * 3);
       const std::uint64_t key = idx * 7 + 1;
-      switch (rng() % 5) {
+      switch (rng() % 6) {
         case 0:
         case 1: {
           const int* a = c.lookup(key, idx);
@@ -122,6 +124,12 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
         case 4:
           REQUIRE(c.erase(key, idx) == ref.erase(key));
           break;
+        case 5: {  // access(): lookup, or insert a default value on a miss
+          const bool hit = ref.lookup(key) != nullptr;
+          if (!hit) ref.insert(key, idx, 0);
+          REQUIRE(c.access(key, idx) == hit);
+          break;
+        }
       }
     }
     // Flushing by predicate keeps the recency order of the survivors.
@@ -135,6 +143,36 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
     std::size_t live = 0;
     for (const auto& l : ref.lists) live += l.size();
     CHECK(c.size() == live);
+  }
+}
+
+TEST_CASE("SetAssoc reports fresh keys, peeks without reordering, clears", "[containers]") {
+  for (unsigned ways : {4u, 16u, 72u}) {
+    INFO("ways " << ways);
+    SetAssoc<int> c(ways, ways);  // one set
+    for (unsigned k = 0; k < ways; ++k) {
+      const auto r = c.insert(k + 100, 0, int(k));
+      CHECK(r.fresh);
+      CHECK(r.evicted == FlatMap::kEmpty);
+    }
+    CHECK(c.size() == ways);
+    // Refreshing an entry is not fresh and evicts nothing.
+    const auto again = c.insert(100, 0, 7);
+    CHECK(!again.fresh);
+    CHECK(again.evicted == FlatMap::kEmpty);
+    // Key 101 is now the LRU entry; a peek must not change that.
+    REQUIRE(c.peek(101, 0) != nullptr);
+    CHECK(*c.peek(100, 0) == 7);
+    CHECK(c.insert(999, 0, 0).evicted == 101);
+    // A lookup does refresh: 102 survives, 103 goes.
+    REQUIRE(c.lookup(102, 0) != nullptr);
+    CHECK(c.insert(998, 0, 0).evicted == (ways > 3 ? 103u : 100u));
+    c.clear();
+    CHECK(c.size() == 0);
+    CHECK(c.lookup(100, 0) == nullptr);
+    // After a clear every way is free again: no evictions until full.
+    for (unsigned k = 0; k < ways; ++k) CHECK(c.insert(k + 500, 0, 0).evicted == FlatMap::kEmpty);
+    CHECK(c.insert(1, 0, 0).evicted == 500);
   }
 }
 

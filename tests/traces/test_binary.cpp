@@ -232,3 +232,39 @@ TEST_CASE("binary next_batch matches next across buffer refills", "[binary]") {
   CHECK(batched == expect);
   CHECK(r.line() == expect.size());
 }
+
+TEST_CASE("binary next_run matches next, with record numbers, and stops before bad records",
+          "[binary]") {
+  Bytes b = header();
+  for (std::uint32_t i = 0; i < 40000; ++i) {
+    if (i % 997 == 0) head(b, 10, 1, 1 | (2 << 4), 2).u64(0x1000).u64(0x5000);
+    if (i % 1231 == 0) head(b, 4, 0, 0, 100 + i);  // D
+    head(b, i % 2, i % 7, 1 + i % 64, std::uint64_t(i) * 8);
+  }
+  std::vector<std::pair<Owned, std::uint64_t>> expect, got;
+  {
+    BinaryReader r(memory_source(b.s), "b.rmpb");
+    Event ev;
+    while (r.next(ev)) expect.emplace_back(own(ev), r.line());
+  }
+  BinaryReader r(memory_source(b.s), "b.rmpb");
+  std::vector<Event> buf(300);
+  std::vector<std::uint64_t> lines(300);
+  while (std::size_t n = r.next_run(buf.data(), lines.data(), buf.size()))
+    for (std::size_t i = 0; i < n; ++i) {
+      if (buf[i].op == Op::Psc) CHECK(n == 1);
+      got.emplace_back(own(buf[i]), lines[i]);
+    }
+  CHECK(got == expect);
+
+  // Good records before a bad one come first; the error comes on the next
+  // call, with the bad record's number.
+  Bytes bad = header();
+  for (int i = 0; i < 3; ++i) head(bad, 0, 0, 8, 0x1000 * i);
+  head(bad, 0x7f, 0, 8, 0);
+  BinaryReader rb(memory_source(bad.s), "b.rmpb");
+  REQUIRE(rb.next_run(buf.data(), lines.data(), buf.size()) == 3);
+  CHECK(lines[2] == 3);
+  CHECK(error_of([&] { rb.next_run(buf.data(), lines.data(), buf.size()); }) ==
+        "b.rmpb:4: error: unknown op byte 0x7f (expected 0x00..0x0d)");
+}

@@ -375,3 +375,37 @@ TEST_CASE("next_batch returns the same events as next", "[text]") {
   CHECK(batched.size() == 5010);
   CHECK(batched == one_by_one);
 }
+
+TEST_CASE("next_run matches next, with lines, and stops before bad lines", "[text]") {
+  std::string t = kMagic;
+  for (int i = 0; i < 5000; ++i) {
+    t += std::to_string(i % 3) + " R " + std::to_string(i * 8) + "\n";
+    if (i % 1000 == 7) t += "0 PSC ghcb private 0x1000 0x2000\n# c\n\n0 D 5\n";
+  }
+  std::vector<std::pair<Owned, std::uint64_t>> expect, got;
+  {
+    TextReader r(memory_source(t), "t.rmpt");
+    Event ev;
+    while (r.next(ev)) expect.emplace_back(own(ev), r.line());
+  }
+  TextReader r(memory_source(t), "t.rmpt");
+  std::vector<Event> buf(64);
+  std::vector<std::uint64_t> lines(64);
+  while (std::size_t n = r.next_run(buf.data(), lines.data(), buf.size())) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (buf[i].op == Op::Psc) CHECK(n == 1);
+      got.emplace_back(own(buf[i]), lines[i]);
+    }
+    CHECK(r.line() == lines[n - 1]);
+  }
+  CHECK(got.size() == 5010);
+  CHECK(got == expect);
+
+  TextReader rb(memory_source(kMagic + "0 R 0x10\n# c\n0 R 0x20\n0 R 0x30 0\n0 R 0x40\n"), "t.rmpt");
+  REQUIRE(rb.next_run(buf.data(), lines.data(), buf.size()) == 1);
+  CHECK(lines[0] == 2);
+  REQUIRE(rb.next_run(buf.data(), lines.data(), buf.size()) == 1);
+  CHECK(lines[0] == 4);
+  CHECK(error_of([&] { rb.next_run(buf.data(), lines.data(), buf.size()); }) ==
+        "t.rmpt:5: error: expected <size> to be at least 1, got 0");
+}
