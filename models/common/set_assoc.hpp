@@ -52,6 +52,7 @@ class SetAssoc {
     m_pow2 = m_sets && (m_sets & (m_sets - 1)) == 0;
     m_set_mask = m_pow2 ? m_sets - 1 : 0;
     m_indexed = m_ways > kScanWays;
+    m_narrow = m_sets && !m_indexed;
     m_size = 0;
     m_keys.assign(entries, FlatMap::kEmpty);
     m_vals.assign(entries, V{});
@@ -89,20 +90,18 @@ class SetAssoc {
   bool enabled() const { return m_sets != 0; }
   std::size_t size() const { return m_size; }
 
+  // The narrow-set paths below are inline and kept small; wide sets and a
+  // disabled structure take out-of-line paths, so that callers on the walk
+  // path do not carry (and save registers for) code they never run.
+
   // A hit makes the entry its set's most recently used.
   V* lookup(std::uint64_t key, std::uint64_t index) {
-    if (m_indexed) {
-      const std::uint32_t s = find_chained(key);
-      if (s == kNoSlot) return nullptr;
-      touch_listed(s);
-      return &m_vals[s];
-    }
-    if (!m_sets) return nullptr;
+    if (__builtin_expect(!m_narrow, 0)) return lookup_wide(key);
     const std::uint32_t set = set_for(index);
     const unsigned w = find_way(set, key, hash_of(key));
     if (w == kNoWay) return nullptr;
     touch_ranked(m_meta[set], w);
-    return &m_vals[set * m_ways + w];
+    return &m_vals[std::size_t(set) * m_ways + w];
   }
   // No LRU update (inspection, in-place changes).
   V* peek(std::uint64_t key, std::uint64_t index) {
@@ -114,13 +113,7 @@ class SetAssoc {
   // after a miss has inserted it (with a default value), the most recently
   // used. Unlike insert(), a hit leaves the value alone.
   bool access(std::uint64_t key, std::uint64_t index) {
-    if (!m_sets) return false;
-    if (m_indexed) {
-      const std::uint32_t s = find_chained(key);
-      if (s == kNoSlot) return insert_listed(key, index, V{}), false;
-      touch_listed(s);
-      return true;
-    }
+    if (__builtin_expect(!m_narrow, 0)) return access_wide(key, index);
     const std::uint32_t set = set_for(index);
     Meta& m = m_meta[set];
     const std::uint8_t h = hash_of(key);
@@ -139,13 +132,12 @@ class SetAssoc {
 
   // Inserts or refreshes an entry and makes it most recently used.
   InsertResult insert(std::uint64_t key, std::uint64_t index, const V& v) {
-    InsertResult r;
-    if (!m_sets) return r;
-    if (m_indexed) return insert_listed(key, index, v);
+    if (__builtin_expect(!m_narrow, 0)) return insert_wide(key, index, v);
     // One search for both outcomes: a hit refreshes, a miss fills the way
     // ranked last (an invalid way if the set has one, else the LRU one).
+    InsertResult r;
     const std::uint32_t set = set_for(index);
-    const std::uint32_t base = set * m_ways;
+    const std::size_t base = std::size_t(set) * m_ways;
     Meta& m = m_meta[set];
     const std::uint8_t h = hash_of(key);
     unsigned w = find_way(set, key, h);
@@ -298,6 +290,27 @@ class SetAssoc {
     *p = m_chain[s];
   }
 
+  // Wide sets, or a disabled structure (no sets: every lookup misses).
+  V* lookup_wide(std::uint64_t key) {
+    if (!m_sets) return nullptr;
+    const std::uint32_t s = find_chained(key);
+    if (s == kNoSlot) return nullptr;
+    touch_listed(s);
+    return &m_vals[s];
+  }
+  __attribute__((noinline)) bool access_wide(std::uint64_t key, std::uint64_t index) {
+    if (!m_sets) return false;
+    const std::uint32_t s = find_chained(key);
+    if (s == kNoSlot) return insert_listed(key, index, V{}), false;
+    touch_listed(s);
+    return true;
+  }
+  __attribute__((noinline)) InsertResult insert_wide(std::uint64_t key, std::uint64_t index,
+                                                     const V& v) {
+    if (!m_sets) return InsertResult{};
+    return insert_listed(key, index, v);
+  }
+
   InsertResult insert_listed(std::uint64_t key, std::uint64_t index, const V& v) {
     InsertResult r;
     std::uint32_t s = find_chained(key);
@@ -368,6 +381,7 @@ class SetAssoc {
   bool m_pow2 = false;
   std::uint32_t m_set_mask = 0;
   bool m_indexed = false;
+  bool m_narrow = false;  // enabled, with narrow sets: the inline paths
   std::size_t m_size = 0;
   std::vector<std::uint64_t> m_keys;  // FlatMap::kEmpty for an invalid way
   std::vector<V> m_vals;
