@@ -105,19 +105,31 @@ void Vcpu::sync() {
 }
 
 bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   m_trans.set_address(gva);
   m_attrs.kind = kind;
+  m_attrs.now_cycles = m_cycles;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  socket->b_transport(m_trans, delay);
+  m_translate_cycles += m_attrs.cycles;
+  m_cycles += m_attrs.cycles;
+  if (m_attrs.fault.kind == walker::FaultKind::None) return true;  // the common case
+  return resolve_and_retry(gva);
+}
+
+bool Vcpu::resolve_and_retry(std::uint64_t gva) {
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   // An implicit conversion started by this access is timed from the fault
   // that needed it to the moment the access completes.
   bool converting = false;
   hypervisor::ConversionRecord rec;
   for (unsigned round = 0; round < kMaxFaultRounds; ++round) {
-    m_attrs.now_cycles = m_cycles;
-    socket->b_transport(m_trans, delay);
-    m_translate_cycles += m_attrs.cycles;
-    m_cycles += m_attrs.cycles;
-    if (converting) rec.cost.guest += m_attrs.cycles;  // the retried walks
+    if (round > 0) {
+      m_attrs.now_cycles = m_cycles;
+      socket->b_transport(m_trans, delay);
+      m_translate_cycles += m_attrs.cycles;
+      m_cycles += m_attrs.cycles;
+      if (converting) rec.cost.guest += m_attrs.cycles;  // the retried walks
+    }
     const walker::Fault f = m_attrs.fault;
     if (f.kind == walker::FaultKind::None) {
       if (converting) {

@@ -119,6 +119,8 @@ class Vcpu : public sc_core::sc_module {
   // faults and retrying until it succeeds; false if the guest died on the
   // way. On success m_attrs holds the SPA and GPA.
   bool access_page(std::uint64_t gva, AccessKind kind);
+  // The slow path: resolve the fault in m_attrs, retry until it completes.
+  bool resolve_and_retry(std::uint64_t gva);
   // A #NPF exit (from a walk or an instruction); false if the guest died.
   bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1,
                 hypervisor::NpfResult* result = nullptr);
