@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "support/cli_runner.hpp"
+#include "support/run_trace.hpp"
 
 using rmpsim::test::run_cli;
 using rmpsim::test::slurp;
@@ -15,12 +15,7 @@ namespace {
 const std::string kMagic = "#!rmpsim-trace v1\n";
 
 Json run_ok(const TempDir& tmp, const std::string& trace, const std::string& opts = "") {
-  spit(tmp.file("t.rmpt"), trace);
-  auto r = run_cli("run " + tmp.file("t.rmpt") + " --quiet " + opts + " --out " + tmp.file("out"),
-                   tmp);
-  INFO(r.err);
-  REQUIRE(r.status == 0);
-  return Json::parse(slurp(tmp.file("out/stats.json")));
+  return rmpsim::test::run_trace_ok(tmp, trace, opts);
 }
 
 std::string repeat(const std::string& line, int n) {
