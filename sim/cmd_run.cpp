@@ -48,7 +48,12 @@ int cmd_run(const RunArgs& args) {
   auto reader = trace::open_reader(args.trace);
   const OutputDir out(args.out_dir);  // fails before simulating if unusable
 
-  Platform platform(cfg, *reader);
+  std::unique_ptr<EventLog> log;
+  if (!args.events.empty() || !args.vcd.empty())
+    log = std::make_unique<EventLog>(args.events, args.vcd,
+                                     static_cast<unsigned>(cfg.get_int("cpu.count")),
+                                     cfg.get_float("cpu.freq_ghz"));
+  Platform platform(cfg, *reader, log.get());
   const auto t0 = std::chrono::steady_clock::now();
   // A heartbeat on stderr for runs longer than a few seconds.
   auto last = t0;
@@ -72,6 +77,7 @@ int cmd_run(const RunArgs& args) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const Json summary = platform.summary(host_s);
+  if (log) log->finish();
   const Json tree = platform.stats().to_json();
   out.write_all({{"stats.json", stats_json(cfg, args.trace, summary, tree)},
                  {"stats.txt", stats_text(summary, platform.stats())},

@@ -17,6 +17,8 @@ struct RunArgs {
   std::string out_dir = "rmpsim-out";
   bool quiet = false;
   std::string expect;  // --expect FILE: compare the summary, exit 3 on a difference
+  std::string events;  // --events FILE: JSON lines of faults, exits, PSC, conversions
+  std::string vcd;     // --vcd FILE: waveform of vCPU states
 };
 
 struct CompareArgs {

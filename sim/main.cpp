@@ -51,6 +51,10 @@ int sc_main(int argc, char** argv) {
   add_config_options(run_cmd, run.config);
   run_cmd->add_option("--out", run.out_dir, "output directory")->capture_default_str();
   run_cmd->add_flag("--quiet,-q", run.quiet, "no report and no progress line");
+  run_cmd->add_option("--events", run.events,
+                      "write faults, exits, PSC requests and conversions as JSON lines");
+  run_cmd->add_option("--vcd", run.vcd,
+                      "write a VCD of each vCPU's state (running/exit/userspace) and MMU");
   run_cmd->add_option("--expect", run.expect,
                       "expected summary (JSON); exit 3 with a diff when the run differs");
 

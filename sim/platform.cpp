@@ -60,11 +60,11 @@ struct Platform::System : sc_core::sc_module {
   std::vector<std::unique_ptr<guest::Vcpu>> cpus;
 
   System(const sc_core::sc_module_name& n, const Config& c, double ghz, guest::TraceFeed& feed,
-         guest::GuestState& state);
+         guest::GuestState& state, EventLog* log);
 };
 
 Platform::System::System(const sc_core::sc_module_name& n, const Config& c, double ghz,
-                         guest::TraceFeed& feed, guest::GuestState& state)
+                         guest::TraceFeed& feed, guest::GuestState& state, EventLog* log)
     : sc_module(n),
       mem("mem",
           [&] {
@@ -169,7 +169,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
     const std::string cpu = "cpu" + std::to_string(i);
     cpus.push_back(std::make_unique<guest::Vcpu>(
         cpu.c_str(), i,
-        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions,
+        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log,
                            [this](std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
                              for (auto& v : cpus) v->mmu().core().flush_gva_range(asid, gva, len);
                            }},
@@ -178,11 +178,12 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   }
 }
 
-Platform::Platform(const Config& config, trace::Reader& reader)
+Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log)
     : m_freq_ghz(config.get_float("cpu.freq_ghz")),
       m_feed(reader, static_cast<unsigned>(config.get_int("cpu.count"))) {
   set_time_resolution_once();
-  m_system = std::make_unique<System>("system", config, m_freq_ghz, m_feed, m_guest_state);
+  m_system =
+      std::make_unique<System>("system", config, m_freq_ghz, m_feed, m_guest_state, log);
   m_system->mem.register_stats(m_stats);
   for (const auto& cpu : m_system->cpus) cpu->register_stats(m_stats);
   const auto& os = m_system->os.counters();

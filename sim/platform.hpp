@@ -15,6 +15,7 @@
 
 #include <systemc>
 
+#include "models/common/event_log.hpp"
 #include "models/guest/guest_os.hpp"
 #include "models/guest/trace_feed.hpp"
 #include "models/guest/vcpu.hpp"
@@ -28,7 +29,8 @@ namespace rmpsim {
 
 class Platform {
  public:
-  Platform(const Config& config, trace::Reader& reader);
+  // `log` (optional) receives events and waveform changes.
+  Platform(const Config& config, trace::Reader& reader, EventLog* log = nullptr);
   ~Platform();
 
   // Simulates the whole trace. Rethrows an InputError raised by the trace

@@ -27,6 +27,7 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_mem(ctx.mem),
       m_rmp(ctx.rmp),
       m_conversions(ctx.conversions),
+      m_log(ctx.log),
       m_flush_all(ctx.flush_all_vcpus),
       m_params(params),
       m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing) {
@@ -111,6 +112,7 @@ bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   socket->b_transport(m_trans, delay);
   m_translate_cycles += m_attrs.cycles;
+  if (m_log) m_log->translate_interval(m_id, m_cycles, m_attrs.cycles);
   m_cycles += m_attrs.cycles;
   if (m_attrs.fault.kind == walker::FaultKind::None) return true;  // the common case
   return resolve_and_retry(gva);
@@ -127,6 +129,7 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
       m_attrs.now_cycles = m_cycles;
       socket->b_transport(m_trans, delay);
       m_translate_cycles += m_attrs.cycles;
+      if (m_log) m_log->translate_interval(m_id, m_cycles, m_attrs.cycles);
       m_cycles += m_attrs.cycles;
       if (converting) rec.cost.guest += m_attrs.cycles;  // the retried walks
     }
@@ -134,10 +137,15 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
     if (f.kind == walker::FaultKind::None) {
       if (converting) {
         rec.end = m_cycles;
-        m_conversions.add(rec);
+        record_conversion(rec);
       }
       return true;
     }
+    if (m_log && m_log->wants_events() && f.kind != walker::FaultKind::NestedPageFault)
+      m_log->event(m_cycles, m_id,
+                   f.kind == walker::FaultKind::GuestPageFault ? "guest_pf" : "vc_not_validated",
+                   fmt::format("\"gva\": {}, \"addr\": {}, \"code\": {}", gva, f.addr,
+                               f.error_code));
     if (f.kind == walker::FaultKind::GuestPageFault) {
       GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
       m_fault_cycles += r.cycles;
@@ -215,8 +223,30 @@ bool Vcpu::validate_on_vc(const walker::Fault& f, std::uint64_t& cycles) {
   return false;
 }
 
+void Vcpu::record_conversion(const hypervisor::ConversionRecord& rec) {
+  m_conversions.add(rec);
+  if (m_log && m_log->wants_events())
+    m_log->event(rec.start, m_id, "conversion",
+                 fmt::format("\"trigger\": \"{}\", \"to_private\": {}, \"pages\": {}, "
+                             "\"end\": {}, \"cycles\": {}, \"cost\": {{\"exit\": {}, "
+                             "\"userspace\": {}, \"rmpupdate\": {}, \"psmash\": {}, "
+                             "\"flush\": {}, \"npt\": {}, \"pvalidate\": {}, \"guest\": {}}}",
+                             hypervisor::trigger_name(rec.trigger), rec.to_private, rec.pages,
+                             rec.end, rec.end - rec.start, rec.cost.exit, rec.cost.userspace,
+                             rec.cost.rmpupdate, rec.cost.psmash, rec.cost.flush, rec.cost.npt,
+                             rec.cost.pvalidate, rec.cost.guest));
+}
+
 bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfResult* result) {
   hypervisor::NpfResult r = m_hv.handle_npf(m_id, gpa, exitinfo1);
+  if (m_log) {
+    m_log->exit_interval(m_id, m_cycles, r.cycles, r.cost.userspace);
+    if (m_log->wants_events())
+      m_log->event(m_cycles, m_id, "npf",
+                   fmt::format("\"gpa\": {}, \"exitinfo1\": {}, \"cycles\": {}, "
+                               "\"userspace_cycles\": {}, \"resolved\": {}",
+                               gpa, exitinfo1, r.cycles, r.cost.userspace, r.resolved));
+  }
   m_fault_cycles += r.cycles;
   m_cycles += r.cycles;
   if (!r.resolved) m_state.terminate(r.reason);

@@ -19,6 +19,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "models/common/event_log.hpp"
 #include "models/common/snp_ext.hpp"
 #include "models/guest/guest_os.hpp"
 #include "models/guest/trace_feed.hpp"
@@ -68,6 +69,7 @@ struct VcpuContext {
   memory::MemoryModule& mem;
   rmp::RmpTable& rmp;
   hypervisor::ConversionLog& conversions;
+  EventLog* log;  // null unless --events or --vcd
   // Invalidates a GVA range on every vCPU (guest-initiated broadcast).
   std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> flush_all_vcpus;
 };
@@ -121,6 +123,10 @@ class Vcpu : public sc_core::sc_module {
   bool access_page(std::uint64_t gva, AccessKind kind);
   // The slow path: resolve the fault in m_attrs, retry until it completes.
   bool resolve_and_retry(std::uint64_t gva);
+  // Adds a finished conversion to the log (and the event stream).
+  void record_conversion(const hypervisor::ConversionRecord& rec);
+  void log_psc(const char* proto, std::uint64_t start, const hypervisor::ConversionCost& before,
+               const hypervisor::ConversionCost& after, std::uint64_t pages);
   // A #NPF exit (from a walk or an instruction); false if the guest died.
   bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1,
                 hypervisor::NpfResult* result = nullptr);
@@ -156,6 +162,7 @@ class Vcpu : public sc_core::sc_module {
   memory::MemoryModule& m_mem;
   rmp::RmpTable& m_rmp;
   hypervisor::ConversionLog& m_conversions;
+  EventLog* m_log;
   std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_all;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"

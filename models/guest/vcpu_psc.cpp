@@ -34,7 +34,9 @@ bool Vcpu::psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp
       // The MSR protocol names one 4K page per request (§3.1).
       for (std::uint64_t p = 0; p < page_bytes(e.size); p += 0x1000) {
         ++m_snp.psc_requests;
+        const hypervisor::ConversionCost before = cost;
         const std::uint64_t resp = m_hv.psc_msr(psc::msr_request((e.gpa + p) >> 12, op_code), cost);
+        log_psc("msr", m_cycles + before.total(), before, cost, 1);
         if (!psc::linux_accepts_msr_response(resp)) {
           m_state.terminate(fmt::format(
               "PSC (MSR protocol) for GPA {:#x} answered {:#x}: Linux terminates (reason set 1, "
@@ -66,7 +68,9 @@ bool Vcpu::psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp
         throw std::logic_error("a GHCB PSC request made no progress");
       ++m_snp.psc_requests;
       const psc::PscHeader before = psc::decode(scratch.data(), len).buffer.header;
+      const hypervisor::ConversionCost cost_before = cost;
       const hypervisor::GhcbPscResult r = m_hv.psc_ghcb(scratch.data(), len, cost);
+      log_psc("ghcb", m_cycles + cost_before.total(), cost_before, cost, n);
       const psc::PscHeader after = psc::decode(scratch.data(), len).buffer.header;
       if (!psc::linux_accepts(before, after, r.sw_exitinfo2, r.sw_exitinfo1)) {
         m_state.terminate(fmt::format(
@@ -79,6 +83,17 @@ bool Vcpu::psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp
     }
   }
   return true;
+}
+
+void Vcpu::log_psc(const char* proto, std::uint64_t start, const hypervisor::ConversionCost& before,
+                   const hypervisor::ConversionCost& after, std::uint64_t pages) {
+  if (!m_log) return;
+  const std::uint64_t cycles = after.total() - before.total();
+  m_log->exit_interval(m_id, start, cycles, after.userspace - before.userspace);
+  if (m_log->wants_events())
+    m_log->event(start, m_id, "psc",
+                 fmt::format("\"protocol\": \"{}\", \"pages\": {}, \"cycles\": {}", proto,
+                             pages, cycles));
 }
 
 void Vcpu::psc(const trace::Event& ev) {
@@ -98,7 +113,7 @@ void Vcpu::psc(const trace::Event& ev) {
   // PSMASH/UNSMASH requests convert nothing (KVM completes them as no-ops).
   if (ok && (op == trace::PscOp::Private || op == trace::PscOp::Shared)) {
     rec.end = m_cycles;
-    m_conversions.add(rec);
+    record_conversion(rec);
   }
 }
 
@@ -171,7 +186,7 @@ void Vcpu::convert(const trace::Event& ev) {
   // their faults) is the rest of the elapsed time.
   rec.cost.pvalidate += (m_cycles - cycles_before) - rec.cost.total();
   rec.end = m_cycles;
-  m_conversions.add(rec);
+  record_conversion(rec);
 }
 
 bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
@@ -256,7 +271,7 @@ void Vcpu::accept_unit(std::uint64_t gpa) {
       if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return;
   rec.cost.pvalidate += m_cycles - before;
   rec.end = m_cycles;
-  m_conversions.add(rec);
+  record_conversion(rec);
 }
 
 }  // namespace rmpsim::guest

@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <sstream>
+
 #include "support/run_trace.hpp"
 
 using rmpsim::test::run_cli;
@@ -183,4 +186,44 @@ TEST_CASE("e2e review: converting a whole 2M entry to shared returns it to the h
   CHECK(s["summary"]["guest_terminated"] == false);
   CHECK(s["summary"]["host_rmp_faults"] == 0);  // the 2M entry went back: no host fault
   CHECK(s["summary"]["psmash"] == 0);           // one 2M RMPUPDATE, no smashing
+}
+
+TEST_CASE("e2e --events and --vcd: JSON lines and a waveform, nothing left on failure",
+          "[e2e][events]") {
+  TempDir tmp;
+  Json s = run_ok(tmp, kImplicit,
+                  kEnlightened + "--events " + tmp.file("ev.jsonl") + " --vcd " + tmp.file("w.vcd"));
+  std::istringstream lines(slurp(tmp.file("ev.jsonl")));
+  std::string line;
+  int npf = 0, conversions = 0, psc = 0;
+  while (std::getline(lines, line)) {
+    Json e = Json::parse(line);  // every line is one JSON object
+    REQUIRE(e.contains("cycle"));
+    REQUIRE(e["vcpu"] == 0);
+    const std::string type = e["type"];
+    npf += type == "npf";
+    psc += type == "psc";
+    if (type == "conversion") {
+      ++conversions;
+      CHECK(e["end"].get<std::uint64_t>() - e["cycle"].get<std::uint64_t>() == e["cycles"]);
+    }
+  }
+  CHECK(conversions == s["summary"]["conversions"].get<int>());
+  CHECK(npf == s["summary"]["npf_total"].get<int>());
+  CHECK(psc == s["summary"]["psc_requests"].get<int>());
+  const std::string vcd = slurp(tmp.file("w.vcd"));
+  CHECK(vcd.find("$var wire 2 ! cpu0_state $end") != std::string::npos);
+  CHECK(vcd.find("$enddefinitions $end") != std::string::npos);
+  CHECK(vcd.find("b10 !") != std::string::npos);  // the vCPU was in userspace at some point
+
+  // A run that fails leaves neither file behind.
+  spit(tmp.file("bad.rmpt"), kMagic + "0 R 0x1000\n0 BOGUS\n");
+  auto r = run_cli("run " + tmp.file("bad.rmpt") + " --events " + tmp.file("ev2.jsonl") +
+                       " --vcd " + tmp.file("w2.vcd") + " --out " + tmp.file("o2"),
+                   tmp);
+  CHECK(r.status == 2);
+  CHECK(!std::filesystem::exists(tmp.file("ev2.jsonl")));
+  CHECK(!std::filesystem::exists(tmp.file("w2.vcd")));
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path()))
+    CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 }

@@ -1,0 +1,59 @@
+#pragma once
+// Optional records of what happened when, for people and plots:
+//   --events FILE  JSON lines: faults, exits, PSC requests and conversions,
+//                  each with its cycle stamp and vCPU;
+//   --vcd FILE     a VCD waveform of each vCPU's state (running / in an
+//                  exit / in userspace) and of its MMU translating.
+// Models call it through a pointer that is null when neither is asked for,
+// so a run without them pays one test per exit, nothing per hit.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace rmpsim {
+
+class EventLog {
+ public:
+  enum class State : std::uint8_t { Running = 0, Exit = 1, Userspace = 2 };
+
+  // Either path may be empty. Files are written under temporary names and
+  // renamed by finish(); without finish() they are removed.
+  EventLog(std::string events_path, std::string vcd_path, unsigned vcpus, double freq_ghz);
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  bool wants_events() const { return m_events != nullptr; }
+  bool wants_vcd() const { return !m_vcd_path.empty(); }
+
+  // One JSON object per line; `fields` is the rest of the object, already
+  // formatted ("\"gpa\": 4096, ..."), or empty.
+  void event(std::uint64_t cycle, unsigned vcpu, const char* type, const std::string& fields);
+
+  // A vCPU spent [start, start + exit) in an exit, of which the last
+  // `userspace` cycles in userspace.
+  void exit_interval(unsigned vcpu, std::uint64_t start, std::uint64_t exit,
+                     std::uint64_t userspace);
+  // A vCPU's MMU spent [start, start + cycles) translating (L2 hit, walk).
+  void translate_interval(unsigned vcpu, std::uint64_t start, std::uint64_t cycles);
+
+  // Writes the VCD and renames both files into place.
+  void finish();
+
+ private:
+  struct Change {
+    std::uint64_t cycle;
+    unsigned signal;  // 2*vcpu: state, 2*vcpu+1: translating
+    unsigned value;
+  };
+  void write_vcd(std::FILE* f);
+
+  std::string m_events_path, m_vcd_path, m_events_tmp;
+  std::FILE* m_events = nullptr;
+  unsigned m_vcpus;
+  double m_freq_ghz;
+  std::vector<Change> m_changes;
+};
+
+}  // namespace rmpsim
