@@ -1,4 +1,5 @@
-// rmpsim compare: one trace under several hypervisor policies, side by side.
+// rmpsim compare: one trace under several hypervisor policies (and --set
+// variants), side by side.
 // SystemC allows one elaboration per process, so every policy runs in a
 // child process (`rmpsim run`), and this process only reads their stats.
 #include <cstdlib>
@@ -54,32 +55,58 @@ std::uint64_t u(const Json& j, const char* k) { return j.at(k).get<std::uint64_t
 }  // namespace
 
 int cmd_compare(const CompareArgs& args) {
-  const std::vector<std::string> policies = split_list(args.policies);
-  if (policies.empty())
+  const std::vector<std::string> policy_list = split_list(args.policies);
+  if (policy_list.empty())
     throw InputError("--policies " + args.policies, 0,
                      "expected a comma list of exit-to-userspace, auto-convert, terminate");
-  // Validate the configuration once here, so a bad key is reported once.
-  for (const auto& p : policies) {
+  // Columns: every policy, times every --variant (LABEL:KEY=VALUE,...).
+  struct Column {
+    std::string label;
+    std::vector<std::string> sets;
+  };
+  std::vector<Column> columns;
+  std::vector<std::pair<std::string, std::vector<std::string>>> variants;
+  for (const auto& v : args.variants) {
+    const auto colon = v.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == v.size())
+      throw InputError("--variant " + v, 0, "expected LABEL:KEY=VALUE[,KEY=VALUE...]");
+    variants.emplace_back(v.substr(0, colon), split_list(v.substr(colon + 1)));
+  }
+  if (variants.empty()) variants.emplace_back("", std::vector<std::string>{});
+  for (const auto& [vlabel, vsets] : variants)
+    for (const auto& p : policy_list) {
+      Column c;
+      c.label = vlabel.empty() ? p : policy_list.size() == 1 ? vlabel : vlabel + "/" + p;
+      c.sets = vsets;
+      c.sets.push_back("hypervisor.policy=" + p);
+      columns.push_back(c);
+    }
+  // Validate every configuration here, so a bad key is reported once.
+  for (const auto& col : columns) {
     ConfigArgs c = args.config;
-    c.sets.push_back("hypervisor.policy=" + p);
+    c.sets.insert(c.sets.end(), col.sets.begin(), col.sets.end());
     (void)resolve_config(c);
   }
+  std::vector<std::string> policies;
+  for (const auto& col : columns) policies.push_back(col.label);
   const double ghz = resolve_config(args.config).get_float("cpu.freq_ghz");
   const std::string tmp = (std::filesystem::temp_directory_path() /
                            fmt::format("rmpsim-compare-{}", ::getpid()))
                               .string();
   std::vector<Json> results;
-  for (const auto& p : policies) {
-    std::vector<std::string> argv = {"rmpsim", "run", args.trace, "--quiet", "--out", tmp + "/" + p};
-    if (!args.config.config_file.empty()) argv.insert(argv.end(), {"--config", args.config.config_file});
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const std::string dir = tmp + "/" + std::to_string(i);
+    std::vector<std::string> argv = {"rmpsim", "run", args.trace, "--quiet", "--out", dir};
+    if (!args.config.config_file.empty())
+      argv.insert(argv.end(), {"--config", args.config.config_file});
     for (const auto& s : args.config.sets) argv.insert(argv.end(), {"--set", s});
-    argv.insert(argv.end(), {"--set", "hypervisor.policy=" + p});
+    for (const auto& s : columns[i].sets) argv.insert(argv.end(), {"--set", s});
     const int status = run_child(argv);
     if (status != 0) {
       std::filesystem::remove_all(tmp);
       return status;  // the child printed its error
     }
-    std::ifstream in(tmp + "/" + p + "/stats.json");
+    std::ifstream in(dir + "/stats.json");
     results.push_back(Json::parse(in));
   }
   std::filesystem::remove_all(tmp);

@@ -25,6 +25,9 @@ struct CompareArgs {
   std::string trace;
   ConfigArgs config;
   std::string policies = "exit-to-userspace,auto-convert,terminate";
+  // --variant LABEL:KEY=VALUE[,KEY=VALUE...]: columns of --set variants,
+  // each run under every policy of --policies.
+  std::vector<std::string> variants;
   std::string format = "table";  // table | csv | json
 };
 

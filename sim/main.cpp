@@ -64,6 +64,10 @@ int sc_main(int argc, char** argv) {
   add_config_options(cmp_cmd, cmp.config);
   cmp_cmd->add_option("--policies", cmp.policies, "comma list of hypervisor policies")
       ->capture_default_str();
+  cmp_cmd->add_option("--variant", cmp.variants,
+                      "a column of settings, LABEL:KEY=VALUE[,KEY=VALUE...] (repeatable)")
+      ->take_all()
+      ->expected(1);
   auto* fmt_group = cmp_cmd->add_option_group("format");
   bool csv = false, json = false;
   fmt_group->add_flag("--csv", csv, "CSV output");
