@@ -39,6 +39,7 @@ CheckOutcome check_guest_access(const RmpTable& rmp, const GuestAccess& a,
     return out;
   }
   if (!(e.perms[a.vmpl & 3] & required_perm(a.kind))) return npf(walker::pf::kVmpl);
+  out.perms = e.perms[a.vmpl & 3];
   return out;
 }
 

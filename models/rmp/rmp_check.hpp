@@ -16,6 +16,7 @@ enum class CheckResult : std::uint8_t { Ok, Npf, NotValidated };
 struct CheckOutcome {
   CheckResult result = CheckResult::Ok;
   std::uint64_t npf_bits = 0;  // EXITINFO1 bits the check adds: 31, and 36 for VMPL
+  std::uint8_t perms = kPermAll;  // Ok private access: the VMPL's RMP permissions
 };
 
 // Behaviours the spec leaves UNKNOWN, as named options (docs/config.md).

@@ -33,6 +33,15 @@ RmpEntry RmpTable::raw(std::uint64_t pfn) const {
 
 Governing RmpTable::governing(std::uint64_t spa) const {
   const std::uint64_t pfn = spa >> 12;
+  Recent& r = m_recent[pfn & (kRecent - 1)];
+  if (r.pfn == pfn && r.epoch == m_epoch) return r.g;
+  r.pfn = pfn;
+  r.epoch = m_epoch;
+  r.g = resolve(pfn);
+  return r.g;
+}
+
+Governing RmpTable::resolve(std::uint64_t pfn) const {
   const std::uint64_t aligned = pfn & ~511ull;
   Governing g;
   const RmpEntry head = raw(aligned);
@@ -52,6 +61,7 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   // Debug builds check every change (the invariant mode for release
   // builds is a separate, runtime option).
   assert(entry_violation(pfn, e).empty());
+  ++m_epoch;  // every cached resolution may be stale now
   std::uint32_t s = m_index.find(pfn);
   RmpEntry old;
   if (s == FlatMap::kNone) {

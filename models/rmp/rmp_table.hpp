@@ -72,6 +72,18 @@ class RmpTable {
   std::size_t stored_entries() const { return m_entries.size(); }
 
  private:
+  // Walks check the same page-table pages again and again: a small
+  // direct-mapped cache of resolved entries, emptied by any change.
+  struct Recent {
+    std::uint64_t pfn = ~0ull;
+    std::uint64_t epoch = 0;
+    Governing g;
+  };
+  static constexpr std::size_t kRecent = 256;
+  mutable std::array<Recent, kRecent> m_recent{};
+  std::uint64_t m_epoch = 1;  // bumped by every set_raw()
+  Governing resolve(std::uint64_t pfn) const;
+
   FlatMap m_index{1024};  // PFN -> slot
   std::vector<RmpEntry> m_entries;
   std::vector<std::uint64_t> m_pfns;  // slot -> PFN

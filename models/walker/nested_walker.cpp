@@ -37,7 +37,7 @@ void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, un
 
 bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa,
                              PageSize nested, bool is_private, bool gpt, AccessKind kind,
-                             WalkOutcome& out) {
+                             WalkOutcome& out, std::uint8_t* perms) {
   ++out.rmp_checks;
   add_ref(out, rmp::RmpTable::entry_address(spa >> 12), RefKind::Rmp, 0);
   rmp::GuestAccess a;
@@ -50,7 +50,10 @@ bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uin
   a.nested_size = nested;
   a.gpt = gpt;
   const rmp::CheckOutcome c = rmp::check_guest_access(*m_rmp, a, m_rmp_opt);
-  if (c.result == rmp::CheckResult::Ok) return true;
+  if (c.result == rmp::CheckResult::Ok) {
+    if (perms) *perms = c.perms;
+    return true;
+  }
   out.fault.addr = gpa;
   out.fault.spa = spa;
   out.fault.gpt = gpt;
@@ -203,8 +206,9 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       const bool cbit = e & kCbit;
       NestedResult fr;
       if (!nested_translate(req, gpa, write, /*gpt=*/false, cbit, out, fr)) return;
+      std::uint8_t perms = rmp::kPermAll;
       if (m_rmp && req.check_final_rmp &&
-          !rmp_check(req, fr.spa, gpa, fr.size, cbit, /*gpt=*/false, req.kind, out))
+          !rmp_check(req, fr.spa, gpa, fr.size, cbit, /*gpt=*/false, req.kind, out, &perms))
         return;
       Translation& t = out.tr;
       t.gpa = gpa;
@@ -218,7 +222,6 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
         // The TLB entry caches the RMP result: it may serve only what this
         // VMPL's RMP permissions allow, so a later write or fetch it does
         // not cover re-walks and takes the RMP check (§1.4 step 4).
-        const std::uint8_t perms = m_rmp->governing(fr.spa).entry.perms[req.vmpl & 3];
         t.writable = t.writable && (perms & rmp::kPermW);
         t.executable = t.executable && (perms & rmp::kPermXu);
       }

@@ -147,8 +147,10 @@ class NestedWalker {
   void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
   // The RMP check of one page the walk touches; false (and out.fault set)
   // when it refuses. `fetch`/`write` only for the final access.
+  // `perms` receives the VMPL's RMP permissions of a passed private check.
   bool rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa, PageSize nested,
-                 bool is_private, bool gpt, AccessKind kind, WalkOutcome& out);
+                 bool is_private, bool gpt, AccessKind kind, WalkOutcome& out,
+                 std::uint8_t* perms = nullptr);
 
   struct PwcEntry {
     std::uint64_t table_gpa;  // the next-lower guest table
