@@ -62,8 +62,6 @@ void Vcpu::register_stats(StatsRegistry& stats) const {
                     "cycles spent translating (L2 TLB hits and walks)");
   stats.add_counter(p + ".fault_cycles", &m_fault_cycles,
                     "cycles spent in fault handling (guest #PF, #NPF exits)");
-  stats.add_counter(p + ".unmodelled_events", &m_unmodelled,
-                    "trace events of ops this build does not model yet (skipped)");
   stats.add_counter(p + ".pvalidate", &m_snp.pvalidate, "PVALIDATE instructions executed");
   stats.add_counter(p + ".pvalidate_fallbacks", &m_snp.pvalidate_fallbacks,
                     "2M PVALIDATEs that failed with FAIL_SIZEMISMATCH and were redone as 512 x 4K");
@@ -321,9 +319,6 @@ void Vcpu::replay() {
       case trace::Op::Convert:
         ++m_snp.converts;
         convert(ev);
-        break;
-      default:
-        ++m_unmodelled;
         break;
     }
   }

@@ -182,7 +182,6 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t m_delay_cycles = 0;
   std::uint64_t m_translate_cycles = 0;
   std::uint64_t m_fault_cycles = 0;
-  std::uint64_t m_unmodelled = 0;
   SnpOpCounters m_snp;
 };
 
