@@ -19,6 +19,11 @@ class MemTimingIf : public virtual sc_core::sc_interface {
  public:
   // Latency in cycles of a page-table or RMP reference to `spa` at `now`.
   virtual std::uint64_t reference(std::uint64_t spa, std::uint64_t now) = 0;
+  // A chain of `n` dependent references (each issued when the previous one
+  // completes), the first at `now`: their total latency. One interface call
+  // per walk instead of one per reference.
+  virtual std::uint64_t reference_chain(const std::uint64_t* spas, unsigned n,
+                                        std::uint64_t now) = 0;
 };
 
 class MemoryModule : public sc_core::sc_module, public MemTimingIf {
@@ -30,6 +35,12 @@ class MemoryModule : public sc_core::sc_module, public MemTimingIf {
 
   std::uint64_t reference(std::uint64_t spa, std::uint64_t now) override {
     return m_timing.access(spa, now);
+  }
+  std::uint64_t reference_chain(const std::uint64_t* spas, unsigned n,
+                                std::uint64_t now) override {
+    std::uint64_t total = 0;
+    for (unsigned i = 0; i < n; ++i) total += m_timing.access(spas[i], now + total);
+    return total;
   }
 
   PhysStore& guest_store() { return m_guest; }

@@ -1,5 +1,7 @@
 #include "models/mmu/mmu_module.hpp"
 
+#include <array>
+
 namespace rmpsim::mmu {
 
 MmuModule::MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& guest_mem,
@@ -23,8 +25,9 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     const walker::WalkOutcome& w = *r.walk;
     std::uint64_t walk = std::uint64_t(w.pwc_hits + w.ntlb_hits) * m_t.walk_cache_hit_cycles;
     // Each reference depends on the one before it: issue them in order.
-    for (unsigned i = 0; i < w.nrefs; ++i)
-      walk += mem->reference(w.refs[i].spa, a->now_cycles + cycles + walk);
+    std::array<std::uint64_t, 48> spas;
+    for (unsigned i = 0; i < w.nrefs; ++i) spas[i] = w.refs[i].spa;
+    walk += mem->reference_chain(spas.data(), w.nrefs, a->now_cycles + cycles + walk);
     m_walk_cycles += walk;
     cycles += walk;
   }
