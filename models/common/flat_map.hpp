@@ -65,12 +65,6 @@ class FlatMap {
     m_size = 0;
   }
 
-  template <class F>
-  void for_each(F f) const {
-    for (std::size_t i = 0; i < m_keys.size(); ++i)
-      if (m_keys[i] != kEmpty) f(m_keys[i], m_vals[i]);
-  }
-
  private:
   static std::size_t capacity_for(std::size_t n) {
     std::size_t c = 16;

@@ -86,7 +86,6 @@ class SetAssoc {
     }
   }
 
-  unsigned capacity() const { return m_sets * m_ways; }
   bool enabled() const { return m_sets != 0; }
   std::size_t size() const { return m_size; }
 

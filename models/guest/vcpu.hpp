@@ -135,6 +135,8 @@ class Vcpu : public sc_core::sc_module {
   bool validate_on_vc(const walker::Fault& f, std::uint64_t& cycles);
 
   // SNP operations of the trace (vcpu_snp.cpp).
+  // The translation of a PVALIDATE/RMPADJUST operand; false if the guest died.
+  bool translate_operand(std::uint64_t gva);
   void pvalidate(const trace::Event& ev);
   bool run_pvalidate(std::uint64_t gva, PageSize size, bool validate);
   void rmpadjust(const trace::Event& ev);

@@ -21,6 +21,15 @@ std::uint64_t insn_npf_code(std::uint64_t rmp_bits) {
 constexpr unsigned kMaxInsnRounds = 8;
 }  // namespace
 
+bool Vcpu::translate_operand(std::uint64_t gva) {
+  // The instruction translates its operand through the page tables; the
+  // RMP checks on the target page are its own (Mmu::translate).
+  m_attrs.insn_operand = true;
+  const bool ok = access_page(gva, AccessKind::Read);
+  m_attrs.insn_operand = false;
+  return ok;
+}
+
 bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
   const std::uint64_t base = gva & ~(page_bytes(size) - 1);
   rmp::GuestInsnResult r;
@@ -33,12 +42,7 @@ bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
                                     base, kMaxInsnRounds));
       return false;
     }
-    // The instruction translates its operand through the page tables; the
-    // RMP checks on the target are its own.
-    m_attrs.insn_operand = true;
-    const bool ok = access_page(base, AccessKind::Read);
-    m_attrs.insn_operand = false;
-    if (!ok) return false;
+    if (!translate_operand(base)) return false;
     gpa = m_attrs.gpa;
     r = rmp::pvalidate(m_rmp, m_attrs.spa, gpa, size, validate, m_attrs.asid, m_attrs.vmpl);
     ++m_snp.pvalidate;
@@ -98,10 +102,7 @@ void Vcpu::rmpadjust(const trace::Event& ev) {
                                     base, kMaxInsnRounds));
       return;
     }
-    m_attrs.insn_operand = true;
-    const bool ok = access_page(base, AccessKind::Read);
-    m_attrs.insn_operand = false;
-    if (!ok) return;
+    if (!translate_operand(base)) return;
     r = rmp::rmpadjust(m_rmp, m_attrs.spa, m_attrs.gpa, size, target, perms, vmsa, m_attrs.asid,
                        m_attrs.vmpl);
     ++m_snp.rmpadjust;
