@@ -187,55 +187,46 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log)
   m_system->mem.register_stats(m_stats);
   for (const auto& cpu : m_system->cpus) cpu->register_stats(m_stats);
   const auto& os = m_system->os.counters();
-  m_stats.add_counter("system.guest_os.maps", &os.maps, "pages mapped by MAP lines");
-  m_stats.add_counter("system.guest_os.unmaps", &os.unmaps, "pages unmapped by UNMAP lines");
-  m_stats.add_counter("system.guest_os.demand_maps", &os.demand_maps,
-                      "first-touch guest page faults resolved by mapping a fresh frame");
-  m_stats.add_counter("system.guest_os.page_faults", &os.page_faults,
-                      "guest #PF delivered to the guest OS");
-  m_stats.add_counter("system.guest_os.invlpgs", &os.invlpgs, "local INVLPGs");
-  m_stats.add_counter("system.guest_os.shootdowns", &os.shootdowns, "remote TLB shootdowns");
+  m_stats.add_counters("system.guest_os", {
+      {"maps", &os.maps, "pages mapped by MAP lines"},
+      {"unmaps", &os.unmaps, "pages unmapped by UNMAP lines"},
+      {"demand_maps", &os.demand_maps,
+       "first-touch guest page faults resolved by mapping a fresh frame"},
+      {"page_faults", &os.page_faults, "guest #PF delivered to the guest OS"},
+      {"invlpgs", &os.invlpgs, "local INVLPGs"},
+      {"shootdowns", &os.shootdowns, "remote TLB shootdowns"},
+  });
   const auto& hv = m_system->hv.counters();
-  m_stats.add_counter("system.hypervisor.vmexits", &hv.vmexits, "VM exits handled");
-  m_stats.add_counter("system.hypervisor.npf", &hv.npf_total, "#NPF exits");
-  m_stats.add_counter("system.hypervisor.npf_not_present", &hv.npf_not_present,
-                      "#NPF for a non-present NPT entry");
-  m_stats.add_counter("system.hypervisor.npt_maps", &hv.npt_maps, "NPT leaves installed");
-  m_stats.add_counter("system.hypervisor.npf_rmp", &hv.npf_rmp, "#NPF with the RMP bit");
-  m_stats.add_counter("system.hypervisor.npf_rmp_size", &hv.npf_rmp_size,
-                      "RMP #NPF from a 2M RMP entry used at 4K: resolved by PSMASH + NPT zap");
-  m_stats.add_counter("system.hypervisor.npf_rmp_spurious", &hv.npf_rmp_spurious,
-                      "RMP #NPF on an entry already 4K: spurious, nothing done");
-  m_stats.add_counter("system.hypervisor.npf_mismatch", &hv.npf_mismatch,
-                      "#NPF whose private/shared-ness differs from the GFN's memory attribute "
-                      "(implicit conversion requests)");
-  m_stats.add_counter("system.hypervisor.npf_vmpl", &hv.npf_vmpl, "VMPL permission violations");
-  m_stats.add_counter("system.hypervisor.userspace_exits", &hv.userspace_exits,
-                      "exits to the userspace model (memory faults and MAP_GPA_RANGE)");
-  m_stats.add_counter("system.hypervisor.memory_fault_exits", &hv.memory_fault_exits,
-                      "KVM_EXIT_MEMORY_FAULT exits");
-  m_stats.add_counter("system.hypervisor.pages_to_private", &hv.pages_to_private,
-                      "4K pages whose memory attribute became private");
-  m_stats.add_counter("system.hypervisor.pages_to_shared", &hv.pages_to_shared,
-                      "4K pages whose memory attribute became shared");
-  m_stats.add_counter("system.hypervisor.npt_zaps", &hv.npt_zaps,
-                      "NPT ranges unmapped (after PSMASH, on conversions)");
-  m_stats.add_counter("system.hypervisor.tlb_flushes", &hv.tlb_flushes,
-                      "flushes of the guest's ASID on every vCPU");
-  m_stats.add_counter("system.hypervisor.rmpupdate", &hv.rmpupdate, "RMPUPDATE instructions");
-  m_stats.add_counter("system.hypervisor.psmash", &hv.psmash, "PSMASH instructions");
-  m_stats.add_counter("system.hypervisor.psmash_inuse_retries", &hv.psmash_inuse_retries,
-                      "PSMASH retried after FAIL_INUSE");
-  m_stats.add_counter("system.hypervisor.psc_msr_requests", &hv.psc_msr_requests,
-                      "MSR-protocol PSC requests handled");
-  m_stats.add_counter("system.hypervisor.psc_ghcb_requests", &hv.psc_ghcb_requests,
-                      "GHCB PSC requests handled");
-  m_stats.add_counter("system.hypervisor.psc_pages", &hv.psc_pages,
-                      "4K pages forwarded to userspace by PSC (KVM_HC_MAP_GPA_RANGE)");
-  m_stats.add_counter("system.hypervisor.map_gpa_range_exits", &hv.map_gpa_range_exits,
-                      "KVM_HC_MAP_GPA_RANGE exits to userspace");
-  m_stats.add_counter("system.hypervisor.psc_errors", &hv.psc_errors,
-                      "PSC requests answered with an error");
+  m_stats.add_counters("system.hypervisor", {
+      {"vmexits", &hv.vmexits, "VM exits handled"},
+      {"npf", &hv.npf_total, "#NPF exits"},
+      {"npf_not_present", &hv.npf_not_present, "#NPF for a non-present NPT entry"},
+      {"npt_maps", &hv.npt_maps, "NPT leaves installed"},
+      {"npf_rmp", &hv.npf_rmp, "#NPF with the RMP bit"},
+      {"npf_rmp_size", &hv.npf_rmp_size,
+       "RMP #NPF from a 2M RMP entry used at 4K: resolved by PSMASH + NPT zap"},
+      {"npf_rmp_spurious", &hv.npf_rmp_spurious,
+       "RMP #NPF on an entry already 4K: spurious, nothing done"},
+      {"npf_mismatch", &hv.npf_mismatch,
+       "#NPF whose private/shared-ness differs from the GFN's memory attribute " "(implicit "
+       "conversion requests)"},
+      {"npf_vmpl", &hv.npf_vmpl, "VMPL permission violations"},
+      {"userspace_exits", &hv.userspace_exits,
+       "exits to the userspace model (memory faults and MAP_GPA_RANGE)"},
+      {"memory_fault_exits", &hv.memory_fault_exits, "KVM_EXIT_MEMORY_FAULT exits"},
+      {"pages_to_private", &hv.pages_to_private, "4K pages whose memory attribute became private"},
+      {"pages_to_shared", &hv.pages_to_shared, "4K pages whose memory attribute became shared"},
+      {"npt_zaps", &hv.npt_zaps, "NPT ranges unmapped (after PSMASH, on conversions)"},
+      {"tlb_flushes", &hv.tlb_flushes, "flushes of the guest's ASID on every vCPU"},
+      {"rmpupdate", &hv.rmpupdate, "RMPUPDATE instructions"},
+      {"psmash", &hv.psmash, "PSMASH instructions"},
+      {"psmash_inuse_retries", &hv.psmash_inuse_retries, "PSMASH retried after FAIL_INUSE"},
+      {"psc_msr_requests", &hv.psc_msr_requests, "MSR-protocol PSC requests handled"},
+      {"psc_ghcb_requests", &hv.psc_ghcb_requests, "GHCB PSC requests handled"},
+      {"psc_pages", &hv.psc_pages, "4K pages forwarded to userspace by PSC (KVM_HC_MAP_GPA_RANGE)"},
+      {"map_gpa_range_exits", &hv.map_gpa_range_exits, "KVM_HC_MAP_GPA_RANGE exits to userspace"},
+      {"psc_errors", &hv.psc_errors, "PSC requests answered with an error"},
+  });
   m_stats.add_formula("system.hypervisor.private_frames",
                       [this] { return Json(m_system->hv.memory().private_frames); },
                       "4K guest_memfd pages populated at the end of the run");

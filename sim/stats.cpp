@@ -65,6 +65,11 @@ void StatsRegistry::add_counter(const std::string& name, const std::uint64_t* va
                                 const std::string& desc) {
   add(Entry{name, desc, value, nullptr, {}});
 }
+void StatsRegistry::add_counters(const std::string& prefix,
+                                 std::initializer_list<CounterSpec> counters) {
+  for (const auto& c : counters) add_counter(prefix + "." + c.suffix, c.value, c.desc);
+}
+
 void StatsRegistry::add_distribution(const std::string& name, const Distribution* d,
                                      const std::string& desc) {
   add(Entry{name, desc, nullptr, d, {}});

@@ -5,6 +5,7 @@
 // The registry writes the JSON tree and the gem5-style text (OUTPUTS.md).
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,14 @@ class Distribution {
 class StatsRegistry {
  public:
   void add_counter(const std::string& name, const std::uint64_t* value, const std::string& desc);
+  // A block's counters as one table: each {suffix, counter, description} is
+  // registered as prefix + "." + suffix, in order.
+  struct CounterSpec {
+    const char* suffix;
+    const std::uint64_t* value;
+    const char* desc;
+  };
+  void add_counters(const std::string& prefix, std::initializer_list<CounterSpec> counters);
   void add_distribution(const std::string& name, const Distribution* d, const std::string& desc);
   // A value computed when the stats are written (ratios, floats, strings).
   void add_formula(const std::string& name, std::function<Json()> f, const std::string& desc);

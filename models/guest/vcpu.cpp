@@ -48,45 +48,39 @@ Vcpu::~Vcpu() { m_trans.clear_extension(&m_attrs); }
 
 void Vcpu::register_stats(StatsRegistry& stats) const {
   const std::string p = name();
-  stats.add_counter(p + ".cycles", &m_cycles, "core cycles until this vCPU's stream ended");
-  stats.add_counter(p + ".accesses", &m_accesses,
-                    "guest memory accesses after splitting page-crossing ones");
-  static const char* kinds[] = {"reads", "writes", "fetches", "rmws"};
-  static const char* descs[] = {"guest reads (R)", "guest writes (W)",
-                                "guest instruction fetches (X)", "guest read-modify-writes (M)"};
-  for (int k = 0; k < 4; ++k) stats.add_counter(p + "." + kinds[k], &m_by_kind[k], descs[k]);
-  stats.add_counter(p + ".split_accesses", &m_split,
-                    "trace accesses that crossed a 4K page and became several accesses");
-  stats.add_counter(p + ".delay_cycles", &m_delay_cycles, "cycles of D (compute) events");
-  stats.add_counter(p + ".translate_cycles", &m_translate_cycles,
-                    "cycles spent translating (L2 TLB hits and walks)");
-  stats.add_counter(p + ".fault_cycles", &m_fault_cycles,
-                    "cycles spent in fault handling (guest #PF, #NPF exits)");
-  stats.add_counter(p + ".pvalidate", &m_snp.pvalidate, "PVALIDATE instructions executed");
-  stats.add_counter(p + ".pvalidate_fallbacks", &m_snp.pvalidate_fallbacks,
-                    "2M PVALIDATEs that failed with FAIL_SIZEMISMATCH and were redone as 512 x 4K");
-  stats.add_counter(p + ".pvalidate_cf", &m_snp.pvalidate_cf,
-                    "PVALIDATEs that changed nothing (CF = 1)");
-  stats.add_counter(p + ".rmpadjust", &m_snp.rmpadjust, "RMPADJUST instructions executed");
-  stats.add_counter(p + ".rmpadjust_failed", &m_snp.rmpadjust_failed,
-                    "RMPADJUST instructions that returned an error code");
-  stats.add_counter(p + ".rmpadjust_vc", &m_snp.rmpadjust_vc,
-                    "RMPADJUST on a page not validated: #VC 0x404");
-  stats.add_counter(p + ".vc_validated", &m_snp.vc_validated,
-                    "#VC 0x404 resolved by PVALIDATE in an enlightened guest's handler");
-  stats.add_counter(p + ".psc_requests", &m_snp.psc_requests,
-                    "Page State Change VMGEXITs issued (MSR or GHCB)");
-  stats.add_counter(p + ".psc_pages", &m_snp.psc_pages,
-                    "4K pages covered by PSC lines and CONVERTs");
-  stats.add_counter(p + ".converts", &m_snp.converts, "CONVERT lines executed");
-  stats.add_counter(p + ".units_accepted", &m_snp.units_accepted,
-                    "2M units of memory accepted lazily (guest.accept = lazy)");
-  stats.add_counter(p + ".vmpl_switches", &m_snp.vmpl_switches, "VMPL changes (VMPL lines)");
-  stats.add_counter(p + ".host_reads", &m_snp.host_reads, "host reads of guest memory (HOST R)");
-  stats.add_counter(p + ".host_writes", &m_snp.host_writes,
-                    "host writes to guest memory (HOST W)");
-  stats.add_counter(p + ".host_rmp_faults", &m_snp.host_rmp_faults,
-                    "host writes refused by the RMP: host #PF with bit 31");
+  stats.add_counters(p, {
+      {"cycles", &m_cycles, "core cycles until this vCPU's stream ended"},
+      {"accesses", &m_accesses, "guest memory accesses after splitting page-crossing ones"},
+      {"reads", &m_by_kind[0], "guest reads (R)"},
+      {"writes", &m_by_kind[1], "guest writes (W)"},
+      {"fetches", &m_by_kind[2], "guest instruction fetches (X)"},
+      {"rmws", &m_by_kind[3], "guest read-modify-writes (M)"},
+      {"split_accesses", &m_split,
+       "trace accesses that crossed a 4K page and became several accesses"},
+      {"delay_cycles", &m_delay_cycles, "cycles of D (compute) events"},
+      {"translate_cycles", &m_translate_cycles, "cycles spent translating (L2 TLB hits and walks)"},
+      {"fault_cycles", &m_fault_cycles, "cycles spent in fault handling (guest #PF, #NPF exits)"},
+      {"pvalidate", &m_snp.pvalidate, "PVALIDATE instructions executed"},
+      {"pvalidate_fallbacks", &m_snp.pvalidate_fallbacks,
+       "2M PVALIDATEs that failed with FAIL_SIZEMISMATCH and were redone as 512 x 4K"},
+      {"pvalidate_cf", &m_snp.pvalidate_cf, "PVALIDATEs that changed nothing (CF = 1)"},
+      {"rmpadjust", &m_snp.rmpadjust, "RMPADJUST instructions executed"},
+      {"rmpadjust_failed", &m_snp.rmpadjust_failed,
+       "RMPADJUST instructions that returned an error code"},
+      {"rmpadjust_vc", &m_snp.rmpadjust_vc, "RMPADJUST on a page not validated: #VC 0x404"},
+      {"vc_validated", &m_snp.vc_validated,
+       "#VC 0x404 resolved by PVALIDATE in an enlightened guest's handler"},
+      {"psc_requests", &m_snp.psc_requests, "Page State Change VMGEXITs issued (MSR or GHCB)"},
+      {"psc_pages", &m_snp.psc_pages, "4K pages covered by PSC lines and CONVERTs"},
+      {"converts", &m_snp.converts, "CONVERT lines executed"},
+      {"units_accepted", &m_snp.units_accepted,
+       "2M units of memory accepted lazily (guest.accept = lazy)"},
+      {"vmpl_switches", &m_snp.vmpl_switches, "VMPL changes (VMPL lines)"},
+      {"host_reads", &m_snp.host_reads, "host reads of guest memory (HOST R)"},
+      {"host_writes", &m_snp.host_writes, "host writes to guest memory (HOST W)"},
+      {"host_rmp_faults", &m_snp.host_rmp_faults,
+       "host writes refused by the RMP: host #PF with bit 31"},
+  });
   m_mmu.register_stats(stats);
 }
 

@@ -82,23 +82,26 @@ class ConversionLog {
     for (int i = 0; i < kTriggerCount; ++i) {
       const auto& t = m_by_trigger[i];
       const std::string p = prefix + "." + trigger_name(Trigger(i));
-      stats.add_counter(p + ".count", &t.count, "completed conversions");
-      stats.add_counter(p + ".pages", &t.pages, "4K pages converted");
-      stats.add_counter(p + ".to_private", &t.to_private, "conversions to private");
-      stats.add_counter(p + ".to_shared", &t.to_shared, "conversions to shared");
+      stats.add_counters(p, {
+          {"count", &t.count, "completed conversions"},
+          {"pages", &t.pages, "4K pages converted"},
+          {"to_private", &t.to_private, "conversions to private"},
+          {"to_shared", &t.to_shared, "conversions to shared"},
+      });
       stats.add_distribution(p + ".latency", &t.latency, "conversion latency (cycles)");
       stats.add_distribution(p + ".latency_per_page", &t.per_page,
                              "conversion latency per 4K page (cycles)");
-      stats.add_counter(p + ".cost.exit", &t.cost.exit, "cycles in VM exit round trips");
-      stats.add_counter(p + ".cost.userspace", &t.cost.userspace,
-                        "cycles in userspace exits and userspace work");
-      stats.add_counter(p + ".cost.rmpupdate", &t.cost.rmpupdate, "cycles in RMPUPDATE");
-      stats.add_counter(p + ".cost.psmash", &t.cost.psmash, "cycles in PSMASH");
-      stats.add_counter(p + ".cost.flush", &t.cost.flush, "cycles in TLB flushes and IPIs");
-      stats.add_counter(p + ".cost.npt", &t.cost.npt, "cycles in NPT fault-in");
-      stats.add_counter(p + ".cost.pvalidate", &t.cost.pvalidate, "cycles in PVALIDATE");
-      stats.add_counter(p + ".cost.guest", &t.cost.guest,
-                        "cycles of guest work: PTE updates, #VC handling, retried walks");
+      stats.add_counters(p, {
+          {"cost.exit", &t.cost.exit, "cycles in VM exit round trips"},
+          {"cost.userspace", &t.cost.userspace, "cycles in userspace exits and userspace work"},
+          {"cost.rmpupdate", &t.cost.rmpupdate, "cycles in RMPUPDATE"},
+          {"cost.psmash", &t.cost.psmash, "cycles in PSMASH"},
+          {"cost.flush", &t.cost.flush, "cycles in TLB flushes and IPIs"},
+          {"cost.npt", &t.cost.npt, "cycles in NPT fault-in"},
+          {"cost.pvalidate", &t.cost.pvalidate, "cycles in PVALIDATE"},
+          {"cost.guest", &t.cost.guest,
+           "cycles of guest work: PTE updates, #VC handling, retried walks"},
+      });
     }
   }
 

@@ -9,12 +9,12 @@ MemoryModule::MemoryModule(const sc_core::sc_module_name& name, const MemTimingP
 
 void MemoryModule::register_stats(StatsRegistry& stats) const {
   const std::string n = name();
-  stats.add_counter(n + ".ptcache.hits", &m_timing.hits,
-                    "page-table/RMP line references that hit the line cache");
-  stats.add_counter(n + ".ptcache.misses", &m_timing.misses,
-                    "page-table/RMP line references that went to DRAM");
-  stats.add_counter(n + ".dram.queue_cycles", &m_timing.queue_cycles,
-                    "cycles references waited for a busy DRAM channel");
+  stats.add_counters(n, {
+      {"ptcache.hits", &m_timing.hits, "page-table/RMP line references that hit the line cache"},
+      {"ptcache.misses", &m_timing.misses, "page-table/RMP line references that went to DRAM"},
+      {"dram.queue_cycles", &m_timing.queue_cycles,
+       "cycles references waited for a busy DRAM channel"},
+  });
   stats.add_formula(n + ".guest_pt_frames", [this] { return Json(m_guest.frames()); },
                     "4K guest-physical frames holding guest page tables");
   stats.add_formula(n + ".host_pt_frames", [this] { return Json(m_host.frames()); },

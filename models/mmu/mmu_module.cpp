@@ -43,37 +43,34 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
 void MmuModule::register_stats(StatsRegistry& stats) const {
   const std::string n = name();
   const MmuCounters& c = m_mmu.counters();
-  stats.add_counter(n + ".itlb.hits", &c.l1i_hits, "L1 ITLB hits");
-  stats.add_counter(n + ".itlb.misses", &c.l1i_misses, "L1 ITLB misses");
-  stats.add_counter(n + ".dtlb.hits", &c.l1d_hits, "L1 DTLB hits");
-  stats.add_counter(n + ".dtlb.misses", &c.l1d_misses, "L1 DTLB misses");
-  stats.add_counter(n + ".l2tlb.hits", &c.l2_hits, "L2 TLB hits");
-  stats.add_counter(n + ".l2tlb.misses", &c.l2_misses, "L2 TLB misses");
-  stats.add_counter(n + ".dirty_assists", &c.dirty_assists,
-                    "TLB hits that re-walked: a write to a clean or read-only entry, or a fetch "
-                    "from a no-execute one");
-  stats.add_counter(n + ".walker.walks", &c.walks, "2-D page walks started");
-  stats.add_counter(n + ".walker.refs", &c.walk_refs, "page-table references made by walks");
-  stats.add_counter(n + ".walker.guest_refs", &c.walk_guest_refs,
-                    "guest page-table entries read by walks");
-  stats.add_counter(n + ".walker.nested_refs", &c.walk_nested_refs,
-                    "nested page-table entries read by walks");
-  stats.add_counter(n + ".walker.pwc_hits", &c.pwc_hits, "guest page-walk cache hits");
-  stats.add_counter(n + ".walker.ntlb_hits", &c.ntlb_hits, "nested TLB hits");
-  stats.add_counter(n + ".walker.ntlb_misses", &c.ntlb_misses, "nested TLB misses");
-  stats.add_counter(n + ".walker.ad_updates", &c.ad_updates,
-                    "accessed/dirty bits written back by walks");
-  stats.add_counter(n + ".walker.cycles", &m_walk_cycles, "cycles spent walking");
-  stats.add_counter(n + ".guest_page_faults", &c.guest_page_faults,
-                    "guest #PF raised by walks (before the guest OS resolved them)");
-  stats.add_counter(n + ".nested_page_faults", &c.nested_page_faults, "#NPF raised by walks");
-  stats.add_counter(n + ".walker.rmp_refs", &c.rmp_refs,
-                    "RMP entries read by walks (one per checked page)");
-  stats.add_counter(n + ".rmp_npf_final", &c.rmp_npf_final,
-                    "RMP #NPF on the final guest-physical access");
-  stats.add_counter(n + ".rmp_npf_gpt", &c.rmp_npf_gpt, "RMP #NPF on a guest page-table access");
-  stats.add_counter(n + ".vc_not_validated", &c.vc_not_validated,
-                    "#VC 0x404: private access to a page the guest has not validated");
+  stats.add_counters(n, {
+      {"itlb.hits", &c.l1i_hits, "L1 ITLB hits"},
+      {"itlb.misses", &c.l1i_misses, "L1 ITLB misses"},
+      {"dtlb.hits", &c.l1d_hits, "L1 DTLB hits"},
+      {"dtlb.misses", &c.l1d_misses, "L1 DTLB misses"},
+      {"l2tlb.hits", &c.l2_hits, "L2 TLB hits"},
+      {"l2tlb.misses", &c.l2_misses, "L2 TLB misses"},
+      {"dirty_assists", &c.dirty_assists,
+       "TLB hits that re-walked: a write to a clean or read-only entry, or a fetch " "from a "
+       "no-execute one"},
+      {"walker.walks", &c.walks, "2-D page walks started"},
+      {"walker.refs", &c.walk_refs, "page-table references made by walks"},
+      {"walker.guest_refs", &c.walk_guest_refs, "guest page-table entries read by walks"},
+      {"walker.nested_refs", &c.walk_nested_refs, "nested page-table entries read by walks"},
+      {"walker.pwc_hits", &c.pwc_hits, "guest page-walk cache hits"},
+      {"walker.ntlb_hits", &c.ntlb_hits, "nested TLB hits"},
+      {"walker.ntlb_misses", &c.ntlb_misses, "nested TLB misses"},
+      {"walker.ad_updates", &c.ad_updates, "accessed/dirty bits written back by walks"},
+      {"walker.cycles", &m_walk_cycles, "cycles spent walking"},
+      {"guest_page_faults", &c.guest_page_faults,
+       "guest #PF raised by walks (before the guest OS resolved them)"},
+      {"nested_page_faults", &c.nested_page_faults, "#NPF raised by walks"},
+      {"walker.rmp_refs", &c.rmp_refs, "RMP entries read by walks (one per checked page)"},
+      {"rmp_npf_final", &c.rmp_npf_final, "RMP #NPF on the final guest-physical access"},
+      {"rmp_npf_gpt", &c.rmp_npf_gpt, "RMP #NPF on a guest page-table access"},
+      {"vc_not_validated", &c.vc_not_validated,
+       "#VC 0x404: private access to a page the guest has not validated"},
+  });
 }
 
 }  // namespace rmpsim::mmu
