@@ -9,19 +9,10 @@
 
 #include "support/run_trace.hpp"
 
-using rmpsim::test::run_cli;
-using rmpsim::test::slurp;
-using rmpsim::test::spit;
-using rmpsim::test::TempDir;
+using namespace rmpsim::test;
 using Json = nlohmann::json;
 
 namespace {
-const std::string kMagic = "#!rmpsim-trace v1\n";
-
-Json run_ok(const TempDir& tmp, const std::string& trace, const std::string& opts = "") {
-  return rmpsim::test::run_trace_ok(tmp, trace, opts);
-}
-
 // The page at GPA 0x80000000 is made shared with an explicit MSR PSC and
 // used shared; then the guest maps it private again and writes private data
 // to it while the hypervisor still holds it shared: an implicit conversion.

@@ -4,19 +4,8 @@
 
 #include "support/run_trace.hpp"
 
-using rmpsim::test::run_cli;
-using rmpsim::test::slurp;
-using rmpsim::test::spit;
-using rmpsim::test::TempDir;
+using namespace rmpsim::test;
 using Json = nlohmann::json;
-
-namespace {
-const std::string kMagic = "#!rmpsim-trace v1\n";
-
-Json run_ok(const TempDir& tmp, const std::string& trace, const std::string& opts = "") {
-  return rmpsim::test::run_trace_ok(tmp, trace, opts);
-}
-}  // namespace
 
 TEST_CASE("e2e: private memory the guest never validated takes #VC 0x404", "[e2e][rmp]") {
   TempDir tmp;

@@ -5,19 +5,10 @@
 
 #include "support/run_trace.hpp"
 
-using rmpsim::test::run_cli;
-using rmpsim::test::slurp;
-using rmpsim::test::spit;
-using rmpsim::test::TempDir;
+using namespace rmpsim::test;
 using Json = nlohmann::json;
 
 namespace {
-const std::string kMagic = "#!rmpsim-trace v1\n";
-
-Json run_ok(const TempDir& tmp, const std::string& trace, const std::string& opts = "") {
-  return rmpsim::test::run_trace_ok(tmp, trace, opts);
-}
-
 std::string repeat(const std::string& line, int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += line;

@@ -8,7 +8,10 @@
 
 namespace rmpsim::test {
 
-inline nlohmann::json run_trace_ok(const TempDir& tmp, const std::string& trace,
+// The first line of every text trace.
+inline const std::string kMagic = "#!rmpsim-trace v1\n";
+
+inline nlohmann::json run_ok(const TempDir& tmp, const std::string& trace,
                                    const std::string& opts = "") {
   spit(tmp.file("t.rmpt"), trace);
   auto r = run_cli("run " + tmp.file("t.rmpt") + " --quiet " + opts + " --out " + tmp.file("out"),
