@@ -12,6 +12,7 @@ Config resolve_config(const ConfigArgs& args) {
   Config cfg;
   if (!args.config_file.empty()) cfg.load_file(args.config_file);
   for (const auto& s : args.sets) cfg.apply_set(s);
+  cfg.check_relations(args.sets.empty() ? args.config_file : "", 0);
   return cfg;
 }
 

@@ -9,9 +9,11 @@
 #include "sim/config_args.hpp"
 #include "sim/output.hpp"
 #include "sim/platform.hpp"
+#include "sim/simulate.hpp"
 #include "sim/expect.hpp"
 #include "sim/report.hpp"
 #include "sim/version.hpp"
+#include "traces/input_error.hpp"
 #include "traces/trace_io.hpp"
 
 namespace rmpsim {
@@ -44,9 +46,15 @@ std::string stats_text(const Json& summary, const StatsRegistry& stats) {
 }  // namespace
 
 int cmd_run(const RunArgs& args) {
-  const Config cfg = resolve_config(args.config);
-  auto reader = trace::open_reader(args.trace);
-  const OutputDir out(args.out_dir);  // fails before simulating if unusable
+  if (!args.sweep.empty()) return run_sweep_point(args);
+  if (args.trace.empty()) throw InputError("rmpsim run", 0, "a trace file (or --sweep) is required");
+  return simulate(resolve_config(args.config), args.trace, args, args.out_dir, {});
+}
+
+int simulate(const Config& cfg, const std::string& trace, const RunArgs& args,
+             const std::string& out_dir, const std::vector<OutputFile>& extra_files) {
+  auto reader = trace::open_reader(trace);
+  const OutputDir out(out_dir);  // fails before simulating if unusable
 
   std::unique_ptr<EventLog> log;
   if (!args.events.empty() || !args.vcd.empty())
@@ -79,11 +87,15 @@ int cmd_run(const RunArgs& args) {
   const Json summary = platform.summary(host_s);
   if (log) log->finish();
   const Json tree = platform.stats().to_json();
-  out.write_all({{"stats.json", stats_json(cfg, args.trace, summary, tree)},
-                 {"stats.txt", stats_text(summary, platform.stats())},
-                 {"config.json", cfg.dump()}});
+  std::vector<OutputFile> files = {{"stats.json", stats_json(cfg, trace, summary, tree)},
+                                   {"stats.txt", stats_text(summary, platform.stats())},
+                                   {"config.json", cfg.dump()}};
+  // Extra files go last: a sweep's point.json, renamed into place after the
+  // stats, marks the point finished.
+  files.insert(files.end(), extra_files.begin(), extra_files.end());
+  out.write_all(files);
   if (!args.quiet)
-    fmt::print("{}", format_report(args.trace, summary, tree, platform.freq_ghz(), out.path()));
+    fmt::print("{}", format_report(trace, summary, tree, platform.freq_ghz(), out.path()));
   if (!args.expect.empty()) {
     const std::string diff = compare_with_expected(summary, args.expect);
     if (!diff.empty()) {

@@ -1,6 +1,7 @@
 #pragma once
 // The CLI's subcommands (OUTPUTS.md "Commands"). Each returns the process
 // exit status; InputError escapes to main(), which prints it and exits 2.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,15 @@ struct RunArgs {
   std::string expect;  // --expect FILE: compare the summary, exit 3 on a difference
   std::string events;  // --events FILE: JSON lines of faults, exits, PSC, conversions
   std::string vcd;     // --vcd FILE: waveform of vCPU states
+  std::string sweep;   // --sweep FILE: run one point of a sweep (docs/sweeps.md)
+  std::int64_t point = -1;  // --point K
+};
+
+struct SweepArgs {
+  std::string sweep;     // expand: the sweep file
+  std::string dir;       // merge: the sweep's output directory
+  std::string format = "table";  // expand: table | json | count
+  std::string csv, json;         // merge: output files (default DIR/results.{csv,json})
 };
 
 struct CompareArgs {
@@ -32,6 +42,8 @@ struct CompareArgs {
 };
 
 int cmd_run(const RunArgs& args);
+int cmd_sweep_expand(const SweepArgs& args);
+int cmd_sweep_merge(const SweepArgs& args);
 int cmd_compare(const CompareArgs& args);
 int cmd_config_dump(const ConfigArgs& args);
 int cmd_config_doc();

@@ -61,19 +61,6 @@ std::string type_name(const ConfigKey& k) {
   return "?";
 }
 
-// Line of `path` inside a JSON text: each component's quoted name is searched
-// after the previous one. Good enough to point a user at the right line; 0
-// when not found.
-std::uint64_t locate(const std::string& text, const std::string& path) {
-  std::size_t pos = 0;
-  for (const auto& part : split_path(path)) {
-    std::size_t hit = text.find("\"" + part + "\"", pos);
-    if (hit == std::string::npos) return 0;
-    pos = hit + part.size() + 2;
-  }
-  return 1 + std::count(text.begin(), text.begin() + pos, '\n');
-}
-
 // Flattens nested objects into (dotted path, leaf value). Lists are leaves.
 void flatten(const Json& j, const std::string& prefix,
              std::vector<std::pair<std::string, Json>>& out) {
@@ -87,6 +74,46 @@ void flatten(const Json& j, const std::string& prefix,
 }
 
 }  // namespace
+
+// Line of `path` inside a JSON text: each component's quoted name is searched
+// after the previous one. Good enough to point a user at the right line; 0
+// when not found.
+std::uint64_t json_key_line(const std::string& text, const std::string& path) {
+  std::size_t pos = 0;
+  for (const auto& part : split_path(path)) {
+    std::size_t hit = text.find("\"" + part + "\"", pos);
+    if (hit == std::string::npos) return 0;
+    pos = hit + part.size() + 2;
+  }
+  return 1 + std::count(text.begin(), text.begin() + pos, '\n');
+}
+
+Json parse_json_document(const std::string& text, const std::string& path,
+                         const std::string& expected) {
+  try {
+    return Json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::size_t off = std::min<std::size_t>(e.byte ? e.byte - 1 : 0, text.size());
+    std::uint64_t line = 1 + std::count(text.begin(), text.begin() + off, '\n');
+    throw InputError(path, line, "invalid JSON (expected " + expected + ")");
+  }
+}
+
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "cannot open " + what);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string fnv1a_hex(const std::string& bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  return fmt::format("{:016x}", h);
+}
+
+bool is_config_key(const std::string& path) { return find_key(path) != nullptr; }
 
 std::string closest_key(const std::string& path) {
   std::string best;
@@ -170,28 +197,17 @@ void Config::set_value(const ConfigKey& k, const Json& v, const std::string& whe
 }
 
 void Config::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, "cannot open configuration file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::size_t off = std::min<std::size_t>(e.byte ? e.byte - 1 : 0, text.size());
-    std::uint64_t line = 1 + std::count(text.begin(), text.begin() + off, '\n');
-    throw InputError(path, line, "invalid JSON (expected a JSON object of configuration keys)");
-  }
+  const std::string text = read_text_file(path, "configuration file");
+  const Json j = parse_json_document(text, path, "a JSON object of configuration keys");
   if (!j.is_object()) throw InputError(path, 1, "expected a JSON object of configuration keys");
   std::vector<std::pair<std::string, Json>> leaves;
   flatten(j, "", leaves);
   for (const auto& [key, value] : leaves) {
     const ConfigKey* k = find_key(key);
     if (!k)
-      throw InputError(path, locate(text, key),
+      throw InputError(path, json_key_line(text, key),
                        fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
-    set_value(*k, value, path, locate(text, key));
+    set_value(*k, value, path, json_key_line(text, key));
   }
 }
 
@@ -217,6 +233,31 @@ void Config::apply_set(const std::string& assignment) {
   set_value(*k, v, where, 0);
 }
 
+const std::vector<std::pair<std::string, std::string>>& Config::related_keys() {
+  static const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"mmu.l1d.entries", "mmu.l1d.ways"},         {"mmu.l1i.entries", "mmu.l1i.ways"},
+      {"mmu.l2.entries", "mmu.l2.ways"},           {"walker.pwc.entries", "walker.pwc.ways"},
+      {"walker.ntlb.entries", "walker.ntlb.ways"}, {"memory.ptcache.lines", "memory.ptcache.ways"}};
+  return pairs;
+}
+
+void Config::check_relations(const std::string& where, std::uint64_t line) const {
+  for (const auto& [entries, ways] : related_keys())
+    if (get_int(entries) % get_int(ways) != 0)
+      throw InputError(where.empty() ? "--set " + ways : where, line,
+                       fmt::format("{} ({}) must be a multiple of {} ({})", entries,
+                                   get_int(entries), ways, get_int(ways)));
+}
+
+void Config::set(const std::string& key, const Json& value, const std::string& where,
+                 std::uint64_t line) {
+  const ConfigKey* k = find_key(key);
+  if (!k)
+    throw InputError(where, line,
+                     fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
+  set_value(*k, value, where, line);
+}
+
 const Json& Config::get(const std::string& path) const {
   const Json* node = &m_tree;
   for (const auto& part : split_path(path)) node = &node->at(part);
@@ -227,11 +268,7 @@ double Config::get_float(const std::string& p) const { return get(p).get<double>
 bool Config::get_bool(const std::string& p) const { return get(p).get<bool>(); }
 std::string Config::get_string(const std::string& p) const { return get(p).get<std::string>(); }
 
-std::string Config::hash() const {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : m_tree.dump()) h = (h ^ c) * 0x100000001b3ull;
-  return fmt::format("{:016x}", h);
-}
+std::string Config::hash() const { return fnv1a_hex(m_tree.dump()); }
 
 std::string Config::reference_markdown() {
   std::string out =

@@ -41,6 +41,18 @@ class Config {
   // Applies one "a.b=value" override. The value is parsed according to the
   // key's type (numbers, true/false, enum names, JSON for lists).
   void apply_set(const std::string& assignment);
+  // Sets one key to a JSON value (sweep axes): unknown keys and ill-typed or
+  // out-of-range values are InputError(where, line, ...).
+  void set(const std::string& key, const Json& value, const std::string& where,
+           std::uint64_t line);
+
+  // Relations between keys that no single key's range can express (a
+  // set-associative structure's entries must be a multiple of its ways).
+  // Throws InputError(where, line, ...); an empty `where` names the
+  // "--set WAYS-KEY" that would fix it.
+  void check_relations(const std::string& where, std::uint64_t line) const;
+  // The keys check_relations() relates, as {entries key, ways key} pairs.
+  static const std::vector<std::pair<std::string, std::string>>& related_keys();
 
   const Json& tree() const { return m_tree; }
   std::string dump() const { return m_tree.dump(2) + "\n"; }
@@ -63,7 +75,23 @@ class Config {
   Json m_tree;
 };
 
+// Whether `path` names a configuration key.
+bool is_config_key(const std::string& path);
+
 // The schema key closest to `path` by edit distance (for "did you mean").
 std::string closest_key(const std::string& path);
+
+// Helpers for the project's JSON input files (configs, sweeps), so that every
+// one of them reports errors as file:line.
+std::string read_text_file(const std::string& path, const std::string& what);
+// Parses `text`; a syntax error is InputError(path, line, "invalid JSON
+// (expected <expected>)").
+Json parse_json_document(const std::string& text, const std::string& path,
+                         const std::string& expected);
+// Line of a dotted key path inside a JSON text (each component's quoted name
+// is searched after the previous one); 0 when not found.
+std::uint64_t json_key_line(const std::string& text, const std::string& path);
+// FNV-1a, 64 bits, as 16 hex digits: the project's content hash.
+std::string fnv1a_hex(const std::string& bytes);
 
 }  // namespace rmpsim

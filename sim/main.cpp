@@ -46,8 +46,8 @@ int sc_main(int argc, char** argv) {
 
   rmpsim::RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "simulate a trace and write stats");
-  run_cmd->add_option("trace", run.trace, "trace file (.rmpt, .rmpb, optionally .zst; - = stdin)")
-      ->required();
+  run_cmd->add_option("trace", run.trace,
+                      "trace file (.rmpt, .rmpb, optionally .zst; - = stdin); not with --sweep");
   add_config_options(run_cmd, run.config);
   run_cmd->add_option("--out", run.out_dir, "output directory")->capture_default_str();
   run_cmd->add_flag("--quiet,-q", run.quiet, "no report and no progress line");
@@ -57,6 +57,9 @@ int sc_main(int argc, char** argv) {
                       "write a VCD of each vCPU's state (running/exit/userspace) and MMU");
   run_cmd->add_option("--expect", run.expect,
                       "expected summary (JSON); exit 3 with a diff when the run differs");
+  run_cmd->add_option("--sweep", run.sweep, "run one point of this sweep file into DIR/K/");
+  run_cmd->add_option("--point", run.point, "the point K of --sweep to run (0-based)")
+      ->check(CLI::NonNegativeNumber);
 
   rmpsim::CompareArgs cmp;
   auto* cmp_cmd = app.add_subcommand("compare", "run a trace under several policies, side by side");
@@ -90,6 +93,23 @@ int sc_main(int argc, char** argv) {
       ->required();
   add_gen_options(gen_cmd, targs.gen);
 
+  rmpsim::SweepArgs sweep;
+  auto* sweep_cmd = app.add_subcommand("sweep", "design-space sweeps (docs/sweeps.md)");
+  sweep_cmd->require_subcommand(1);
+  auto* expand_cmd = sweep_cmd->add_subcommand("expand", "list the points of a sweep file");
+  expand_cmd->add_option("sweep", sweep.sweep, "sweep file (JSON)")->required();
+  bool expand_count = false, expand_json = false;
+  auto* expand_fmt = expand_cmd->add_option_group("format");
+  expand_fmt->add_flag("--count", expand_count, "print only the number of points");
+  expand_fmt->add_flag("--json", expand_json, "print the points as JSON");
+  expand_fmt->require_option(0, 1);
+  auto* merge_cmd = sweep_cmd->add_subcommand(
+      "merge", "gather every point's summary into DIR/results.csv and DIR/results.json");
+  merge_cmd->add_option("dir", sweep.dir, "the sweep's output directory (--out of its points)")
+      ->required();
+  merge_cmd->add_option("--csv", sweep.csv, "CSV output file (default DIR/results.csv)");
+  merge_cmd->add_option("--json", sweep.json, "JSON output file (default DIR/results.json)");
+
   auto* config_cmd = app.add_subcommand("config", "show the configuration");
   config_cmd->require_subcommand(1);
   rmpsim::ConfigArgs cargs;
@@ -113,6 +133,11 @@ int sc_main(int argc, char** argv) {
       cmp.format = csv ? "csv" : json ? "json" : "table";
       return rmpsim::cmd_compare(cmp);
     }
+    if (*expand_cmd) {
+      sweep.format = expand_count ? "count" : expand_json ? "json" : "table";
+      return rmpsim::cmd_sweep_expand(sweep);
+    }
+    if (*merge_cmd) return rmpsim::cmd_sweep_merge(sweep);
     if (*stat_cmd) return rmpsim::cmd_trace_stat(targs);
     if (*conv_cmd) return rmpsim::cmd_trace_convert(targs);
     if (*gen_cmd) return rmpsim::cmd_trace_gen(targs);

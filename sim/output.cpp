@@ -42,7 +42,7 @@ OutputDir::OutputDir(std::string dir) : m_dir(std::move(dir)) {
   std::remove(probe.c_str());
 }
 
-void OutputDir::write_all(const std::vector<std::pair<std::string, std::string>>& files) const {
+void OutputDir::write_all(const std::vector<OutputFile>& files) const {
   std::vector<std::string> temps;
   try {
     for (const auto& [name, contents] : files) {

@@ -9,6 +9,9 @@
 
 namespace rmpsim {
 
+// {file name, contents}
+using OutputFile = std::pair<std::string, std::string>;
+
 class OutputDir {
  public:
   // Creates `dir` (and parents) if needed and proves it writable by creating
@@ -19,7 +22,7 @@ class OutputDir {
   const std::string& path() const { return m_dir; }
 
   // {file name, contents}: all written to temporaries first, then renamed.
-  void write_all(const std::vector<std::pair<std::string, std::string>>& files) const;
+  void write_all(const std::vector<OutputFile>& files) const;
 
  private:
   std::string m_dir;

@@ -31,20 +31,7 @@ mmu::TlbGeometry tlb_geometry(const Config& c, const std::string& name) {
   g.ways = static_cast<unsigned>(c.get_int("mmu." + name + ".ways"));
   const std::string sizes = c.get_string("mmu." + name + ".page_sizes");
   g.holds = {true, sizes.find("2m") != std::string::npos, sizes.find("1g") != std::string::npos};
-  if (g.entries % g.ways != 0)
-    throw InputError("--set mmu." + name + ".ways", 0,
-                     "mmu." + name + ".entries (" + std::to_string(g.entries) +
-                         ") must be a multiple of mmu." + name + ".ways (" +
-                         std::to_string(g.ways) + ")");
   return g;
-}
-
-void check_multiple(const Config& c, const std::string& entries, const std::string& ways) {
-  if (c.get_int(entries) % c.get_int(ways) != 0)
-    throw InputError("--set " + ways, 0,
-                     entries + " (" + std::to_string(c.get_int(entries)) +
-                         ") must be a multiple of " + ways + " (" +
-                         std::to_string(c.get_int(ways)) + ")");
 }
 
 }  // namespace
@@ -69,7 +56,9 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
       mem("mem",
           [&] {
             memory::MemTimingParams p;
-            check_multiple(c, "memory.ptcache.lines", "memory.ptcache.ways");
+            // Geometry relations (entries a multiple of ways) are checked
+            // once for every structure when the configuration is resolved.
+            c.check_relations("", 0);
             p.cache_lines = static_cast<unsigned>(c.get_int("memory.ptcache.lines"));
             p.cache_ways = static_cast<unsigned>(c.get_int("memory.ptcache.ways"));
             p.hit_cycles = static_cast<std::uint64_t>(c.get_int("memory.ptcache.hit_cycles"));
@@ -134,8 +123,6 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   mp.l1d = tlb_geometry(c, "l1d");
   mp.l1i = tlb_geometry(c, "l1i");
   mp.l2 = tlb_geometry(c, "l2");
-  check_multiple(c, "walker.pwc.entries", "walker.pwc.ways");
-  check_multiple(c, "walker.ntlb.entries", "walker.ntlb.ways");
   mp.walker.guest_levels = static_cast<unsigned>(c.get_int("walker.guest_levels"));
   mp.walker.nested_levels = static_cast<unsigned>(c.get_int("walker.nested_levels"));
   mp.walker.pwc_entries = static_cast<unsigned>(c.get_int("walker.pwc.entries"));
