@@ -87,8 +87,11 @@ Sweep::Sweep(const std::string& path) : m_path(path) {
            "each axis must be {\"key\": KEY, \"values\": [...]} or {\"zip\": [axes...]}");
     SweepKey k;
     k.key = a["key"].get<std::string>();
+    // Axes are named in file order: search after the previous one, so a key
+    // named twice gets the line of its second mention.
     k.line = line_of(m_text, k.key, search_from);
-    search_from = std::max(search_from, m_text.find("\"" + k.key + "\"", search_from));
+    const std::size_t at = m_text.find("\"" + k.key + "\"", search_from);
+    if (at != std::string::npos) search_from = at + 1;
     if (!a["values"].is_array() || a["values"].empty())
       fail(k.line, fmt::format("axis '{}': 'values' must be a non-empty list", k.key));
     for (auto it = a.begin(); it != a.end(); ++it)
