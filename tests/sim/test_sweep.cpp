@@ -171,3 +171,68 @@ TEST_CASE("sweep: more than 2^32 points is refused", "[sweep]") {
   CHECK(error_of(tmp.file("s.json")) ==
         tmp.file("s.json") + ":1: error: the sweep has more than 2^32 points");
 }
+
+TEST_CASE("sweep CLI: misuse is bad input (exit 2) and says what to do", "[sweep][cli]") {
+  TempDir tmp;
+  const std::string trace = std::string(RMPSIM_SOURCE_DIR) +
+                            "/traces/scenarios/host-write-private/trace.rmpt";
+  spit(tmp.file("s.json"), "{\"traces\": [\"" + trace + "\"],\n"
+                           " \"axes\": [{\"key\": \"cpu.count\", \"values\": [1, 2]}]}\n");
+  const std::string s = tmp.file("s.json"), out = tmp.file("out");
+  auto r = rmpsim::test::run_cli("run --sweep " + s + " --out " + out, tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err == "rmpsim run --sweep: error: --sweep needs --point K\n");
+  r = rmpsim::test::run_cli("run " + trace + " --sweep " + s + " --point 0", tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("give either a trace or --sweep") != std::string::npos);
+  r = rmpsim::test::run_cli("run --sweep " + s + " --point 0 --set cpu.count=2", tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--config and --set are not used with --sweep") != std::string::npos);
+  r = rmpsim::test::run_cli("run --sweep " + s + " --point 2 --out " + out, tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err == s + ": error: point 2 does not exist: the sweep has 2 points (0 to 1)\n");
+  r = rmpsim::test::run_cli("run", tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err == "rmpsim run: error: a trace file (or --sweep) is required\n");
+  r = rmpsim::test::run_cli("sweep merge " + tmp.file("nowhere"), tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err == tmp.file("nowhere") +
+                     "/sweep.json: error: not a sweep directory: no sweep.json (run a point "
+                     "first)\n");
+}
+
+TEST_CASE("sweep CLI: run, skip when finished, merge", "[sweep][cli]") {
+  TempDir tmp;
+  const std::string trace = std::string(RMPSIM_SOURCE_DIR) +
+                            "/traces/scenarios/host-write-private/trace.rmpt";
+  spit(tmp.file("s.json"), "{\"traces\": [\"" + trace + "\"],\n"
+                           " \"axes\": [{\"key\": \"cpu.count\", \"values\": [1, 2]}]}\n");
+  const std::string s = tmp.file("s.json"), out = tmp.file("out");
+  auto r = rmpsim::test::run_cli("sweep expand " + s + " --count", tmp);
+  CHECK(r.out == "2\n");
+  r = rmpsim::test::run_cli("run --sweep " + s + " --point 1 --out " + out + " --quiet", tmp);
+  REQUIRE(r.status == 0);
+  const std::string stats = rmpsim::test::slurp(out + "/1/stats.json");
+  CHECK(rmpsim::test::slurp(out + "/1/config.json").find("\"count\": 2") != std::string::npos);
+  // Point 0 never ran: the merge names it and exits 4.
+  r = rmpsim::test::run_cli("sweep merge " + out, tmp);
+  CHECK(r.status == 4);
+  CHECK(r.err == "point 0: missing (not run, or interrupted)\n");
+  CHECK(rmpsim::test::slurp(out + "/results.csv").find("\n0," + trace + ",1,missing,") !=
+        std::string::npos);
+  // Finished points are skipped; a changed value makes the point run again.
+  r = rmpsim::test::run_cli("run --sweep " + s + " --point 1 --out " + out, tmp);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("point 1: finished earlier") == 0);
+  spit(s, "{\"traces\": [\"" + trace + "\"],\n"
+          " \"axes\": [{\"key\": \"cpu.count\", \"values\": [1, 3]}]}\n");
+  r = rmpsim::test::run_cli("sweep merge " + out, tmp);
+  CHECK(r.status == 4);
+  r = rmpsim::test::run_cli("run --sweep " + s + " --point 1 --out " + out + " --quiet", tmp);
+  CHECK(r.status == 0);
+  CHECK(rmpsim::test::slurp(out + "/1/config.json").find("\"count\": 3") != std::string::npos);
+  r = rmpsim::test::run_cli("run --sweep " + s + " --point 0 --out " + out + " --quiet", tmp);
+  r = rmpsim::test::run_cli("sweep merge " + out, tmp);
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+}
