@@ -11,6 +11,7 @@
 #include "sim/platform.hpp"
 #include "sim/simulate.hpp"
 #include "sim/expect.hpp"
+#include "sim/interrupt.hpp"
 #include "sim/report.hpp"
 #include "sim/version.hpp"
 #include "traces/input_error.hpp"
@@ -80,13 +81,35 @@ int simulate(const Config& cfg, const std::string& trace, const RunArgs& args,
       fmt::print(stderr, "rmpsim: {} accesses{}, {:.2f} M accesses/s, {:.0f} s\n", done, pct,
                  double(done) / secs / 1e6, secs);
     });
+  const InterruptGuard interrupts;
+  platform.stop_when(InterruptGuard::flag());
   platform.run();
   const double host_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  const Json summary = platform.summary(host_s);
-  if (log) log->finish();
+  Json summary = platform.summary(host_s);
   const Json tree = platform.stats().to_json();
+  if (platform.interrupted()) {
+    // Stats of what was simulated, under names that say so: never a
+    // stats.json (or a sweep's point.json), which mean "the whole trace".
+    summary["interrupted_by"] = InterruptGuard::signal_name();
+    summary["trace_events_read"] = platform.trace_events_read();
+    if (log) log->finish(".partial");
+    out.write_all({{"stats.partial.json", stats_json(cfg, trace, summary, tree)},
+                   {"stats.partial.txt", stats_text(summary, platform.stats())},
+                   {"config.json", cfg.dump()}});
+    std::vector<std::string> stale = {"stats.json", "stats.txt"};
+    for (const auto& [name, contents] : extra_files) stale.push_back(name);
+    out.remove(stale);
+    std::fflush(stdout);
+    fmt::print(stderr,
+               "rmpsim: interrupted by {} after {} accesses ({} trace events); partial stats "
+               "in {}/stats.partial.json\n",
+               InterruptGuard::signal_name(), platform.accesses(),
+               platform.trace_events_read(), out.path());
+    return 128 + InterruptGuard::signal_number();
+  }
+  if (log) log->finish();
   std::vector<OutputFile> files = {{"stats.json", stats_json(cfg, trace, summary, tree)},
                                    {"stats.txt", stats_text(summary, platform.stats())},
                                    {"config.json", cfg.dump()}};
@@ -94,6 +117,7 @@ int simulate(const Config& cfg, const std::string& trace, const RunArgs& args,
   // stats, marks the point finished.
   files.insert(files.end(), extra_files.begin(), extra_files.end());
   out.write_all(files);
+  out.remove({"stats.partial.json", "stats.partial.txt"});  // from an earlier interrupted run
   if (!args.quiet)
     fmt::print("{}", format_report(trace, summary, tree, platform.freq_ghz(), out.path()));
   if (!args.expect.empty()) {

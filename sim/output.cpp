@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "traces/input_error.hpp"
@@ -34,12 +35,33 @@ void write_plain(const std::string& path, const std::string& contents) {
 
 OutputDir::OutputDir(std::string dir) : m_dir(std::move(dir)) {
   std::error_code ec;
-  fs::create_directories(m_dir, ec);
+  const bool created = fs::create_directories(m_dir, ec);
   if (ec) throw InputError(m_dir, 0, "cannot create output directory: " + ec.message());
   if (!fs::is_directory(m_dir)) throw InputError(m_dir, 0, "output path is not a directory");
-  const std::string probe = temp_name(m_dir + "/.rmpsim-probe");
-  write_plain(probe, "probe\n");
-  std::remove(probe.c_str());
+  try {
+    const std::string probe = temp_name(m_dir + "/.rmpsim-probe");
+    std::FILE* f = std::fopen(probe.c_str(), "wb");
+    if (!f)
+      throw InputError(m_dir, 0,
+                       std::string("output directory is not writable: ") + std::strerror(errno));
+    std::fclose(f);
+    std::remove(probe.c_str());
+    // A full disk is found now rather than after hours of simulation. The
+    // outputs are small (the bundled gzip run: 7 KiB stats.json, 22 KiB
+    // stats.txt; both grow with the vCPU count), 4 MiB leaves a wide margin.
+    struct statvfs vfs {};
+    if (::statvfs(m_dir.c_str(), &vfs) == 0) {
+      const std::uint64_t free_bytes = std::uint64_t(vfs.f_bavail) * vfs.f_frsize;
+      if (free_bytes < kMinFreeBytes)
+        throw InputError(m_dir, 0,
+                         "only " + std::to_string(free_bytes >> 10) +
+                             " KiB free on its file system; the outputs need at least " +
+                             std::to_string(kMinFreeBytes >> 10) + " KiB");
+    }
+  } catch (...) {
+    if (created) fs::remove(m_dir, ec);  // leave nothing behind, not even the directory
+    throw;
+  }
 }
 
 void OutputDir::write_all(const std::vector<OutputFile>& files) const {
@@ -62,6 +84,10 @@ void OutputDir::write_all(const std::vector<OutputFile>& files) const {
                                           std::strerror(saved));
     }
   }
+}
+
+void OutputDir::remove(const std::vector<std::string>& names) const {
+  for (const auto& name : names) std::remove((m_dir + "/" + name).c_str());
 }
 
 void write_file_atomically(const std::string& path, const std::string& contents) {

@@ -3,6 +3,7 @@
 // temporary names in the same directory and renamed into place only after
 // every one of them was written (OUTPUTS.md: "A failed run leaves no partial
 // stats.json behind").
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,12 +18,17 @@ class OutputDir {
   // Creates `dir` (and parents) if needed and proves it writable by creating
   // and removing a probe file, so an unusable directory is reported before
   // any simulation starts. Throws InputError(dir, 0, ...).
+  // Also refuses a file system with less than kMinFreeBytes free.
   explicit OutputDir(std::string dir);
+  static constexpr std::uint64_t kMinFreeBytes = 4u << 20;
 
   const std::string& path() const { return m_dir; }
 
   // {file name, contents}: all written to temporaries first, then renamed.
   void write_all(const std::vector<OutputFile>& files) const;
+  // Removes these files of the directory if present (outputs of an earlier
+  // run that would contradict this one's).
+  void remove(const std::vector<std::string>& names) const;
 
  private:
   std::string m_dir;

@@ -46,6 +46,11 @@ class Platform {
   const guest::GuestState& guest_state() const { return m_guest_state; }
   // Progress: `f` is called every TraceFeed::kTickEvents trace events.
   void on_progress(std::function<void()> f) { m_feed.on_tick(std::move(f)); }
+  // Interruption (sim/interrupt.hpp): once *flag is set the trace is treated
+  // as ended, so the run stops cleanly with the stats of what was simulated.
+  void stop_when(const volatile std::sig_atomic_t* flag) { m_feed.stop_when(flag); }
+  bool interrupted() const { return m_feed.stopped(); }
+  std::uint64_t trace_events_read() const { return m_feed.events_read(); }
   std::uint64_t trace_bytes_read() const { return m_feed.bytes_read(); }
   std::uint64_t trace_bytes_total() const { return m_feed.bytes_total(); }
 

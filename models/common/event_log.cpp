@@ -96,12 +96,12 @@ void EventLog::write_vcd(std::FILE* f) {
   }
 }
 
-void EventLog::finish() {
+void EventLog::finish(const std::string& suffix) {
   if (m_events) {
     const bool ok = std::fflush(m_events) == 0;
     std::fclose(m_events);
     m_events = nullptr;
-    if (!ok || std::rename(m_events_tmp.c_str(), m_events_path.c_str()) != 0) {
+    if (!ok || std::rename(m_events_tmp.c_str(), (m_events_path + suffix).c_str()) != 0) {
       std::remove(m_events_tmp.c_str());
       throw InputError(m_events_path, 0, "cannot write the events file");
     }
@@ -113,7 +113,7 @@ void EventLog::finish() {
     write_vcd(f);
     const bool ok = std::fflush(f) == 0;
     std::fclose(f);
-    if (!ok || std::rename(tmp.c_str(), m_vcd_path.c_str()) != 0) {
+    if (!ok || std::rename(tmp.c_str(), (m_vcd_path + suffix).c_str()) != 0) {
       std::remove(tmp.c_str());
       throw InputError(m_vcd_path, 0, "cannot write the VCD file");
     }

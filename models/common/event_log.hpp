@@ -38,8 +38,9 @@ class EventLog {
   // A vCPU's MMU spent [start, start + cycles) translating (L2 hit, walk).
   void translate_interval(unsigned vcpu, std::uint64_t start, std::uint64_t cycles);
 
-  // Writes the VCD and renames both files into place.
-  void finish();
+  // Writes the VCD and renames both files into place, with `suffix` added to
+  // their names (".partial" for an interrupted run).
+  void finish(const std::string& suffix = "");
 
  private:
   struct Change {

@@ -21,6 +21,11 @@ void TraceFeed::take(FedEvent& out, const trace::Event& ev, std::uint64_t line) 
 
 bool TraceFeed::refill() {
   if (m_eof) return false;
+  if (m_stop && *m_stop) {
+    m_eof = m_stopped = true;
+    m_count = m_pos = 0;
+    return false;
+  }
   m_pos = 0;
   m_count = m_reader.next_run(m_events.get(), m_lines.get(), kRun);
   if (m_tick && ((m_read + m_count) / kTickEvents) != (m_read / kTickEvents)) m_tick();

@@ -9,6 +9,7 @@
 // event's line, and the reader stops a run before any record it would
 // reject, so errors still surface in trace order with their own line.
 #include <cstdint>
+#include <csignal>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -40,6 +41,13 @@ class TraceFeed {
   // one test per run of events, nothing per event.
   static constexpr std::uint64_t kTickEvents = 1u << 20;
   void on_tick(std::function<void()> f) { m_tick = std::move(f); }
+  // Stops feeding (as if the trace ended) once *flag is non-zero: a signal
+  // handler sets it, and every vCPU then finishes what it is doing and ends.
+  // Tested once per run of events, like the tick.
+  void stop_when(const volatile std::sig_atomic_t* flag) { m_stop = flag; }
+  // Whether the feed was cut short by stop_when's flag.
+  bool stopped() const { return m_stopped; }
+  std::uint64_t events_read() const { return m_read; }
   std::uint64_t bytes_read() const { return m_reader.bytes_read(); }
   std::uint64_t bytes_total() const { return m_reader.bytes_total(); }
 
@@ -60,6 +68,8 @@ class TraceFeed {
   bool m_eof = false;
   std::uint64_t m_read = 0;  // events read so far
   std::function<void()> m_tick;
+  const volatile std::sig_atomic_t* m_stop = nullptr;
+  bool m_stopped = false;
 };
 
 }  // namespace rmpsim::guest
