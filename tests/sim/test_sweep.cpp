@@ -172,13 +172,27 @@ TEST_CASE("sweep: more than 2^32 points is refused", "[sweep]") {
         tmp.file("s.json") + ":1: error: the sweep has more than 2^32 points");
 }
 
+namespace {
+
+// A bundled trace that runs in milliseconds.
+std::string small_trace() {
+  return std::string(RMPSIM_SOURCE_DIR) + "/traces/scenarios/host-write-private/trace.rmpt";
+}
+
+// TMP/s.json: `trace` under cpu.count 1 and `second`; returns its path.
+std::string two_point_sweep(const TempDir& tmp, const std::string& trace, int second) {
+  spit(tmp.file("s.json"), "{\"traces\": [\"" + trace + "\"],\n \"axes\": [{\"key\": " +
+                               "\"cpu.count\", \"values\": [1, " + std::to_string(second) +
+                               "]}]}\n");
+  return tmp.file("s.json");
+}
+
+}  // namespace
+
 TEST_CASE("sweep CLI: misuse is bad input (exit 2) and says what to do", "[sweep][cli]") {
   TempDir tmp;
-  const std::string trace = std::string(RMPSIM_SOURCE_DIR) +
-                            "/traces/scenarios/host-write-private/trace.rmpt";
-  spit(tmp.file("s.json"), "{\"traces\": [\"" + trace + "\"],\n"
-                           " \"axes\": [{\"key\": \"cpu.count\", \"values\": [1, 2]}]}\n");
-  const std::string s = tmp.file("s.json"), out = tmp.file("out");
+  const std::string trace = small_trace(), s = two_point_sweep(tmp, trace, 2),
+                    out = tmp.file("out");
   auto r = rmpsim::test::run_cli("run --sweep " + s + " --out " + out, tmp);
   CHECK(r.status == 2);
   CHECK(r.err == "rmpsim run --sweep: error: --sweep needs --point K\n");
@@ -203,11 +217,8 @@ TEST_CASE("sweep CLI: misuse is bad input (exit 2) and says what to do", "[sweep
 
 TEST_CASE("sweep CLI: run, skip when finished, merge", "[sweep][cli]") {
   TempDir tmp;
-  const std::string trace = std::string(RMPSIM_SOURCE_DIR) +
-                            "/traces/scenarios/host-write-private/trace.rmpt";
-  spit(tmp.file("s.json"), "{\"traces\": [\"" + trace + "\"],\n"
-                           " \"axes\": [{\"key\": \"cpu.count\", \"values\": [1, 2]}]}\n");
-  const std::string s = tmp.file("s.json"), out = tmp.file("out");
+  const std::string trace = small_trace(), s = two_point_sweep(tmp, trace, 2),
+                    out = tmp.file("out");
   auto r = rmpsim::test::run_cli("sweep expand " + s + " --count", tmp);
   CHECK(r.out == "2\n");
   r = rmpsim::test::run_cli("run --sweep " + s + " --point 1 --out " + out + " --quiet", tmp);
@@ -224,8 +235,7 @@ TEST_CASE("sweep CLI: run, skip when finished, merge", "[sweep][cli]") {
   r = rmpsim::test::run_cli("run --sweep " + s + " --point 1 --out " + out, tmp);
   CHECK(r.status == 0);
   CHECK(r.out.find("point 1: finished earlier") == 0);
-  spit(s, "{\"traces\": [\"" + trace + "\"],\n"
-          " \"axes\": [{\"key\": \"cpu.count\", \"values\": [1, 3]}]}\n");
+  two_point_sweep(tmp, trace, 3);
   r = rmpsim::test::run_cli("sweep merge " + out, tmp);
   CHECK(r.status == 4);
   r = rmpsim::test::run_cli("run --sweep " + s + " --point 1 --out " + out + " --quiet", tmp);
