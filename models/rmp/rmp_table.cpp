@@ -26,7 +26,9 @@ bool RmpEntry::operator==(const RmpEntry& o) const {
          perms == o.perms;
 }
 
-RmpEntry RmpTable::unpack(const Packed& p) {
+const RmpTable::Stored RmpTable::kZero{};
+
+RmpEntry RmpTable::unpack(const Stored& p) {
   RmpEntry e;
   e.assigned = p.flags & kAssigned;
   e.large = p.flags & kLarge;
@@ -39,8 +41,8 @@ RmpEntry RmpTable::unpack(const Packed& p) {
   return e;
 }
 
-RmpTable::Packed RmpTable::pack(const RmpEntry& e) {
-  Packed p;
+RmpTable::Stored RmpTable::pack(const RmpEntry& e) {
+  Stored p;
   p.gpa = e.gpa;
   p.asid = e.asid;
   p.flags = static_cast<std::uint8_t>((e.assigned ? kAssigned : 0) | (e.large ? kLarge : 0) |
@@ -56,19 +58,8 @@ RmpEntry RmpTable::raw(std::uint64_t pfn) const {
 }
 
 Governing RmpTable::governing(std::uint64_t spa) const {
-  const std::uint64_t pfn = spa >> 12;
   Governing g;
-  const Region* r = region(pfn >> 9);
-  if (!r) return g;  // nothing stored in the region: all entries zero, 4K
-  const Packed& head = r->e[0];
-  if (head.flags & kLarge) {
-    g.entry = unpack(head);
-    g.size = PageSize::k2M;
-    g.page_gpa = head.gpa + ((pfn & 511) << 12);
-  } else {
-    g.entry = unpack(r->e[pfn & 511]);
-    g.page_gpa = g.entry.gpa;
-  }
+  g.entry = unpack(governing_stored(spa, g.size, g.page_gpa));
   return g;
 }
 
@@ -86,7 +77,7 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
     m_region_index.put(rn, i);
   }
   Region& r = *m_regions[i];
-  Packed& p = r.e[pfn & 511];
+  Stored& p = r.e[pfn & 511];
   if (!(p.flags & kStored)) {
     if (zero) return;
     m_pfns.push_back(pfn);
