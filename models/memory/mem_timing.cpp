@@ -5,7 +5,11 @@
 namespace rmpsim::memory {
 
 MemTiming::MemTiming(const MemTimingParams& p)
-    : m_p(p), m_lines(p.cache_lines, p.cache_ways), m_next_free(std::max(1u, p.channels), 0) {}
+    : m_p(p),
+      m_wide(p.cache_lines && p.cache_ways > LineCache::kMaxWays),
+      m_lines(m_wide ? 0 : p.cache_lines, p.cache_ways),
+      m_wide_lines(m_wide ? p.cache_lines : 0, p.cache_ways),
+      m_next_free(std::max(1u, p.channels), 0) {}
 
 // A miss (the line is now cached, if the cache is enabled) goes to DRAM.
 std::uint64_t MemTiming::miss(std::uint64_t line, std::uint64_t now) {
@@ -20,7 +24,12 @@ std::uint64_t MemTiming::miss(std::uint64_t line, std::uint64_t now) {
 
 void MemTiming::flush_frame(std::uint64_t spa) {
   const std::uint64_t first = (spa >> 12) << 6;
-  for (std::uint64_t l = first; l < first + 64; ++l) m_lines.erase(l, l);
+  for (std::uint64_t l = first; l < first + 64; ++l) {
+    if (m_wide)
+      m_wide_lines.erase(l, l);
+    else
+      m_lines.erase(l);
+  }
 }
 
 }  // namespace rmpsim::memory

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/common/set_assoc.hpp"
+#include "models/memory/line_cache.hpp"
 
 namespace rmpsim::memory {
 
@@ -29,7 +30,7 @@ class MemTiming {
   // Inline: walks make ~10 of these per TLB miss and most hit the cache.
   std::uint64_t access(std::uint64_t spa, std::uint64_t now) {
     const std::uint64_t line = spa >> 6;
-    if (m_lines.access(line, line)) {
+    if (__builtin_expect(m_wide, 0) ? m_wide_lines.access(line, line) : m_lines.access(line)) {
       ++hits;
       return m_p.hit_cycles;
     }
@@ -45,7 +46,12 @@ class MemTiming {
   std::uint64_t miss(std::uint64_t line, std::uint64_t now);
 
   MemTimingParams m_p;
-  SetAssoc<char> m_lines;
+  // Sets of up to LineCache::kMaxWays ways (the usual geometries) use the
+  // recency-ordered LineCache; wider ones the hashed SetAssoc. Both are true
+  // LRU with the same set mapping, so the timing is the same either way.
+  bool m_wide;
+  LineCache m_lines;
+  SetAssoc<char> m_wide_lines;
   std::vector<std::uint64_t> m_next_free;  // per channel
 };
 

@@ -5,6 +5,7 @@
 // interface-method call (sc_export) rather than a transaction per reference:
 // a walk makes up to 35 dependent references, and the functional walker has
 // already read them.
+#include <cstddef>
 #include <cstdint>
 
 #include <systemc>
@@ -21,9 +22,11 @@ class MemTimingIf : public virtual sc_core::sc_interface {
   virtual std::uint64_t reference(std::uint64_t spa, std::uint64_t now) = 0;
   // A chain of `n` dependent references (each issued when the previous one
   // completes), the first at `now`: their total latency. One interface call
-  // per walk instead of one per reference.
-  virtual std::uint64_t reference_chain(const std::uint64_t* spas, unsigned n,
-                                        std::uint64_t now) = 0;
+  // per walk instead of one per reference. The addresses are read where the
+  // caller keeps them: the i-th at `spas` + i * `stride` bytes (a field of
+  // the caller's reference records, no copy).
+  virtual std::uint64_t reference_chain(const std::uint64_t* spas, std::size_t stride,
+                                        unsigned n, std::uint64_t now) = 0;
 };
 
 class MemoryModule : public sc_core::sc_module, public MemTimingIf {
@@ -36,10 +39,12 @@ class MemoryModule : public sc_core::sc_module, public MemTimingIf {
   std::uint64_t reference(std::uint64_t spa, std::uint64_t now) override {
     return m_timing.access(spa, now);
   }
-  std::uint64_t reference_chain(const std::uint64_t* spas, unsigned n,
+  std::uint64_t reference_chain(const std::uint64_t* spas, std::size_t stride, unsigned n,
                                 std::uint64_t now) override {
+    const char* p = reinterpret_cast<const char*>(spas);
     std::uint64_t total = 0;
-    for (unsigned i = 0; i < n; ++i) total += m_timing.access(spas[i], now + total);
+    for (unsigned i = 0; i < n; ++i, p += stride)
+      total += m_timing.access(*reinterpret_cast<const std::uint64_t*>(p), now + total);
     return total;
   }
 

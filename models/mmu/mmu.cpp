@@ -68,13 +68,9 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   req.gcr3 = gcr3;
   req.ncr3 = ncr3;
   m_walker.walk(req, m_walk);
-  for (unsigned i = 0; i < m_walk.nrefs; ++i) {
-    switch (m_walk.refs[i].kind) {
-      case walker::RefKind::GuestPte: ++m_c.walk_guest_refs; break;
-      case walker::RefKind::NestedPte: ++m_c.walk_nested_refs; break;
-      case walker::RefKind::Rmp: ++m_c.rmp_refs; break;
-    }
-  }
+  m_c.walk_guest_refs += m_walk.guest_refs;
+  m_c.walk_nested_refs += m_walk.nested_refs;
+  m_c.rmp_refs += m_walk.rmp_checks;  // one RMP entry read per check
   m_c.walk_refs = m_c.walk_guest_refs + m_c.walk_nested_refs;
   m_c.pwc_hits += m_walk.pwc_hits;
   m_c.ntlb_hits += m_walk.ntlb_hits;

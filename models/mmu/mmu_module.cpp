@@ -1,7 +1,5 @@
 #include "models/mmu/mmu_module.hpp"
 
-#include <array>
-
 namespace rmpsim::mmu {
 
 MmuModule::MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& guest_mem,
@@ -21,16 +19,7 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
                       a->insn_operand);
   std::uint64_t cycles = 0;
   if (r.level != HitLevel::L1) cycles += m_t.l2_hit_cycles;
-  if (r.level == HitLevel::Walk) {
-    const walker::WalkOutcome& w = *r.walk;
-    std::uint64_t walk = std::uint64_t(w.pwc_hits + w.ntlb_hits) * m_t.walk_cache_hit_cycles;
-    // Each reference depends on the one before it: issue them in order.
-    std::array<std::uint64_t, 48> spas;
-    for (unsigned i = 0; i < w.nrefs; ++i) spas[i] = w.refs[i].spa;
-    walk += mem->reference_chain(spas.data(), w.nrefs, a->now_cycles + cycles + walk);
-    m_walk_cycles += walk;
-    cycles += walk;
-  }
+  if (r.level == HitLevel::Walk) cycles += time_walk(*r.walk, a->now_cycles + cycles);
   a->cycles = cycles;
   a->spa = r.spa;
   a->gpa = r.gpa;
@@ -38,6 +27,14 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   a->fault = r.ok ? walker::Fault{} : r.fault;
   if (cycles) delay += sc_core::sc_time::from_value(cycles * m_t.fs_per_cycle);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+std::uint64_t MmuModule::time_walk(const walker::WalkOutcome& w, std::uint64_t start) {
+  std::uint64_t walk = std::uint64_t(w.pwc_hits + w.ntlb_hits) * m_t.walk_cache_hit_cycles;
+  // Each reference depends on the one before it: issue them in order.
+  walk += mem->reference_chain(&w.refs[0].spa, sizeof(walker::WalkRef), w.nrefs, start + walk);
+  m_walk_cycles += walk;
+  return walk;
 }
 
 void MmuModule::register_stats(StatsRegistry& stats) const {

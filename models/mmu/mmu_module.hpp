@@ -38,6 +38,10 @@ class MmuModule : public sc_core::sc_module {
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // The latency of a walk that starts at cycle `start`. Out of line: TLB
+  // hits, the common case, should not carry its code and registers.
+  __attribute__((noinline)) std::uint64_t time_walk(const walker::WalkOutcome& w,
+                                                    std::uint64_t start);
 
   Mmu m_mmu;
   MmuTiming m_t;

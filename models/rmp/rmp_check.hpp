@@ -40,8 +40,48 @@ struct GuestAccess {
   bool gpt = false;                 // a guest page-table access
 };
 
-CheckOutcome check_guest_access(const RmpTable& rmp, const GuestAccess& a,
-                                const CheckOptions& opt = {});
+// The #NPF EXITINFO1 bits a check adds (snp-semantics §1.6; walker::pf
+// names them too): 31 RMP, 36 VMPL.
+inline constexpr std::uint64_t kRmpBit = 1ull << 31, kVmplBit = 1ull << 36;
+
+// Inline: a walk makes one check per guest page-table page and one for the
+// data page on every TLB miss.
+inline CheckOutcome check_guest_access(const RmpTable& rmp, const GuestAccess& a,
+                                       const CheckOptions& opt = {}) {
+  CheckOutcome out;
+  PageSize size;
+  std::uint64_t page_gpa;
+  const RmpTable::Stored& e = rmp.governing_stored(a.spa, size, page_gpa);
+  auto npf = [&](std::uint64_t bits = kRmpBit) {
+    out.result = CheckResult::Npf;
+    out.npf_bits = bits;
+    return out;
+  };
+  if (!a.is_private) {
+    // Shared access: only a hypervisor-owned page will do (§1.4).
+    return e.assigned() ? npf() : out;
+  }
+  // Private access, in the order of §1.4.
+  if (!e.assigned() || e.immutable() || e.asid != a.asid) return npf();
+  if (page_gpa != (a.gpa & ~0xfffull)) return npf();
+  // §1.5: an NPT mapping smaller than the 2M RMP entry faults (the
+  // hypervisor must PSMASH); the reverse is UNKNOWN (option).
+  if (size == PageSize::k2M && a.nested_size == PageSize::k4K) return npf();
+  if (size == PageSize::k4K && a.nested_size != PageSize::k4K && opt.npt_larger_than_rmp_faults)
+    return npf();
+  if (!e.validated()) {
+    if (a.gpt && opt.gpt_not_validated_is_npf) return npf();
+    out.result = CheckResult::NotValidated;
+    return out;
+  }
+  // Trace accesses are user-mode, so a fetch needs execute-user.
+  const std::uint8_t need =
+      a.kind == AccessKind::Write ? kPermW : a.kind == AccessKind::Fetch ? kPermXu : kPermR;
+  const std::uint8_t perms = e.perms[a.vmpl & 3];
+  if (!(perms & need)) return npf(kRmpBit | kVmplBit);
+  out.perms = perms;
+  return out;
+}
 
 // Host (hypervisor) accesses, §1.7: reads never fault; a write faults when
 // the page is assigned, or — through a host mapping of 2M or more — when any

@@ -26,34 +26,40 @@ bool RmpEntry::operator==(const RmpEntry& o) const {
          perms == o.perms;
 }
 
+const RmpTable::Stored RmpTable::kZero{};
+
+RmpEntry RmpTable::unpack(const Stored& p) {
+  RmpEntry e;
+  e.assigned = p.flags & kAssigned;
+  e.large = p.flags & kLarge;
+  e.immutable = p.flags & kImmutable;
+  e.validated = p.flags & kValidated;
+  e.vmsa = p.flags & kVmsa;
+  e.asid = p.asid;
+  e.gpa = p.gpa;
+  e.perms = p.perms;
+  return e;
+}
+
+RmpTable::Stored RmpTable::pack(const RmpEntry& e) {
+  Stored p;
+  p.gpa = e.gpa;
+  p.asid = e.asid;
+  p.flags = static_cast<std::uint8_t>((e.assigned ? kAssigned : 0) | (e.large ? kLarge : 0) |
+                                      (e.immutable ? kImmutable : 0) |
+                                      (e.validated ? kValidated : 0) | (e.vmsa ? kVmsa : 0));
+  p.perms = e.perms;
+  return p;
+}
+
 RmpEntry RmpTable::raw(std::uint64_t pfn) const {
-  const std::uint32_t s = m_index.find(pfn);
-  return s == FlatMap::kNone ? RmpEntry{} : m_entries[s];
+  const Region* r = region(pfn >> 9);
+  return r ? unpack(r->e[pfn & 511]) : RmpEntry{};
 }
 
 Governing RmpTable::governing(std::uint64_t spa) const {
-  const std::uint64_t pfn = spa >> 12;
-  Recent& r = m_recent[pfn & (kRecent - 1)];
-  if (r.pfn == pfn && r.epoch == m_epoch) return r.g;
-  r.pfn = pfn;
-  r.epoch = m_epoch;
-  r.g = resolve(pfn);
-  return r.g;
-}
-
-Governing RmpTable::resolve(std::uint64_t pfn) const {
-  const std::uint64_t aligned = pfn & ~511ull;
   Governing g;
-  const RmpEntry head = raw(aligned);
-  if (head.large) {
-    g.entry = head;
-    g.size = PageSize::k2M;
-    g.page_gpa = head.gpa + ((pfn - aligned) << 12);
-  } else {
-    g.entry = pfn == aligned ? head : raw(pfn);
-    g.size = PageSize::k4K;
-    g.page_gpa = g.entry.gpa;
-  }
+  g.entry = unpack(governing_stored(spa, g.size, g.page_gpa));
   return g;
 }
 
@@ -61,34 +67,33 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   // Debug builds check every change (the invariant mode for release
   // builds is a separate, runtime option).
   assert(entry_violation(pfn, e).empty());
-  ++m_epoch;  // every cached resolution may be stale now
-  std::uint32_t s = m_index.find(pfn);
-  RmpEntry old;
-  if (s == FlatMap::kNone) {
-    if (e == RmpEntry{}) return;  // absent already means all-zero
-    s = static_cast<std::uint32_t>(m_entries.size());
-    m_entries.push_back(e);
-    m_pfns.push_back(pfn);
-    m_index.put(pfn, s);
-  } else {
-    old = m_entries[s];
-    m_entries[s] = e;
+  const bool zero = e == RmpEntry{};
+  const std::uint64_t rn = pfn >> 9;
+  std::uint32_t i = m_region_index.find(rn);
+  if (i == FlatMap::kNone) {
+    if (zero) return;  // absent already means all-zero
+    i = static_cast<std::uint32_t>(m_regions.size());
+    m_regions.push_back(std::make_unique<Region>());
+    m_region_index.put(rn, i);
   }
+  Region& r = *m_regions[i];
+  Stored& p = r.e[pfn & 511];
+  if (!(p.flags & kStored)) {
+    if (zero) return;
+    m_pfns.push_back(pfn);
+  }
+  const RmpEntry old = unpack(p);
+  p = pack(e);
+  p.flags |= kStored;  // a stored entry stays stored, also when zeroed
   auto weight = [](const RmpEntry& x) -> std::int64_t {
     return x.assigned ? (x.large ? 512 : 1) : 0;
   };
-  const std::int64_t delta = weight(e) - weight(old);
-  if (delta) {
-    const std::uint64_t region = pfn >> 9;
-    std::uint32_t n = m_region_assigned.find(region);
-    if (n == FlatMap::kNone) n = 0;
-    m_region_assigned.put(region, static_cast<std::uint32_t>(std::int64_t(n) + delta));
-  }
+  r.assigned = static_cast<std::uint32_t>(std::int64_t(r.assigned) + weight(e) - weight(old));
 }
 
 std::uint64_t RmpTable::assigned_in_region(std::uint64_t spa) const {
-  const std::uint32_t n = m_region_assigned.find(spa >> 21);
-  return n == FlatMap::kNone ? 0 : n;
+  const Region* r = region(spa >> 21);
+  return r ? r->assigned : 0;
 }
 
 void RmpTable::set_in_use(std::uint64_t pfn, bool in_use) {
@@ -102,8 +107,8 @@ bool RmpTable::in_use(std::uint64_t pfn) const { return m_in_use.find(pfn) != Fl
 
 
 std::string RmpTable::check_invariants() const {
-  for (std::size_t s = 0; s < m_entries.size(); ++s) {
-    std::string v = entry_violation(m_pfns[s], m_entries[s]);
+  for (const std::uint64_t pfn : m_pfns) {
+    std::string v = entry_violation(pfn, raw(pfn));
     if (!v.empty()) return v;
   }
   return "";

@@ -1,13 +1,16 @@
 #pragma once
 // The Reverse Map Table (functional core): one entry per 4 KiB of system
 // physical memory saying who owns the page (snp-semantics §1.1-§1.3).
-// Sparse: only entries that were ever written are stored, so memory follows
-// the pages touched; an absent entry is the all-zero hypervisor-owned state.
+// Sparse: entries are stored 512 at a time, one block per 2 MiB region that
+// was ever written (8 KiB each, like the real table's 16-byte entries), so
+// memory follows the regions touched; an absent entry is the all-zero
+// hypervisor-owned state.
 //
 // The 2M-aligned entry is authoritative for its region: when it has the
 // page-size bit set, it governs all 512 pages (§1.1 "Authoritative entry").
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,10 +49,47 @@ inline constexpr std::uint64_t kRmpBase = 0x7000'0000'0000;
 
 class RmpTable {
  public:
+  // An entry as stored: 16 bytes. `flags` holds the RmpEntry booleans and
+  // kStored, set once a PFN has been written with a non-zero entry (it then
+  // counts in stored_entries(), as a slot of the old per-entry table did).
+  struct Stored {
+    std::uint64_t gpa = 0;
+    std::uint16_t asid = 0;
+    std::uint8_t flags = 0;
+    std::array<std::uint8_t, 4> perms{};
+    bool assigned() const { return flags & kAssigned; }
+    bool immutable() const { return flags & kImmutable; }
+    bool validated() const { return flags & kValidated; }
+  };
+  static constexpr std::uint8_t kAssigned = 1, kLarge = 2, kImmutable = 4, kValidated = 8,
+                                kVmsa = 16, kStored = 128;
+
   // The stored entry of a PFN (not resolved through a 2M entry).
   RmpEntry raw(std::uint64_t pfn) const;
   // The entry that decides for the page at `spa` (§1.1).
   Governing governing(std::uint64_t spa) const;
+  // governing() without copying the entry out, for the checks a walk makes
+  // on every TLB miss: the stored entry (an all-zero one when none is), its
+  // size and the GPA this page must have.
+  const Stored& governing_stored(std::uint64_t spa, PageSize& size,
+                                 std::uint64_t& page_gpa) const {
+    const std::uint64_t pfn = spa >> 12;
+    size = PageSize::k4K;
+    const Region* r = region(pfn >> 9);
+    if (!r) {  // nothing stored in the region: all entries zero, 4K
+      page_gpa = 0;
+      return kZero;
+    }
+    const Stored& head = r->e[0];
+    if (head.flags & kLarge) {
+      size = PageSize::k2M;
+      page_gpa = head.gpa + ((pfn & 511) << 12);
+      return head;
+    }
+    const Stored& e = r->e[pfn & 511];
+    page_gpa = e.gpa;
+    return e;
+  }
   // Writes an entry and keeps the per-2M assigned counts up to date.
   void set_raw(std::uint64_t pfn, const RmpEntry& e);
 
@@ -69,25 +109,28 @@ class RmpTable {
   // the first violation, or "" when the table is consistent.
   std::string check_invariants() const;
 
-  std::size_t stored_entries() const { return m_entries.size(); }
+  std::size_t stored_entries() const { return m_pfns.size(); }
 
  private:
-  // Walks check the same page-table pages again and again: a small
-  // direct-mapped cache of resolved entries, emptied by any change.
-  struct Recent {
-    std::uint64_t pfn = ~0ull;
-    std::uint64_t epoch = 0;
-    Governing g;
+  // The 512 entries of one 2 MiB region side by side: a check reads the
+  // region's 2M-aligned head entry and its own entry from one block, after
+  // one lookup in a small index (walks over a large footprint used to pay a
+  // hash probe per entry, each a host cache miss).
+  struct Region {
+    std::array<Stored, 512> e{};
+    std::uint32_t assigned = 0;  // assigned 4K pages (a 2M entry counts 512), §1.5
   };
-  static constexpr std::size_t kRecent = 256;
-  mutable std::array<Recent, kRecent> m_recent{};
-  std::uint64_t m_epoch = 1;  // bumped by every set_raw()
-  Governing resolve(std::uint64_t pfn) const;
+  static RmpEntry unpack(const Stored& p);
+  static Stored pack(const RmpEntry& e);
+  static const Stored kZero;
+  const Region* region(std::uint64_t rn) const {
+    const std::uint32_t i = m_region_index.find(rn);
+    return i == FlatMap::kNone ? nullptr : m_regions[i].get();
+  }
 
-  FlatMap m_index{1024};  // PFN -> slot
-  std::vector<RmpEntry> m_entries;
-  std::vector<std::uint64_t> m_pfns;  // slot -> PFN
-  FlatMap m_region_assigned{256};     // 2M region -> assigned 4K pages
+  FlatMap m_region_index{64};  // 2M region number -> m_regions slot
+  std::vector<std::unique_ptr<Region>> m_regions;
+  std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};
 };
 

@@ -1,5 +1,6 @@
 // FlatMap and SetAssoc against simple reference models (std::map, per-set
-// std::list LRU) over long random operation sequences.
+// std::list LRU) over long random operation sequences; LineCache against
+// SetAssoc::access().
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "models/common/flat_map.hpp"
 #include "models/common/set_assoc.hpp"
+#include "models/memory/line_cache.hpp"
 
 using rmpsim::FlatMap;
 using rmpsim::SetAssoc;
@@ -181,4 +183,30 @@ TEST_CASE("SetAssoc with zero entries is disabled", "[containers]") {
   CHECK(!c.enabled());
   CHECK(c.insert(5, 5, 1).evicted == FlatMap::kEmpty);
   CHECK(c.lookup(5, 5) == nullptr);
+}
+
+TEST_CASE("LineCache hits and misses exactly as SetAssoc::access", "[containers]") {
+  struct Shape {
+    unsigned lines, ways;
+  };
+  for (Shape sh : {Shape{16384, 8}, Shape{64, 4}, Shape{48, 12}, Shape{8, 1}, Shape{16, 16},
+                   Shape{24, 8}, Shape{36, 12}, Shape{3, 1}, Shape{15, 15}, Shape{0, 8}}) {
+    INFO("lines " << sh.lines << " ways " << sh.ways);
+    rmpsim::memory::LineCache lc(sh.lines, sh.ways);
+    SetAssoc<char> ref(sh.lines, sh.ways);
+    std::mt19937_64 rng(sh.lines * 131 + sh.ways);
+    const std::uint64_t span = std::max(3u * sh.lines, 16u);
+    for (int i = 0; i < 50000; ++i) {
+      // Mostly a hot subset, so that hits land at every recency position.
+      const std::uint64_t line = (rng() % 4 ? rng() % (span / 3 + 1) : rng() % span) + 0x1000;
+      if (rng() % 16 == 0) {
+        lc.erase(line);
+        ref.erase(line, line);
+      } else {
+        REQUIRE(lc.access(line) == ref.access(line, line));
+      }
+    }
+  }
+  CHECK_THROWS_AS(rmpsim::memory::LineCache(24, 5), std::invalid_argument);
+  CHECK_THROWS_AS(rmpsim::memory::LineCache(64, 32), std::invalid_argument);
 }

@@ -1,0 +1,79 @@
+#pragma once
+// The tags of the page-table line cache: a set-associative, true-LRU cache
+// of 64-byte line numbers, with the behaviour of SetAssoc::access() (same
+// set of a line, same victim rule) in a layout made for it.
+//
+// Each set keeps its line numbers in recency order, most recently used
+// first, empty ways (FlatMap::kEmpty) at the end. A reference scans from the
+// front, and the lines of upper-level tables and RMP entries that walks read
+// again and again sit there; a hit moves its line to the front, a miss
+// shifts the set down by one and drops the last line (an empty way if the
+// set has one, else the least recently used). One set of 8 ways is one host
+// cache line; there is no separate recency state to update.
+//
+// Sets wider than kMaxWays (a fully associative configuration) would make
+// the scan long: MemTiming uses SetAssoc for those.
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "models/common/flat_map.hpp"
+
+namespace rmpsim::memory {
+
+class LineCache {
+ public:
+  static constexpr unsigned kMaxWays = 16;
+
+  // lines == 0 disables the cache (every reference misses). Requires
+  // ways <= kMaxWays and lines a multiple of ways.
+  LineCache(unsigned lines, unsigned ways)
+      : m_ways(lines ? ways : 0),
+        m_sets(lines ? lines / ways : 0),
+        m_pow2(m_sets && (m_sets & (m_sets - 1)) == 0),
+        m_keys(lines, FlatMap::kEmpty) {
+    if (lines && (ways == 0 || lines % ways != 0))
+      throw std::invalid_argument("entries must be a multiple of ways");
+    if (lines && ways > kMaxWays) throw std::invalid_argument("too many ways for a LineCache");
+  }
+
+  // True if `line` was cached; either way it is the most recently used of
+  // its set afterwards.
+  bool access(std::uint64_t line) {
+    if (__builtin_expect(m_sets == 0, 0)) return false;
+    std::uint64_t* k = m_keys.data() + std::size_t(set_for(line)) * m_ways;
+    if (k[0] == line) return true;
+    unsigned i = 1;
+    while (i < m_ways && k[i] != line) ++i;
+    const bool hit = i < m_ways;
+    if (!hit) i = m_ways - 1;  // the victim: the last way
+    for (; i > 0; --i) k[i] = k[i - 1];
+    k[0] = line;
+    return hit;
+  }
+
+  // Forgets `line`; its way becomes empty and last in the recency order.
+  void erase(std::uint64_t line) {
+    if (m_sets == 0) return;
+    std::uint64_t* k = m_keys.data() + std::size_t(set_for(line)) * m_ways;
+    for (unsigned i = 0; i < m_ways; ++i)
+      if (k[i] == line) {
+        for (; i + 1 < m_ways; ++i) k[i] = k[i + 1];
+        k[m_ways - 1] = FlatMap::kEmpty;
+        return;
+      }
+  }
+
+ private:
+  // As SetAssoc::set_for, with the line number as the index.
+  std::uint32_t set_for(std::uint64_t line) const {
+    return static_cast<std::uint32_t>(m_pow2 ? (line & (m_sets - 1)) : (line % m_sets));
+  }
+
+  unsigned m_ways;
+  std::uint32_t m_sets;
+  bool m_pow2;
+  std::vector<std::uint64_t> m_keys;  // per set, m_ways line numbers, most recent first
+};
+
+}  // namespace rmpsim::memory
