@@ -174,7 +174,10 @@ void Config::load_file(const std::string& path) {
   if (!in) throw InputError(path, 0, "cannot open configuration file");
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string text = ss.str();
+  load_text(ss.str(), path);
+}
+
+void Config::load_text(const std::string& text, const std::string& path) {
   Json j;
   try {
     j = Json::parse(text);

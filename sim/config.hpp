@@ -38,6 +38,9 @@ class Config {
 
   // Merges a JSON file; keys are dotted paths into nested objects.
   void load_file(const std::string& path);
+  // The same for a JSON document already in memory; `path` is the file name
+  // in errors.
+  void load_text(const std::string& text, const std::string& path);
   // Applies one "a.b=value" override. The value is parsed according to the
   // key's type (numbers, true/false, enum names, JSON for lists).
   void apply_set(const std::string& assignment);
