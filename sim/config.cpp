@@ -112,29 +112,34 @@ void Config::set_value(const ConfigKey& k, const Json& v, const std::string& whe
     throw InputError(where, line, fmt::format("{} for key '{}': expected {}", why, k.path,
                                               type_name(k)));
   };
+  // The value as the message shows it. A --set value is raw command-line
+  // bytes, not necessarily UTF-8, and a strict dump() would throw
+  // nlohmann's type_error out of the error path (fuzz/regressions/config):
+  // invalid bytes are shown as U+FFFD instead.
+  const std::string shown = v.dump(-1, ' ', false, Json::error_handler_t::replace);
   Json value = v;
   switch (k.type) {
     case KeyType::Int:
-      if (!v.is_number_integer()) bad("value " + v.dump() + " is not an integer");
+      if (!v.is_number_integer()) bad("value " + shown + " is not an integer");
       if (v.get<double>() < k.min || v.get<double>() > k.max)
-        bad(fmt::format("value {} is out of range [{}, {}]", v.dump(), k.min, k.max));
+        bad(fmt::format("value {} is out of range [{}, {}]", shown, k.min, k.max));
       break;
     case KeyType::Float:
-      if (!v.is_number()) bad("value " + v.dump() + " is not a number");
+      if (!v.is_number()) bad("value " + shown + " is not a number");
       if (!std::isfinite(v.get<double>()) || v.get<double>() < k.min || v.get<double>() > k.max)
-        bad(fmt::format("value {} is out of range [{}, {}]", v.dump(), k.min, k.max));
+        bad(fmt::format("value {} is out of range [{}, {}]", shown, k.min, k.max));
       value = v.get<double>();
       break;
     case KeyType::Bool:
-      if (!v.is_boolean()) bad("value " + v.dump() + " is not a boolean");
+      if (!v.is_boolean()) bad("value " + shown + " is not a boolean");
       break;
     case KeyType::String:
-      if (!v.is_string()) bad("value " + v.dump() + " is not a string");
+      if (!v.is_string()) bad("value " + shown + " is not a string");
       break;
     case KeyType::Enum:
       if (!v.is_string() ||
           std::find(k.choices.begin(), k.choices.end(), v.get<std::string>()) == k.choices.end())
-        bad("value " + v.dump() + " is not allowed");
+        bad("value " + shown + " is not allowed");
       break;
     case KeyType::RangeList: {
       // Addresses may be JSON integers or strings ("0x7f0000000000"); they
@@ -160,7 +165,7 @@ void Config::set_value(const ConfigKey& k, const Json& v, const std::string& whe
         ok = r.is_array() && r.size() == 2 && addr(r[0], lo) && addr(r[1], hi) && lo < hi;
         if (ok) value.push_back(Json::array({lo, hi}));
       }
-      if (!ok) bad("value " + v.dump() + " is not a list of [start, end) pairs with start < end");
+      if (!ok) bad("value " + shown + " is not a list of [start, end) pairs with start < end");
       break;
     }
   }

@@ -76,6 +76,19 @@ TEST_CASE("set overrides parse by type and reject bad values", "[config]") {
   CHECK(c.get_int("cpu.count") == 8);  // failed sets leave the value alone
 }
 
+// fuzz/regressions/config/set-enum-invalid-utf8: a --set value is raw
+// command-line bytes; showing one that is not UTF-8 in the message made
+// nlohmann throw its type_error (exit status 1) instead of the InputError.
+TEST_CASE("set override with bytes that are not UTF-8 is an input error", "[config][fuzz]") {
+  Config c;
+  const std::string set = "hypervisor.policy=auto-co\xb3nvert";
+  // The invalid byte is shown as U+FFFD (EF BF BD).
+  CHECK(error_of([&] { c.apply_set(set); }) ==
+        "--set " + set + ": error: value \"auto-co\xef\xbf\xbdnvert\" is not allowed for key "
+        "'hypervisor.policy': expected one of exit-to-userspace, auto-convert, terminate");
+  CHECK(c.get_string("hypervisor.policy") == "exit-to-userspace");
+}
+
 TEST_CASE("config hash changes with any value and not otherwise", "[config]") {
   Config a, b;
   CHECK(a.hash() == b.hash());
