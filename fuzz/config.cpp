@@ -2,7 +2,8 @@
 // as `rmpsim run --config FILE --set KEY=VALUE...` resolves it.
 //
 // Input: a JSON document, then optionally a line "--set" and one KEY=VALUE
-// override per line after it. An empty document means no --config at all.
+// override per line after it (NUL also ends one, as it ends a command-line
+// argument). An empty document means no --config at all.
 //
 // Bad input must come back as rmpsim::InputError in the project's shape --
 // "FILE:LINE: error: ..." for the file (a line the user can go to), "--set
@@ -87,8 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     doc = input.substr(0, cut + 1);
     sets_from = cut + 7;
   }
+  // One override a line. A command-line argument cannot hold a NUL byte,
+  // so NUL ends an override too.
   for (std::size_t pos = sets_from; pos < input.size();) {
-    std::size_t nl = input.find('\n', pos);
+    std::size_t nl = input.find_first_of(std::string("\n\0", 2), pos);
     if (nl == std::string::npos) nl = input.size();
     sets.push_back(input.substr(pos, nl - pos));
     pos = nl + 1;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -61,17 +62,51 @@ std::string type_name(const ConfigKey& k) {
   return "?";
 }
 
-// Line of `path` inside a JSON text: each component's quoted name is searched
-// after the previous one. Good enough to point a user at the right line; 0
-// when not found.
-std::uint64_t locate(const std::string& text, const std::string& path) {
-  std::size_t pos = 0;
-  for (const auto& part : split_path(path)) {
-    std::size_t hit = text.find("\"" + part + "\"", pos);
-    if (hit == std::string::npos) return 0;
-    pos = hit + part.size() + 2;
+// The line of every key in a JSON text that parsed, by the dotted path
+// flatten() gives its value: {"cpu": {"count": 2}}, {"cpu.count": 2} and
+// {"cp\u0075": {"count": 2}} all give "cpu.count". A duplicate key keeps its
+// last line (its value is the one that counts); keys inside arrays are not
+// configuration keys and are skipped. Searching the text for each
+// component's quoted name instead left dotted and escaped names without a
+// line (fuzz/regressions/config/dotted-key-out-of-range).
+std::map<std::string, std::uint64_t> key_lines(const std::string& text) {
+  struct Scope {
+    bool object;   // else an array
+    bool skipped;  // inside an array: its keys are not configuration keys
+    std::string prefix;
+  };
+  std::map<std::string, std::uint64_t> lines;
+  std::vector<Scope> stack;
+  std::string last_key;  // path of the last key: an object right after it is its value
+  bool expect_key = false;
+  std::uint64_t line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      // Valid JSON: the string ends, and holds no raw newline.
+      std::size_t j = i + 1;
+      while (text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+      if (expect_key) {
+        const std::string key = Json::parse(text.substr(i, j - i + 1)).get<std::string>();
+        const Scope& s = stack.back();
+        last_key = s.prefix.empty() ? key : s.prefix + "." + key;
+        if (!s.skipped) lines[last_key] = line;
+        expect_key = false;
+      }
+      i = j;
+    } else if (c == '{' || c == '[') {
+      const bool in_array = !stack.empty() && (!stack.back().object || stack.back().skipped);
+      stack.push_back(Scope{c == '{', in_array, stack.empty() ? "" : last_key});
+      expect_key = c == '{';
+    } else if (c == '}' || c == ']') {
+      stack.pop_back();
+    } else if (c == ',') {
+      expect_key = stack.back().object;
+    }
   }
-  return 1 + std::count(text.begin(), text.begin() + pos, '\n');
+  return lines;
 }
 
 // Flattens nested objects into (dotted path, leaf value). Lists are leaves.
@@ -194,12 +229,17 @@ void Config::load_text(const std::string& text, const std::string& path) {
   if (!j.is_object()) throw InputError(path, 1, "expected a JSON object of configuration keys");
   std::vector<std::pair<std::string, Json>> leaves;
   flatten(j, "", leaves);
+  const std::map<std::string, std::uint64_t> lines = key_lines(text);
+  auto line_of = [&](const std::string& key) {
+    auto it = lines.find(key);
+    return it == lines.end() ? 0 : it->second;
+  };
   for (const auto& [key, value] : leaves) {
     const ConfigKey* k = find_key(key);
     if (!k)
-      throw InputError(path, locate(text, key),
+      throw InputError(path, line_of(key),
                        fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
-    set_value(*k, value, path, locate(text, key));
+    set_value(*k, value, path, line_of(key));
   }
 }
 

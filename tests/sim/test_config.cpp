@@ -46,6 +46,29 @@ TEST_CASE("config file: unknown key names the line and the closest key", "[confi
         f + ":3: error: unknown key 'cpu.cont' (did you mean 'cpu.count'?)");
 }
 
+// fuzz/regressions/config/dotted-key-out-of-range: a bad value under a
+// dotted name had no line ("c.json: error: ..."): the locator searched the
+// text for one component per quoted name.
+TEST_CASE("config file: a bad key or value under a dotted or escaped name names its line",
+          "[config][fuzz]") {
+  TempDir tmp;
+  const std::string f = tmp.file("c.json");
+  Config c;
+  auto error_for = [&](const std::string& text) {
+    rmpsim::test::spit(f, text);
+    return error_of([&] { c.load_file(f); });
+  };
+  CHECK(error_for("{\n  \"cpu.freq_ghz\": 3,\n  \"cpu.count\": 0\n}\n") ==
+        f + ":3: error: value 0 is out of range [1, 256] for key 'cpu.count': expected integer");
+  // Partly dotted, and with the name spelled with a JSON escape.
+  CHECK(error_for("{\"mmu\": {\n \"l1d.entries\": 4,\n \"l1d.ways\": -1}}\n")
+            .rfind(f + ":3: error: value -1 is out of range", 0) == 0);
+  CHECK(error_for("{\n\"cp\\u0075\": {\"count\": 0}}").rfind(f + ":2: error: value 0", 0) == 0);
+  // A name that only starts like a valid key is its own line.
+  CHECK(error_for("{\"cpu\": {\"count\": 2},\n\"cpu.countx\": 1}")
+            .rfind(f + ":2: error: unknown key 'cpu.countx'", 0) == 0);
+}
+
 TEST_CASE("config file: invalid JSON names the line", "[config]") {
   TempDir tmp;
   const std::string f = tmp.file("c.json");
