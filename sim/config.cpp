@@ -80,7 +80,9 @@ std::map<std::string, std::uint64_t> key_lines(const std::string& text) {
   std::string last_key;  // path of the last key: an object right after it is its value
   bool expect_key = false;
   std::uint64_t line = 1;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  // nlohmann's lexer ends the input at a NUL byte: scan what it parsed.
+  const std::size_t size = std::min(text.size(), text.find('\0'));
+  for (std::size_t i = 0; i < size; ++i) {
     const char c = text[i];
     if (c == '\n') {
       ++line;

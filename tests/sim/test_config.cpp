@@ -89,6 +89,19 @@ TEST_CASE("config file: a number out of range is invalid JSON on its line", "[co
         f + ":3: error: invalid JSON (expected a JSON object of configuration keys)");
 }
 
+// fuzz/regressions/config/nul-ends-document: nlohmann's lexer ends the
+// input at a NUL byte; the key-line scanner read on past it, beyond the end
+// of the text (found under ASan before it was ever committed).
+TEST_CASE("config file: a NUL byte ends the document", "[config][fuzz]") {
+  TempDir tmp;
+  const std::string f = tmp.file("c.json");
+  const char doc[] = "{\"cpu.count\": 2}\0{\n\"guest\"\n\"gu";
+  rmpsim::test::spit(f, std::string(doc, sizeof doc - 1));
+  Config c;
+  CHECK(error_of([&] { c.load_file(f); }).empty());
+  CHECK(c.get_int("cpu.count") == 2);
+}
+
 TEST_CASE("config file: missing file is an input error", "[config]") {
   Config c;
   CHECK(error_of([&] { c.load_file("/nonexistent/c.json"); }) ==
