@@ -19,6 +19,19 @@ const ConfigKey* find_key(const std::string& path) {
   return nullptr;
 }
 
+// Whether some key lies below `path` ("cpu" for "cpu.count"). Below a name
+// that starts no key there is nothing to find: flatten() and key_lines()
+// stop there, so their depth is that of the schema, not of the file (a file
+// nested 100000 objects deep overflowed the stack, found while checking what
+// the fuzz target's 8 KiB inputs cannot reach).
+bool is_key_prefix(const std::string& path) {
+  for (const auto& k : config_schema())
+    if (k.path.size() > path.size() && k.path[path.size()] == '.' &&
+        k.path.compare(0, path.size(), path) == 0)
+      return true;
+  return false;
+}
+
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
   std::string cur;
@@ -65,14 +78,14 @@ std::string type_name(const ConfigKey& k) {
 // The line of every key in a JSON text that parsed, by the dotted path
 // flatten() gives its value: {"cpu": {"count": 2}}, {"cpu.count": 2} and
 // {"cp\u0075": {"count": 2}} all give "cpu.count". A duplicate key keeps its
-// last line (its value is the one that counts); keys inside arrays are not
-// configuration keys and are skipped. Searching the text for each
+// last line (its value is the one that counts); keys inside arrays, and
+// below a name no key starts with, are skipped. Searching the text for each
 // component's quoted name instead left dotted and escaped names without a
 // line (fuzz/regressions/config/dotted-key-out-of-range).
 std::map<std::string, std::uint64_t> key_lines(const std::string& text) {
   struct Scope {
     bool object;   // else an array
-    bool skipped;  // inside an array: its keys are not configuration keys
+    bool skipped;  // its keys are not configuration keys
     std::string prefix;
   };
   std::map<std::string, std::uint64_t> lines;
@@ -90,17 +103,19 @@ std::map<std::string, std::uint64_t> key_lines(const std::string& text) {
       // Valid JSON: the string ends, and holds no raw newline.
       std::size_t j = i + 1;
       while (text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-      if (expect_key) {
+      if (expect_key && !stack.back().skipped) {
         const std::string key = Json::parse(text.substr(i, j - i + 1)).get<std::string>();
         const Scope& s = stack.back();
         last_key = s.prefix.empty() ? key : s.prefix + "." + key;
-        if (!s.skipped) lines[last_key] = line;
-        expect_key = false;
+        lines[last_key] = line;
       }
+      expect_key = false;
       i = j;
     } else if (c == '{' || c == '[') {
-      const bool in_array = !stack.empty() && (!stack.back().object || stack.back().skipped);
-      stack.push_back(Scope{c == '{', in_array, stack.empty() ? "" : last_key});
+      // The top-level object, or the value of the last key read.
+      const bool skipped = !stack.empty() && (!stack.back().object || stack.back().skipped ||
+                                              !is_key_prefix(last_key));
+      stack.push_back(Scope{c == '{', skipped, skipped || stack.empty() ? "" : last_key});
       expect_key = c == '{';
     } else if (c == '}' || c == ']') {
       stack.pop_back();
@@ -138,12 +153,13 @@ std::size_t json_error_offset(const std::string& text) {
   return finder.at;
 }
 
-// Flattens nested objects into (dotted path, leaf value). Lists are leaves.
+// Flattens nested objects into (dotted path, leaf value). Lists are leaves,
+// and so is an object below a name no key starts with (an unknown key).
 void flatten(const Json& j, const std::string& prefix,
              std::vector<std::pair<std::string, Json>>& out) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
-    if (it->is_object() && !find_key(path))
+    if (it->is_object() && !find_key(path) && is_key_prefix(path))
       flatten(*it, path, out);
     else
       out.emplace_back(path, *it);
