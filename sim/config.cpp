@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -16,6 +17,19 @@ const ConfigKey* find_key(const std::string& path) {
   for (const auto& k : config_schema())
     if (k.path == path) return &k;
   return nullptr;
+}
+
+// Whether some key lies below `path` ("cpu" for "cpu.count"). Below a name
+// that starts no key there is nothing to find: flatten() and key_lines()
+// stop there, so their depth is that of the schema, not of the file (a file
+// nested 100000 objects deep overflowed the stack, found while checking what
+// the fuzz target's 8 KiB inputs cannot reach).
+bool is_key_prefix(const std::string& path) {
+  for (const auto& k : config_schema())
+    if (k.path.size() > path.size() && k.path[path.size()] == '.' &&
+        k.path.compare(0, path.size(), path) == 0)
+      return true;
+  return false;
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -61,12 +75,91 @@ std::string type_name(const ConfigKey& k) {
   return "?";
 }
 
-// Flattens nested objects into (dotted path, leaf value). Lists are leaves.
+// The line of every key in a JSON text that parsed, by the dotted path
+// flatten() gives its value: {"cpu": {"count": 2}}, {"cpu.count": 2} and
+// {"cp\u0075": {"count": 2}} all give "cpu.count". A duplicate key keeps its
+// last line (its value is the one that counts); keys inside arrays, and
+// below a name no key starts with, are skipped. Searching the text for each
+// component's quoted name instead left dotted and escaped names without a
+// line (fuzz/regressions/config/dotted-key-out-of-range).
+std::map<std::string, std::uint64_t> key_lines(const std::string& text) {
+  struct Scope {
+    bool object;   // else an array
+    bool skipped;  // its keys are not configuration keys
+    std::string prefix;
+  };
+  std::map<std::string, std::uint64_t> lines;
+  std::vector<Scope> stack;
+  std::string last_key;  // path of the last key: an object right after it is its value
+  bool expect_key = false;
+  std::uint64_t line = 1;
+  // nlohmann's lexer ends the input at a NUL byte: scan what it parsed.
+  const std::size_t size = std::min(text.size(), text.find('\0'));
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      // Valid JSON: the string ends, and holds no raw newline.
+      std::size_t j = i + 1;
+      while (text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+      if (expect_key && !stack.back().skipped) {
+        const std::string key = Json::parse(text.substr(i, j - i + 1)).get<std::string>();
+        const Scope& s = stack.back();
+        last_key = s.prefix.empty() ? key : s.prefix + "." + key;
+        lines[last_key] = line;
+      }
+      expect_key = false;
+      i = j;
+    } else if (c == '{' || c == '[') {
+      // The top-level object, or the value of the last key read.
+      const bool skipped = !stack.empty() && (!stack.back().object || stack.back().skipped ||
+                                              !is_key_prefix(last_key));
+      stack.push_back(Scope{c == '{', skipped, skipped || stack.empty() ? "" : last_key});
+      expect_key = c == '{';
+    } else if (c == '}' || c == ']') {
+      stack.pop_back();
+    } else if (c == ',') {
+      expect_key = stack.back().object;
+    }
+  }
+  return lines;
+}
+
+// Where nlohmann's parser stops in `text` (0-based byte offset). Its SAX
+// interface reports every error with a position -- json::parse gives one to
+// parse_error only, not to a number overflow (out_of_range 406).
+std::size_t json_error_offset(const std::string& text) {
+  struct Finder final : nlohmann::json_sax<Json> {
+    std::size_t at = 0;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t position, const std::string&, const Json::exception&) override {
+      at = position ? position - 1 : 0;  // position counts the bad character
+      return false;
+    }
+  } finder;
+  Json::sax_parse(text, &finder);
+  return finder.at;
+}
+
+// Flattens nested objects into (dotted path, leaf value). Lists are leaves,
+// and so is an object below a name no key starts with (an unknown key).
 void flatten(const Json& j, const std::string& prefix,
              std::vector<std::pair<std::string, Json>>& out) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
-    if (it->is_object() && !find_key(path))
+    if (it->is_object() && !find_key(path) && is_key_prefix(path))
       flatten(*it, path, out);
     else
       out.emplace_back(path, *it);
@@ -75,25 +168,15 @@ void flatten(const Json& j, const std::string& prefix,
 
 }  // namespace
 
-// Line of `path` inside a JSON text: each component's quoted name is searched
-// after the previous one. Good enough to point a user at the right line; 0
-// when not found.
-std::uint64_t json_key_line(const std::string& text, const std::string& path) {
-  std::size_t pos = 0;
-  for (const auto& part : split_path(path)) {
-    std::size_t hit = text.find("\"" + part + "\"", pos);
-    if (hit == std::string::npos) return 0;
-    pos = hit + part.size() + 2;
-  }
-  return 1 + std::count(text.begin(), text.begin() + pos, '\n');
-}
-
 Json parse_json_document(const std::string& text, const std::string& path,
                          const std::string& expected) {
   try {
     return Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::size_t off = std::min<std::size_t>(e.byte ? e.byte - 1 : 0, text.size());
+  } catch (const Json::exception&) {
+    // Not only parse_error: a number too large for a double (1e400) is an
+    // out_of_range, which escaped as an internal error
+    // (fuzz/regressions/config/number-overflow).
+    std::size_t off = std::min<std::size_t>(json_error_offset(text), text.size());
     std::uint64_t line = 1 + std::count(text.begin(), text.begin() + off, '\n');
     throw InputError(path, line, "invalid JSON (expected " + expected + ")");
   }
@@ -139,29 +222,34 @@ void Config::set_value(const ConfigKey& k, const Json& v, const std::string& whe
     throw InputError(where, line, fmt::format("{} for key '{}': expected {}", why, k.path,
                                               type_name(k)));
   };
+  // The value as the message shows it. A --set value is raw command-line
+  // bytes, not necessarily UTF-8, and a strict dump() would throw
+  // nlohmann's type_error out of the error path (fuzz/regressions/config):
+  // invalid bytes are shown as U+FFFD instead.
+  const std::string shown = v.dump(-1, ' ', false, Json::error_handler_t::replace);
   Json value = v;
   switch (k.type) {
     case KeyType::Int:
-      if (!v.is_number_integer()) bad("value " + v.dump() + " is not an integer");
+      if (!v.is_number_integer()) bad("value " + shown + " is not an integer");
       if (v.get<double>() < k.min || v.get<double>() > k.max)
-        bad(fmt::format("value {} is out of range [{}, {}]", v.dump(), k.min, k.max));
+        bad(fmt::format("value {} is out of range [{}, {}]", shown, k.min, k.max));
       break;
     case KeyType::Float:
-      if (!v.is_number()) bad("value " + v.dump() + " is not a number");
+      if (!v.is_number()) bad("value " + shown + " is not a number");
       if (!std::isfinite(v.get<double>()) || v.get<double>() < k.min || v.get<double>() > k.max)
-        bad(fmt::format("value {} is out of range [{}, {}]", v.dump(), k.min, k.max));
+        bad(fmt::format("value {} is out of range [{}, {}]", shown, k.min, k.max));
       value = v.get<double>();
       break;
     case KeyType::Bool:
-      if (!v.is_boolean()) bad("value " + v.dump() + " is not a boolean");
+      if (!v.is_boolean()) bad("value " + shown + " is not a boolean");
       break;
     case KeyType::String:
-      if (!v.is_string()) bad("value " + v.dump() + " is not a string");
+      if (!v.is_string()) bad("value " + shown + " is not a string");
       break;
     case KeyType::Enum:
       if (!v.is_string() ||
           std::find(k.choices.begin(), k.choices.end(), v.get<std::string>()) == k.choices.end())
-        bad("value " + v.dump() + " is not allowed");
+        bad("value " + shown + " is not allowed");
       break;
     case KeyType::RangeList: {
       // Addresses may be JSON integers or strings ("0x7f0000000000"); they
@@ -187,7 +275,7 @@ void Config::set_value(const ConfigKey& k, const Json& v, const std::string& whe
         ok = r.is_array() && r.size() == 2 && addr(r[0], lo) && addr(r[1], hi) && lo < hi;
         if (ok) value.push_back(Json::array({lo, hi}));
       }
-      if (!ok) bad("value " + v.dump() + " is not a list of [start, end) pairs with start < end");
+      if (!ok) bad("value " + shown + " is not a list of [start, end) pairs with start < end");
       break;
     }
   }
@@ -197,17 +285,25 @@ void Config::set_value(const ConfigKey& k, const Json& v, const std::string& whe
 }
 
 void Config::load_file(const std::string& path) {
-  const std::string text = read_text_file(path, "configuration file");
+  load_text(read_text_file(path, "configuration file"), path);
+}
+
+void Config::load_text(const std::string& text, const std::string& path) {
   const Json j = parse_json_document(text, path, "a JSON object of configuration keys");
   if (!j.is_object()) throw InputError(path, 1, "expected a JSON object of configuration keys");
   std::vector<std::pair<std::string, Json>> leaves;
   flatten(j, "", leaves);
+  const std::map<std::string, std::uint64_t> lines = key_lines(text);
+  auto line_of = [&](const std::string& key) {
+    auto it = lines.find(key);
+    return it == lines.end() ? 0 : it->second;
+  };
   for (const auto& [key, value] : leaves) {
     const ConfigKey* k = find_key(key);
     if (!k)
-      throw InputError(path, json_key_line(text, key),
+      throw InputError(path, line_of(key),
                        fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
-    set_value(*k, value, path, json_key_line(text, key));
+    set_value(*k, value, path, line_of(key));
   }
 }
 

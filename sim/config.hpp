@@ -38,6 +38,9 @@ class Config {
 
   // Merges a JSON file; keys are dotted paths into nested objects.
   void load_file(const std::string& path);
+  // The same for a JSON document already in memory; `path` is the file name
+  // in errors.
+  void load_text(const std::string& text, const std::string& path);
   // Applies one "a.b=value" override. The value is parsed according to the
   // key's type (numbers, true/false, enum names, JSON for lists).
   void apply_set(const std::string& assignment);
@@ -88,9 +91,6 @@ std::string read_text_file(const std::string& path, const std::string& what);
 // (expected <expected>)").
 Json parse_json_document(const std::string& text, const std::string& path,
                          const std::string& expected);
-// Line of a dotted key path inside a JSON text (each component's quoted name
-// is searched after the previous one); 0 when not found.
-std::uint64_t json_key_line(const std::string& text, const std::string& path);
 // FNV-1a, 64 bits, as 16 hex digits: the project's content hash.
 std::string fnv1a_hex(const std::string& bytes);
 

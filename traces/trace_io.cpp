@@ -42,7 +42,12 @@ std::unique_ptr<Reader> open_reader(const std::string& path) {
 
 std::unique_ptr<Reader> open_reader(const std::string& path, FileKind as) {
   std::string name = display_name(path);
-  std::unique_ptr<ByteSource> src = open_file_source(path, name);
+  // Standard input has no suffix: a binary trace is told apart by its magic.
+  return open_reader(open_file_source(path, name), name, as, path == "-");
+}
+
+std::unique_ptr<Reader> open_reader(std::unique_ptr<ByteSource> src, const std::string& name,
+                                    FileKind as, bool sniff_binary) {
   // zstd by suffix (or `as`), and also by magic number: a compressed file
   // never starts like an uncompressed one, so this only ever helps (stdin
   // has no suffix at all).
@@ -52,9 +57,8 @@ std::unique_ptr<Reader> open_reader(const std::string& path, FileKind as) {
   if (zstd) src = zstd_source(std::move(src), name);
 
   Format format = as.format;
-  if (path == "-" && format == Format::Text) {
-    // Standard input has no suffix either: a binary trace is told apart by
-    // its magic, which cannot start a text trace.
+  if (sniff_binary && format == Format::Text) {
+    // The binary magic cannot start a text trace.
     std::string magic = read_up_to(*src, sizeof binfmt::kMagic);
     if (magic == std::string_view(binfmt::kMagic, sizeof binfmt::kMagic)) format = Format::Binary;
     src = prefixed_source(std::move(magic), std::move(src));

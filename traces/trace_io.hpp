@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "traces/byte_io.hpp"
 #include "traces/event.hpp"
 #include "traces/input_error.hpp"
 
@@ -77,6 +78,13 @@ class Reader {
 // cannot be opened or its header is wrong.
 std::unique_ptr<Reader> open_reader(const std::string& path);
 std::unique_ptr<Reader> open_reader(const std::string& path, FileKind as);
+
+// The same for an input that is already open (memory, tests, fuzzing):
+// zstd by `as.zstd` or by magic number, then the reader for `as.format`; with
+// `sniff_binary` a text-form input that starts with the binary magic is read
+// as binary (what standard input needs). `name` is the name in errors.
+std::unique_ptr<Reader> open_reader(std::unique_ptr<ByteSource> src, const std::string& name,
+                                    FileKind as, bool sniff_binary = false);
 
 class Writer {
  public:
