@@ -108,6 +108,23 @@ struct WalkOutcome {
   unsigned rmp_checks = 0;  // RMP entries read (one per checked page)
 };
 
+// The outcome of a side-effect-free probe (NestedWalker::probe).
+struct ProbeResult {
+  bool ok = false;
+  Translation tr;                      // when ok (gpa/spa of req.gva)
+  FaultKind fault = FaultKind::None;   // when !ok
+  std::uint64_t fault_addr = 0;        // GVA (guest #PF) or GPA (#NPF, #VC)
+  bool rmp = false;                    // the RMP refused (an RMP #NPF or #VC 0x404)
+  bool gpt = false;                    // ... on a guest page-table page
+};
+
+// A nested translation read from the tables alone.
+struct NestedProbe {
+  std::uint64_t spa_page = 0;
+  PageSize size = PageSize::k4K;
+  bool writable = false, executable = false;
+};
+
 class NestedWalker {
  public:
   NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const WalkerParams& p);
@@ -131,6 +148,40 @@ class NestedWalker {
   void flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len);
 
   const WalkerParams& params() const { return m_p; }
+
+  // Side-effect-free translation for the invariant checker (`run --check`):
+  // the tables and the RMP as they are now, with no walk caches, no A/D
+  // updates, no references, no counters. `req.kind` is ignored: the probe
+  // reports what a read would get, with the permissions the tables and the
+  // RMP grant (the same rules as walk(), §1.4). A separate function rather
+  // than a flag on walk(): the hot walk stays as it is.
+  void probe(const WalkRequest& req, ProbeResult& out) const;
+  // The nested leaf that maps `gpa`, permissions accumulated; false if none.
+  bool probe_nested(std::uint64_t ncr3, std::uint64_t gpa, NestedProbe& out) const;
+  // The guest table the level-`level` entry for `gva` points to, with W/X
+  // accumulated from the root down to that entry (what a PWC entry caches);
+  // false if the walk does not reach a table there.
+  bool probe_guest_table(std::uint64_t gcr3, std::uint64_t gva, unsigned level,
+                         std::uint64_t& table_gpa, bool& writable, bool& executable) const;
+
+  // Inspection of the walk caches: f(asid, level, gva_base, table_gpa, w, x)
+  // per PWC entry; f(asid, gpa_base, NestedProbe) per nested TLB entry.
+  template <class F>
+  void for_each_pwc(F f) const {
+    for (unsigned l = 2; l < m_pwc.size(); ++l)
+      m_pwc[l].for_each([&](std::uint64_t k, const PwcEntry& e) {
+        const unsigned level = (k >> 12) & 0xf;
+        f(static_cast<std::uint16_t>(k & 0xfff), level, (k >> 16) << (12 + 9 * (level - 1)),
+          e.table_gpa, e.writable, e.executable);
+      });
+  }
+  template <class F>
+  void for_each_ntlb(F f) const {
+    m_ntlb.for_each([&](std::uint64_t k, const NtlbEntry& e) {
+      f(static_cast<std::uint16_t>(k & 0xfff), (k >> 16) << (12 + 9 * unsigned(e.size)),
+        NestedProbe{e.spa_page, e.size, e.writable, e.executable});
+    });
+  }
 
  private:
   struct NestedResult {
