@@ -140,6 +140,7 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
                                f.error_code));
     if (f.kind == walker::FaultKind::GuestPageFault) {
       GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
+      checkpoint("a guest #PF");
       m_fault_cycles += r.cycles;
       m_cycles += r.cycles;
       if (converting) rec.cost.guest += r.cycles;
@@ -231,6 +232,7 @@ void Vcpu::record_conversion(const hypervisor::ConversionRecord& rec) {
 
 bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfResult* result) {
   hypervisor::NpfResult r = m_hv.handle_npf(m_id, gpa, exitinfo1);
+  checkpoint("a #NPF exit");
   if (m_log) {
     m_log->exit_interval(m_id, m_cycles, r.cycles, r.cost.userspace);
     if (m_log->wants_events())
@@ -289,30 +291,38 @@ void Vcpu::replay() {
         advance(r.cycles);
         for (std::uint64_t unit : r.accept_units)
           if (!m_state.terminated) accept_unit(unit);
+        checkpoint("a MAP line");
         break;
       }
       case trace::Op::Unmap:
         advance(m_os.unmap(m_id, ev).cycles);
+        checkpoint("an UNMAP line");
         break;
       case trace::Op::Pvalidate:
         pvalidate(ev);
+        checkpoint("a PVALIDATE line");
         break;
       case trace::Op::Rmpadjust:
         rmpadjust(ev);
+        checkpoint("an RMPADJUST line");
         break;
       case trace::Op::Vmpl:
         set_vmpl(static_cast<unsigned>(ev.addr));
+        checkpoint("a VMPL line");
         break;
       case trace::Op::HostRead:
       case trace::Op::HostWrite:
         host_access(ev);
+        checkpoint("a HOST line");
         break;
       case trace::Op::Psc:
         psc(ev);
+        checkpoint("a PSC line");
         break;
       case trace::Op::Convert:
         ++m_snp.converts;
         convert(ev);
+        checkpoint("a CONVERT line");
         break;
     }
   }
