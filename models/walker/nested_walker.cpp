@@ -37,7 +37,7 @@ void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, un
 
 bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa,
                              PageSize nested, bool is_private, bool gpt, AccessKind kind,
-                             WalkOutcome& out, std::uint8_t* perms) {
+                             WalkOutcome& out, std::uint8_t* perms) const {
   ++out.rmp_checks;
   add_ref(out, rmp::RmpTable::entry_address(spa >> 12), RefKind::Rmp, 0);
   rmp::GuestAccess a;
@@ -280,27 +280,16 @@ void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
     out.rmp = rmp;
     out.gpt = gpt;
   };
-  // The RMP check of one page (§1.4), as rmp_check() does it for a read.
+  // The RMP check of one page (§1.4): the walk's own rmp_check(), which
+  // changes nothing but the scratch outcome it reports into.
+  WalkOutcome scratch;
   auto rmp_ok = [&](std::uint64_t spa, std::uint64_t gpa, PageSize nested, bool is_private,
                     bool gpt, std::uint8_t* perms) {
     if (!m_rmp) return true;
-    rmp::GuestAccess a;
-    a.spa = spa;
-    a.gpa = gpa;
-    a.asid = req.asid;
-    a.vmpl = req.vmpl;
-    a.kind = AccessKind::Read;
-    a.is_private = is_private;
-    a.nested_size = nested;
-    a.gpt = gpt;
-    const rmp::CheckOutcome c = rmp::check_guest_access(*m_rmp, a, m_rmp_opt);
-    if (c.result == rmp::CheckResult::Ok) {
-      if (perms) *perms = c.perms;
+    scratch.nrefs = 0;
+    if (rmp_check(req, spa, gpa, nested, is_private, gpt, AccessKind::Read, scratch, perms))
       return true;
-    }
-    fail(c.result == rmp::CheckResult::NotValidated ? FaultKind::VcNotValidated
-                                                    : FaultKind::NestedPageFault,
-         gpa, true, gpt);
+    fail(scratch.fault.kind, gpa, true, gpt);
     return false;
   };
 

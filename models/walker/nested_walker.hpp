@@ -195,13 +195,13 @@ class NestedWalker {
   // page-table access (#NPF bit 33 instead of 32).
   bool nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt,
                         bool cbit, WalkOutcome& out, NestedResult& res);
-  void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
+  static void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
   // The RMP check of one page the walk touches; false (and out.fault set)
   // when it refuses. `fetch`/`write` only for the final access.
   // `perms` receives the VMPL's RMP permissions of a passed private check.
   bool rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa, PageSize nested,
                  bool is_private, bool gpt, AccessKind kind, WalkOutcome& out,
-                 std::uint8_t* perms = nullptr);
+                 std::uint8_t* perms = nullptr) const;
 
   struct PwcEntry {
     std::uint64_t table_gpa;  // the next-lower guest table
