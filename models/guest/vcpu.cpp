@@ -84,6 +84,8 @@ void Vcpu::register_stats(StatsRegistry& stats) const {
   m_mmu.register_stats(stats);
 }
 
+void Vcpu::check_consistent(const char* after) { m_check->consistent(after); }
+
 void Vcpu::advance(std::uint64_t cycles) {
   m_cycles += cycles;
   // Temporal decoupling: hand control to the kernel only once a quantum of
@@ -300,29 +302,23 @@ void Vcpu::replay() {
         break;
       case trace::Op::Pvalidate:
         pvalidate(ev);
-        checkpoint("a PVALIDATE line");
         break;
       case trace::Op::Rmpadjust:
         rmpadjust(ev);
-        checkpoint("an RMPADJUST line");
         break;
       case trace::Op::Vmpl:
         set_vmpl(static_cast<unsigned>(ev.addr));
-        checkpoint("a VMPL line");
         break;
       case trace::Op::HostRead:
       case trace::Op::HostWrite:
         host_access(ev);
-        checkpoint("a HOST line");
         break;
       case trace::Op::Psc:
         psc(ev);
-        checkpoint("a PSC line");
         break;
       case trace::Op::Convert:
         ++m_snp.converts;
         convert(ev);
-        checkpoint("a CONVERT line");
         break;
     }
   }

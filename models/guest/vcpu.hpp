@@ -160,6 +160,7 @@ class Vcpu : public sc_core::sc_module {
   void pvalidate(const trace::Event& ev);
   bool run_pvalidate(std::uint64_t gva, PageSize size, bool validate);
   void rmpadjust(const trace::Event& ev);
+  void run_rmpadjust(const trace::Event& ev);
   void set_vmpl(unsigned vmpl);
   void host_access(const trace::Event& ev);
   // Page State Change (vcpu_psc.cpp).
@@ -175,9 +176,12 @@ class Vcpu : public sc_core::sc_module {
   bool pvalidate_physical(std::uint64_t gpa, PageSize size);
   void advance(std::uint64_t cycles);
   void sync();
+  // A consistency point for run --check; out of line, so that the handlers
+  // it sits in stay as they were without --check.
   void checkpoint(const char* after) {
-    if (m_check) m_check->consistent(after);
+    if (__builtin_expect(m_check != nullptr, 0)) check_consistent(after);
   }
+  __attribute__((noinline, cold)) void check_consistent(const char* after);
 
   unsigned m_id;
   TraceFeed& m_feed;
@@ -188,7 +192,6 @@ class Vcpu : public sc_core::sc_module {
   rmp::RmpTable& m_rmp;
   hypervisor::ConversionLog& m_conversions;
   EventLog* m_log;
-  CheckPoints* m_check = nullptr;
   std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_all;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
@@ -209,6 +212,7 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t m_translate_cycles = 0;
   std::uint64_t m_fault_cycles = 0;
   SnpOpCounters m_snp;
+  CheckPoints* m_check = nullptr;  // run --check only
 };
 
 }  // namespace rmpsim::guest

@@ -118,6 +118,7 @@ void Vcpu::psc(const trace::Event& ev) {
     record_conversion(rec);
     if (m_check) m_check->conversion_done(entries, op == trace::PscOp::Private, false);
   }
+  checkpoint("a PSC line");
 }
 
 // The PVALIDATEs of a conversion, 2M where the GPA range allows it.
@@ -184,13 +185,14 @@ void Vcpu::convert(const trace::Event& ev) {
     ok = psc_step(trace::PscOp::Private) && pvalidate_range(ev.addr, ev.len, true, entries);
   }
   m_snp.psc_pages += rec.pages;
-  if (!ok) return;
+  if (!ok) return checkpoint("a CONVERT line");
   // Everything the PVALIDATE steps cost (instructions, operand walks and
   // their faults) is the rest of the elapsed time.
   rec.cost.pvalidate += (m_cycles - cycles_before) - rec.cost.total();
   rec.end = m_cycles;
   record_conversion(rec);
   if (m_check) m_check->conversion_done(entries, to_private, /*validated=*/to_private);
+  checkpoint("a CONVERT line");
 }
 
 bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
