@@ -61,6 +61,8 @@ int sc_main(int argc, char** argv) {
   run_cmd->add_flag("--check", run.check,
                     "invariant mode: check the RMP/NPT/TLB invariants after every state change; "
                     "exit 5 on a violation");
+  // Test-only: a fault for --check to find (tests/sim); not in --help.
+  run_cmd->add_option("--check-inject", run.check_inject)->group("");
   run_cmd->add_option("--sweep", run.sweep, "run one point of this sweep file into DIR/K/");
   run_cmd->add_option("--point", run.point, "the point K of --sweep to run (0-based)")
       ->check(CLI::NonNegativeNumber);

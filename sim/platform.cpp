@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "traces/input_error.hpp"
+
 namespace rmpsim {
 
 namespace {
@@ -45,6 +47,7 @@ struct Platform::System : sc_core::sc_module {
   guest::GuestOs os;
   hypervisor::Hypervisor hv;
   std::vector<std::unique_ptr<guest::Vcpu>> cpus;
+  bool skip_hv_flushes = false;  // Platform::inject_fault("skip-hv-flush")
 
   System(const sc_core::sc_module_name& n, const Config& c, double ghz, guest::TraceFeed& feed,
          guest::GuestState& state, EventLog* log);
@@ -115,6 +118,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
          // RMP or NPT changes: flush the ASID on every vCPU (snp-semantics
          // §2.3: KVM flushes explicitly; hardware coherence is UNKNOWN).
          [this](std::uint16_t asid) {
+           if (skip_hv_flushes) return;
            for (auto& cpu : cpus) cpu->mmu().core().flush_asid(asid);
          },
          [this](std::uint64_t spa) { mem.timing().flush_frame(spa); }) {
@@ -251,6 +255,12 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
 }
 
 Platform::~Platform() = default;
+
+void Platform::inject_fault(const std::string& kind) {
+  if (kind != "skip-hv-flush")
+    throw InputError("--check-inject", 0, "unknown fault '" + kind + "' (expected skip-hv-flush)");
+  m_system->skip_hv_flushes = true;
+}
 
 void Platform::run() {
   sc_core::sc_start();

@@ -37,6 +37,12 @@ class Platform {
            bool check = false);
   ~Platform();
 
+  // Test-only fault injection for the invariant mode's own tests (hidden
+  // `run --check-inject KIND`): "skip-hv-flush" drops the hypervisor's TLB
+  // flushes, so conversions leave stale translations behind. Throws
+  // InputError for an unknown KIND.
+  void inject_fault(const std::string& kind);
+
   // Simulates the whole trace. Rethrows an InputError raised by the trace
   // (the run is then a failure and writes nothing).
   void run();

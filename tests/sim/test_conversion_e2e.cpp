@@ -264,3 +264,40 @@ TEST_CASE("e2e --check: 4 vCPUs, random accesses and conversions, same summary a
   CHECK(checked["stats"]["system"]["check"]["gfns"].get<long>() > 100);
   CHECK_FALSE(plain["stats"]["system"].contains("check"));
 }
+
+TEST_CASE("e2e --check: a skipped flush stops the run with exit 5, a message and no outputs",
+          "[e2e][conversion][check]") {
+  TempDir tmp;
+  // Every vCPU caches the private translation of GPA 0x80000000; then vCPU
+  // 0 writes it through a shared alias: an implicit conversion to shared
+  // (zap, flush, RMPUPDATE). With the hypervisor's flushes dropped (test-
+  // only injection) the TLBs keep the private translation: the checker must
+  // stop the run at that #NPF exit.
+  std::string t = kMagic + "0 MAP 0x400000 0x80000000 0x1000 private\n" +
+                  "0 MAP 0x600000 0x80000000 0x1000 shared\n";
+  for (int v = 0; v < 4; ++v) t += std::to_string(v) + " R 0x400000\n";
+  t += "0 D 300000\n0 W 0x600000\n";
+  spit(tmp.file("t.rmpt"), t);
+  const std::string base =
+      "run " + tmp.file("t.rmpt") + " --quiet --set cpu.count=4 --out " + tmp.file("out");
+  SECTION("the fault is found") {
+    auto r = run_cli(base + " --check --check-inject skip-hv-flush", tmp);
+    CHECK(r.status == 5);
+    CHECK_THAT(r.err, Catch::Contains("rmpsim: invariant violated at cycle ") &&
+                          Catch::Contains("TLB coherence") &&
+                          Catch::Contains("L1D entry of vCPU 0 for GVA 0x400000") &&
+                          Catch::Contains("(vCPU 0, checked after a #NPF exit)"));
+    CHECK_FALSE(std::filesystem::exists(tmp.file("out/stats.json")));
+  }
+  SECTION("without --check the same run completes (the bug goes unnoticed)") {
+    auto r = run_cli(base + " --check-inject skip-hv-flush", tmp);
+    INFO(r.err);
+    CHECK(r.status == 0);
+  }
+  SECTION("without the fault --check passes") {
+    auto r = run_cli(base + " --check", tmp);
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(std::filesystem::exists(tmp.file("out/stats.json")));
+  }
+}
