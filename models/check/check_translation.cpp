@@ -182,6 +182,9 @@ void Checker::tlb_filled(unsigned cpu, const walker::WalkRequest& req,
   // A fill is checked at once: it is the output of a walk that used the
   // PWC and nested TLB, so a stale walk-cache entry shows up here first.
   const std::uint64_t mask = ~(page_bytes(t.size) - 1);
+  m_filled_gva.add(t.size, req.gva & mask);
+  m_filled_gpa.add(t.size, t.gpa & mask);
+  m_filled_spa.add(t.size, t.spa & mask);
   const char* saved = m_after;
   m_after = "a TLB fill";
   check_translation(cpu, "fill", req.asid, req.gva & mask, t.spa & mask, t.gpa & mask, t.size,
@@ -189,7 +192,29 @@ void Checker::tlb_filled(unsigned cpu, const walker::WalkRequest& req,
   m_after = saved;
 }
 
-void Checker::check_cpu_caches(unsigned cpu, const Dirty* d) {
+void Checker::FilledPages::add(PageSize s, std::uint64_t base) {
+  const std::uint64_t key = (base >> 12) | (std::uint64_t(s) << 60);
+  if (pages.find(key) != FlatMap::kNone) return;
+  pages.put(key, 1);
+  ++per_size[unsigned(s)];
+}
+
+bool Checker::FilledPages::any(const std::vector<Range>& ranges) const {
+  for (const Range& r : ranges)
+    for (unsigned s = 0; s < 3; ++s) {
+      if (!per_size[s]) continue;
+      const std::uint64_t bytes = page_bytes(PageSize(s));
+      for (std::uint64_t b = r.lo & ~(bytes - 1); b < r.hi; b += bytes)
+        if (pages.find((b >> 12) | (std::uint64_t(s) << 60)) != FlatMap::kNone) return true;
+    }
+  return false;
+}
+
+bool Checker::may_be_cached(const Dirty& d) const {
+  return m_filled_gva.any(d.gva) || m_filled_gpa.any(d.gpa) || m_filled_spa.any(d.spa);
+}
+
+void Checker::check_cpu_caches(unsigned cpu, const Dirty* d, bool scan_tlbs) {
   const mmu::Mmu& m = *m_cpus[cpu].mmu;
   // The affected entries are found by a scan of the structures' slots (a
   // few thousand per vCPU, no walks) and only those are probed: a TLB is
@@ -204,9 +229,11 @@ void Checker::check_cpu_caches(unsigned cpu, const Dirty* d) {
                         e.executable, e.dirty, e.cbit);
     });
   };
-  tlb(m.l1i(), "L1I");
-  tlb(m.l1d(), "L1D");
-  tlb(m.l2(), "L2");
+  if (scan_tlbs) {
+    tlb(m.l1i(), "L1I");
+    tlb(m.l1d(), "L1D");
+    tlb(m.l2(), "L2");
+  }
   m.walker().for_each_ntlb([&](std::uint16_t asid, std::uint64_t gpa, const walker::NestedProbe& e) {
     if (d && !hits(d->gpa, gpa, page_bytes(e.size))) return;
     check_ntlb(cpu, asid, gpa, e);

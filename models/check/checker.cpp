@@ -115,7 +115,8 @@ void Checker::consistent(const char* after) {
       for (std::uint64_t g = r.lo >> 12; g < (r.hi + k4K - 1) >> 12; ++g) check_gfn(g);
     // Every vCPU's caches: a change by this vCPU must not leave stale
     // entries anywhere (its operation ended with a flush on all of them).
-    for (unsigned i = 0; i < m_cpus.size(); ++i) check_cpu_caches(i, d);
+    const bool scan_tlbs = may_be_cached(*d);
+    for (unsigned i = 0; i < m_cpus.size(); ++i) check_cpu_caches(i, d, scan_tlbs);
     *d = Dirty{};
     if (cpu < 0) break;  // [0] was both
   }

@@ -29,6 +29,7 @@
 // it is checked again at the end of the run (final_check()). A violation
 // throws InvariantViolation: the run stops, nothing is written, exit 5.
 #include <cstdint>
+#include <array>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -124,9 +125,23 @@ class Checker final : public rmp::RmpObserver, public guest::CheckPoints {
                   const walker::NestedProbe& e);
   void check_pwc(unsigned cpu, std::uint16_t asid, unsigned level, std::uint64_t gva,
                  std::uint64_t table_gpa, bool w, bool x);
-  // Every cached translation of `cpu` that `d` may affect (all of them when d is null).
-  void check_cpu_caches(unsigned cpu, const Dirty* d);
+  // Every cached translation of `cpu` that `d` may affect (all of them when
+  // d is null); the TLBs only when `scan_tlbs`.
+  void check_cpu_caches(unsigned cpu, const Dirty* d, bool scan_tlbs = true);
+  bool may_be_cached(const Dirty& d) const;
   Dirty& dirty_here();
+  // Pages (per page size) any TLB was ever filled with, by GVA, GPA and SPA:
+  // a superset of what the TLBs can hold, since every TLB entry comes from a
+  // walk fill (an L1 refill copies an L2 entry). A change none of whose
+  // pages is in it cannot have made a TLB entry stale, and the TLB scan is
+  // skipped (the walk caches are small and always scanned).
+  struct FilledPages {
+    FlatMap pages{4096};
+    std::array<std::uint64_t, 3> per_size{};
+    void add(PageSize s, std::uint64_t base);
+    bool any(const std::vector<Range>& ranges) const;
+  };
+  FilledPages m_filled_gva, m_filled_gpa, m_filled_spa;
   int current_cpu() const;
   std::string who(int cpu) const;
 
