@@ -1,13 +1,12 @@
 // The RMP rules of the invariant checker: §1.3 entries, the 2M-region rule
 // (§1.1, §1.5) and the instruction transition rules (§2.1, §2.2).
-#include "models/check/checker.hpp"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <set>
 
-#include <fmt/format.h>
-
 #include "models/check/check_util.hpp"
+#include "models/check/checker.hpp"
 
 namespace rmpsim::check {
 
@@ -143,10 +142,11 @@ void Checker::check_region(std::uint64_t region) {
   const std::uint64_t expect = head.large ? (head.assigned ? 512 : 0) : assigned + head.assigned;
   const std::uint64_t counted = m_rmp.assigned_in_region(head_pfn << 12);
   if (counted != expect)
-    fail("2M-region assigned count, used by the host 2M-mapping rule and FAIL_OVERLAP "
-         "(snp-semantics §1.5)",
-         fmt::format("the region at SPA {:#x} has {} assigned 4K pages but the RMP counts {}",
-                     head_pfn << 12, expect, counted));
+    fail(
+        "2M-region assigned count, used by the host 2M-mapping rule and FAIL_OVERLAP "
+        "(snp-semantics §1.5)",
+        fmt::format("the region at SPA {:#x} has {} assigned 4K pages but the RMP counts {}",
+                    head_pfn << 12, expect, counted));
 }
 
 }  // namespace rmpsim::check

@@ -1,14 +1,13 @@
 // The translation rules of the invariant checker: NPT vs memory attributes vs
 // RMP (§1.4, §2.3, §4.2, §4.6), finished conversions (§3.3, §4.7), and TLB,
 // nested TLB and PWC coherence against a fresh walk (§1.4, §1.8, §2.3).
-#include "models/check/checker.hpp"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <set>
 
-#include <fmt/format.h>
-
 #include "models/check/check_util.hpp"
+#include "models/check/checker.hpp"
 
 namespace rmpsim::check {
 
@@ -42,18 +41,19 @@ void Checker::check_gfn(std::uint64_t gfn) {
   if (priv) {
     const rmp::RmpEntry& e = g.entry;
     if (!e.assigned || e.immutable || e.asid != m_asid || g.page_gpa != gpa)
-      fail("a private GFN is mapped only to a page RMPUPDATEd to the guest for that GPA "
-           "(snp-semantics §2.3, §4.6 step 3)",
-           fmt::format("GPA {:#x} -> SPA {:#x}, whose governing RMP entry is {} (binds GPA {:#x})",
-                       gpa, spa, entry_text(e), g.page_gpa));
+      fail(
+          "a private GFN is mapped only to a page RMPUPDATEd to the guest for that GPA "
+          "(snp-semantics §2.3, §4.6 step 3)",
+          fmt::format("GPA {:#x} -> SPA {:#x}, whose governing RMP entry is {} (binds GPA {:#x})",
+                      gpa, spa, entry_text(e), g.page_gpa));
     if (g.size < m->size)
       fail("private NPT level <= RMP level (snp-semantics §1.5, §8 point 3: KVM caps it)",
            fmt::format("GPA {:#x} is mapped by a {} NPT leaf over a {} RMP entry", gpa,
                        size_name(m->size), size_name(g.size)));
   } else if (g.entry.assigned) {
     fail("a shared GFN's page is hypervisor-owned (snp-semantics §1.4 shared access, §4.6)",
-         fmt::format("shared GPA {:#x} is mapped to SPA {:#x}, whose RMP entry is assigned {}",
-                     gpa, spa, entry_text(g.entry)));
+         fmt::format("shared GPA {:#x} is mapped to SPA {:#x}, whose RMP entry is assigned {}", gpa,
+                     spa, entry_text(g.entry)));
   }
 }
 
@@ -77,16 +77,17 @@ void Checker::conversion_done(const std::vector<trace::PscEntry>& entries, bool 
       }
       if (!validated) continue;  // a PSC alone: assigned on the next fault (§4.2)
       ++m_c.checks;
-      const rmp::Governing g = gm.find_backing(gpa, true, spa) ? m_rmp.governing(spa)
-                                                                : rmp::Governing{};
+      const rmp::Governing g =
+          gm.find_backing(gpa, true, spa) ? m_rmp.governing(spa) : rmp::Governing{};
       const rmp::RmpEntry& r = g.entry;
       if (!r.assigned || r.asid != m_asid || g.page_gpa != gpa || !r.validated)
-        fail("after a conversion to private the page is assigned to the guest and validated "
-             "(snp-semantics §3.3, §4.7: PSC then PVALIDATE)",
-             fmt::format("GPA {:#x}: {}", gpa,
-                         spa ? fmt::format("SPA {:#x}, RMP entry {} (binds GPA {:#x})", spa,
-                                           entry_text(r), g.page_gpa)
-                             : std::string("no guest_memfd page")));
+        fail(
+            "after a conversion to private the page is assigned to the guest and validated "
+            "(snp-semantics §3.3, §4.7: PSC then PVALIDATE)",
+            fmt::format("GPA {:#x}: {}", gpa,
+                        spa ? fmt::format("SPA {:#x}, RMP entry {} (binds GPA {:#x})", spa,
+                                          entry_text(r), g.page_gpa)
+                            : std::string("no guest_memfd page")));
     }
   }
 }
@@ -152,8 +153,8 @@ void Checker::check_ntlb(unsigned cpu, std::uint16_t /*asid*/, std::uint64_t gpa
   if (!c.mmu->walker().probe_nested(c.context->ncr3, gpa, n))
     fail("nested TLB coherence (snp-semantics §2.3: NPT zaps flush)",
          entry + ": the NPT no longer maps the GPA");
-  const std::uint64_t spa = (n.spa_page | (gpa & (page_bytes(n.size) - 1))) &
-                            ~(page_bytes(e.size) - 1);
+  const std::uint64_t spa =
+      (n.spa_page | (gpa & (page_bytes(n.size) - 1))) & ~(page_bytes(e.size) - 1);
   if (spa != e.spa_page || n.size < e.size || (e.writable && !n.writable) ||
       (e.executable && !n.executable))
     fail("nested TLB coherence (snp-semantics §2.3: NPT zaps flush)",
@@ -170,11 +171,12 @@ void Checker::check_pwc(unsigned cpu, std::uint16_t /*asid*/, unsigned level, st
   bool pw = false, px = false;
   const bool found = c.mmu->walker().probe_guest_table(c.context->gcr3, gva, level, t, pw, px);
   if (!found || t != table_gpa || (w && !pw) || (x && !px))
-    fail("page-walk cache coherence (snp-semantics §2.3: guest mapping changes flush)",
-         fmt::format("the PWC entry of vCPU {} for GVA {:#x} at level {} points to the table at "
-                     "GPA {:#x}; the guest tables {}",
-                     cpu, gva, level, table_gpa,
-                     found ? fmt::format("point to {:#x}", t) : std::string("have no table there")));
+    fail(
+        "page-walk cache coherence (snp-semantics §2.3: guest mapping changes flush)",
+        fmt::format("the PWC entry of vCPU {} for GVA {:#x} at level {} points to the table at "
+                    "GPA {:#x}; the guest tables {}",
+                    cpu, gva, level, table_gpa,
+                    found ? fmt::format("point to {:#x}", t) : std::string("have no table there")));
 }
 
 void Checker::tlb_filled(unsigned cpu, const walker::WalkRequest& req,
@@ -234,10 +236,11 @@ void Checker::check_cpu_caches(unsigned cpu, const Dirty* d, bool scan_tlbs) {
     tlb(m.l1d(), "L1D");
     tlb(m.l2(), "L2");
   }
-  m.walker().for_each_ntlb([&](std::uint16_t asid, std::uint64_t gpa, const walker::NestedProbe& e) {
-    if (d && !hits(d->gpa, gpa, page_bytes(e.size))) return;
-    check_ntlb(cpu, asid, gpa, e);
-  });
+  m.walker().for_each_ntlb(
+      [&](std::uint16_t asid, std::uint64_t gpa, const walker::NestedProbe& e) {
+        if (d && !hits(d->gpa, gpa, page_bytes(e.size))) return;
+        check_ntlb(cpu, asid, gpa, e);
+      });
   m.walker().for_each_pwc([&](std::uint16_t asid, unsigned level, std::uint64_t gva,
                               std::uint64_t table_gpa, bool w, bool x) {
     if (d && !hits(d->gva, gva, 1ull << (12 + 9 * (level - 1)))) return;

@@ -1,9 +1,9 @@
 #pragma once
 // Helpers shared by the checker's source files (not part of its interface).
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "models/rmp/rmp_table.hpp"
 #include "models/walker/nested_walker.hpp"
@@ -17,18 +17,23 @@ inline const char* size_name(PageSize s) {
 }
 
 inline std::string entry_text(const rmp::RmpEntry& e) {
-  return fmt::format("{{assigned {}, {}, immutable {}, validated {}, vmsa {}, asid {}, gpa {:#x}, "
-                     "perms {:x}/{:x}/{:x}/{:x}}}",
-                     int(e.assigned), e.large ? "2M" : "4K", int(e.immutable), int(e.validated),
-                     int(e.vmsa), e.asid, e.gpa, e.perms[0], e.perms[1], e.perms[2], e.perms[3]);
+  return fmt::format(
+      "{{assigned {}, {}, immutable {}, validated {}, vmsa {}, asid {}, gpa {:#x}, "
+      "perms {:x}/{:x}/{:x}/{:x}}}",
+      int(e.assigned), e.large ? "2M" : "4K", int(e.immutable), int(e.validated), int(e.vmsa),
+      e.asid, e.gpa, e.perms[0], e.perms[1], e.perms[2], e.perms[3]);
 }
 
 inline const char* fault_name(walker::FaultKind k) {
   switch (k) {
-    case walker::FaultKind::GuestPageFault: return "a guest #PF";
-    case walker::FaultKind::NestedPageFault: return "a #NPF";
-    case walker::FaultKind::VcNotValidated: return "#VC 0x404";
-    default: return "no fault";
+    case walker::FaultKind::GuestPageFault:
+      return "a guest #PF";
+    case walker::FaultKind::NestedPageFault:
+      return "a #NPF";
+    case walker::FaultKind::VcNotValidated:
+      return "#VC 0x404";
+    default:
+      return "no fault";
   }
 }
 

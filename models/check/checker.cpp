@@ -1,9 +1,9 @@
 #include "models/check/checker.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "models/check/check_util.hpp"
 
@@ -33,12 +33,10 @@ Checker::Checker(rmp::RmpTable& rmp, hypervisor::Hypervisor& hv, guest::GuestOs&
       m_asid(hv.params().guest_asid),
       m_dirty(m_cpus.size() + 1) {
   m_rmp.set_observer(this);
-  m_hv.npt().on_change([this](std::uint64_t gpa, std::uint64_t len) {
-    add(dirty_here().gpa, gpa, len);
-  });
-  m_os.page_tables().on_change([this](std::uint64_t gva, std::uint64_t len) {
-    add(dirty_here().gva, gva, len);
-  });
+  m_hv.npt().on_change(
+      [this](std::uint64_t gpa, std::uint64_t len) { add(dirty_here().gpa, gpa, len); });
+  m_os.page_tables().on_change(
+      [this](std::uint64_t gva, std::uint64_t len) { add(dirty_here().gva, gva, len); });
   for (unsigned i = 0; i < m_cpus.size(); ++i) {
     m_fill_hooks.push_back(std::make_unique<FillHook>(*this, i));
     m_cpus[i].mmu->set_fill_observer(m_fill_hooks.back().get());

@@ -28,8 +28,8 @@
 // What a change can affect is checked at the next consistency point; all of
 // it is checked again at the end of the run (final_check()). A violation
 // throws InvariantViolation: the run stops, nothing is written, exit 5.
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -51,18 +51,18 @@ namespace rmpsim::check {
 // check bare MMUs without SystemC).
 struct CheckedCpu {
   mmu::Mmu* mmu = nullptr;
-  const SnpAttrs* context = nullptr;             // live: ASID, VMPL, gCR3, nCR3
-  std::function<std::uint64_t()> cycles;         // the vCPU's local time
-  const sc_core::sc_object* module = nullptr;    // its SystemC module, if any
+  const SnpAttrs* context = nullptr;           // live: ASID, VMPL, gCR3, nCR3
+  std::function<std::uint64_t()> cycles;       // the vCPU's local time
+  const sc_core::sc_object* module = nullptr;  // its SystemC module, if any
 };
 
 struct CheckCounters {
-  std::uint64_t checks = 0;          // invariant evaluations of every kind
-  std::uint64_t rmp_entries = 0;     // RMP entries checked (§1.3 and transitions)
-  std::uint64_t rmp_regions = 0;     // 2M regions checked
-  std::uint64_t gfns = 0;            // GFNs checked against NPT, attributes and RMP
-  std::uint64_t tlb_probes = 0;      // cached translations compared with a fresh walk
-  std::uint64_t points = 0;          // consistency points that had changes to check
+  std::uint64_t checks = 0;       // invariant evaluations of every kind
+  std::uint64_t rmp_entries = 0;  // RMP entries checked (§1.3 and transitions)
+  std::uint64_t rmp_regions = 0;  // 2M regions checked
+  std::uint64_t gfns = 0;         // GFNs checked against NPT, attributes and RMP
+  std::uint64_t tlb_probes = 0;   // cached translations compared with a fresh walk
+  std::uint64_t points = 0;       // consistency points that had changes to check
 };
 
 class Checker final : public rmp::RmpObserver, public guest::CheckPoints {
@@ -112,8 +112,8 @@ class Checker final : public rmp::RmpObserver, public guest::CheckPoints {
   static bool hits(const std::vector<Range>& v, std::uint64_t lo, std::uint64_t len);
 
   void check_pending_rmp(const char* op_name, const rmp::RmpOp* op);
-  void check_entry_transition(const rmp::RmpOp* op, std::uint64_t pfn,
-                              const rmp::RmpEntry& before, const rmp::RmpEntry& after);
+  void check_entry_transition(const rmp::RmpOp* op, std::uint64_t pfn, const rmp::RmpEntry& before,
+                              const rmp::RmpEntry& after);
   void check_psmash(std::uint64_t head_pfn, const rmp::RmpEntry& head_before);
   void check_region(std::uint64_t region);
   void check_gfn(std::uint64_t gfn);

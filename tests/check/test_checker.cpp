@@ -50,8 +50,9 @@ struct World {
            [this](unsigned, std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
              mmu.flush_gva_range(asid, gva, len);
            }),
-        hv(hmem, rmp, hv_params(), [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
-           [this](std::uint16_t asid) { mmu.flush_asid(asid); }),
+        hv(
+            hmem, rmp, hv_params(), [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
+            [this](std::uint16_t asid) { mmu.flush_asid(asid); }),
         ctx(make_ctx(os, hv)),
         checker(rmp, hv, os, {check::CheckedCpu{&mmu, &ctx, [] { return 1234; }, nullptr}}) {
     mmu.attach_rmp(&rmp, rmp::CheckOptions{});
@@ -182,8 +183,7 @@ TEST_CASE("check: a PVALIDATE rescind without INVLPGB leaves a stale private tra
 TEST_CASE("check: a PVALIDATE rescind followed by the flush passes", "[check]") {
   World w;
   const auto r = w.touch(0x400000);
-  REQUIRE(rmp::pvalidate(w.rmp, r.spa, r.gpa, PageSize::k4K, false, kAsid, 0).rc ==
-          rmp::kSuccess);
+  REQUIRE(rmp::pvalidate(w.rmp, r.spa, r.gpa, PageSize::k4K, false, kAsid, 0).rc == rmp::kSuccess);
   w.mmu.flush_gva_range(kAsid, 0x400000, 0x1000);
   w.checker.consistent("the rescind and its flush");
   w.checker.final_check();
