@@ -148,6 +148,31 @@ TEST_CASE("check: an RMPUPDATE that keeps Validated on reassignment violates §2
                       Contains("RMPUPDATE reassignment resets Validated"));
 }
 
+TEST_CASE("check: an in-use entry changed by RMPUPDATE violates FAIL_INUSE (§2.1)", "[check]") {
+  World w;
+  const auto r = w.touch(0x400000);
+  const std::uint64_t pfn = r.spa >> 12;
+  w.rmp.set_in_use(pfn, true);  // a running vCPU's VMSA, say
+  // The real instruction refuses ...
+  REQUIRE(rmp::rmpupdate(w.rmp, r.spa & ~0xfffull, rmp::RmpState{}) == rmp::kFailInUse);
+  // ... a buggy one that writes anyway is caught.
+  w.rmp.set_raw(pfn, rmp::RmpEntry{});
+  REQUIRE_THROWS_WITH(w.rmp.instruction_done(rmp::RmpOp::Rmpupdate, r.spa),
+                      Contains("in-use RMP entries do not change"));
+}
+
+TEST_CASE("check: a PVALIDATE that changes more than Validated violates §2.2", "[check]") {
+  World w;
+  const auto r = w.touch(0x400000);
+  const std::uint64_t pfn = r.spa >> 12;
+  rmp::RmpEntry e = w.rmp.raw(pfn);
+  e.validated = false;
+  e.perms[1] = rmp::kPermR;  // not PVALIDATE's business
+  w.rmp.set_raw(pfn, e);
+  REQUIRE_THROWS_WITH(w.rmp.instruction_done(rmp::RmpOp::Pvalidate, r.spa),
+                      Contains("PVALIDATE changes only the Validated bit"));
+}
+
 TEST_CASE("check: RMPUPDATE to shared without the NPT zap breaks KVM's order (§2.3)", "[check]") {
   World w;
   const auto r = w.touch(0x400000);
