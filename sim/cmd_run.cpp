@@ -62,7 +62,8 @@ int simulate(const Config& cfg, const std::string& trace, const RunArgs& args,
     log = std::make_unique<EventLog>(args.events, args.vcd,
                                      static_cast<unsigned>(cfg.get_int("cpu.count")),
                                      cfg.get_float("cpu.freq_ghz"));
-  Platform platform(cfg, *reader, log.get());
+  Platform platform(cfg, *reader, log.get(), args.check);
+  if (!args.check_inject.empty()) platform.inject_fault(args.check_inject);
   const auto t0 = std::chrono::steady_clock::now();
   // A heartbeat on stderr for runs longer than a few seconds.
   auto last = t0;

@@ -22,6 +22,8 @@ struct RunArgs {
   std::string vcd;     // --vcd FILE: waveform of vCPU states
   std::string sweep;   // --sweep FILE: run one point of a sweep (docs/sweeps.md)
   std::int64_t point = -1;  // --point K
+  bool check = false;  // --check: invariant mode (docs/reliability.md), exit 5 on a violation
+  std::string check_inject;  // hidden --check-inject KIND: test-only fault injection
 };
 
 struct SweepArgs {

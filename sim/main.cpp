@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <systemc>
 
+#include "models/check/invariant_violation.hpp"
 #include "sim/commands.hpp"
 #include "sim/trace_commands.hpp"
 #include "sim/version.hpp"
@@ -77,6 +78,11 @@ int sc_main(int argc, char** argv) {
                       "write a VCD of each vCPU's state (running/exit/userspace) and MMU");
   run_cmd->add_option("--expect", run.expect,
                       "expected summary (JSON); exit 3 with a diff when the run differs");
+  run_cmd->add_flag("--check", run.check,
+                    "invariant mode: check the RMP/NPT/TLB invariants after every state change; "
+                    "exit 5 on a violation");
+  // Test-only: a fault for --check to find (tests/sim); not in --help.
+  run_cmd->add_option("--check-inject", run.check_inject)->group("");
   run_cmd->add_option("--sweep", run.sweep, "run one point of this sweep file into DIR/K/");
   run_cmd->add_option("--point", run.point, "the point K of --sweep to run (0-based)")
       ->check(CLI::NonNegativeNumber);
@@ -163,6 +169,11 @@ int sc_main(int argc, char** argv) {
     if (*gen_cmd) return rmpsim::cmd_trace_gen(targs);
     if (*dump_cmd) return rmpsim::cmd_config_dump(cargs);
     if (*doc_cmd) return rmpsim::cmd_config_doc();
+  } catch (const rmpsim::check::InvariantViolation& e) {
+    // run --check found the models inconsistent: nothing was written.
+    std::fflush(stdout);
+    fmt::print(stderr, "rmpsim: {}\n", e.what());
+    return 5;
   } catch (const rmpsim::InputError& e) {
     forget_unwound_stack();
     std::fflush(stdout);

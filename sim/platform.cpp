@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "traces/input_error.hpp"
+
 namespace rmpsim {
 
 namespace {
@@ -45,6 +47,7 @@ struct Platform::System : sc_core::sc_module {
   guest::GuestOs os;
   hypervisor::Hypervisor hv;
   std::vector<std::unique_ptr<guest::Vcpu>> cpus;
+  bool skip_hv_flushes = false;  // Platform::inject_fault("skip-hv-flush")
 
   System(const sc_core::sc_module_name& n, const Config& c, double ghz, guest::TraceFeed& feed,
          guest::GuestState& state, EventLog* log);
@@ -115,6 +118,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
          // RMP or NPT changes: flush the ASID on every vCPU (snp-semantics
          // §2.3: KVM flushes explicitly; hardware coherence is UNKNOWN).
          [this](std::uint16_t asid) {
+           if (skip_hv_flushes) return;
            for (auto& cpu : cpus) cpu->mmu().core().flush_asid(asid);
          },
          [this](std::uint64_t spa) { mem.timing().flush_frame(spa); }) {
@@ -165,12 +169,23 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   }
 }
 
-Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log)
+Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, bool check)
     : m_freq_ghz(config.get_float("cpu.freq_ghz")),
       m_feed(reader, static_cast<unsigned>(config.get_int("cpu.count"))) {
   set_time_resolution_once();
   m_system =
       std::make_unique<System>("system", config, m_freq_ghz, m_feed, m_guest_state, log);
+  if (check) {
+    std::vector<check::CheckedCpu> cpus;
+    for (const auto& cpu : m_system->cpus) {
+      guest::Vcpu* v = cpu.get();
+      cpus.push_back(check::CheckedCpu{&v->mmu().core(), &v->context(),
+                                       [v] { return v->cycles(); }, v});
+    }
+    m_checker = std::make_unique<check::Checker>(m_system->rmp, m_system->hv, m_system->os,
+                                                 std::move(cpus));
+    for (const auto& cpu : m_system->cpus) cpu->set_check(m_checker.get());
+  }
   m_system->mem.register_stats(m_stats);
   for (const auto& cpu : m_system->cpus) cpu->register_stats(m_stats);
   const auto& os = m_system->os.counters();
@@ -224,14 +239,34 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log)
   m_stats.add_formula("system.rmp.stored_entries",
                       [this] { return Json(m_system->rmp.stored_entries()); },
                       "RMP entries ever written (the table is sparse)");
+  if (m_checker) {
+    // Registered only under --check, so that a normal run's stats are unchanged.
+    const auto& k = m_checker->counters();
+    m_stats.add_counters("system.check", {
+        {"checks", &k.checks, "invariant evaluations (run --check)"},
+        {"rmp_entries", &k.rmp_entries, "RMP entries checked (§1.3 and instruction rules)"},
+        {"rmp_regions", &k.rmp_regions, "2M RMP regions checked"},
+        {"gfns", &k.gfns, "GFNs checked against the NPT, memory attributes and the RMP"},
+        {"tlb_probes", &k.tlb_probes,
+         "cached translations (TLB, nested TLB, PWC) compared with a fresh walk"},
+        {"points", &k.points, "consistency points that had changes to check"},
+    });
+  }
 }
 
 Platform::~Platform() = default;
+
+void Platform::inject_fault(const std::string& kind) {
+  if (kind != "skip-hv-flush")
+    throw InputError("--check-inject", 0, "unknown fault '" + kind + "' (expected skip-hv-flush)");
+  m_system->skip_hv_flushes = true;
+}
 
 void Platform::run() {
   sc_core::sc_start();
   for (const auto& cpu : m_system->cpus)
     if (cpu->error()) std::rethrow_exception(cpu->error());
+  if (m_checker) m_checker->final_check();
 }
 
 std::uint64_t Platform::cycles() const {

@@ -15,6 +15,7 @@
 
 #include <systemc>
 
+#include "models/check/checker.hpp"
 #include "models/common/event_log.hpp"
 #include "models/guest/guest_os.hpp"
 #include "models/guest/trace_feed.hpp"
@@ -29,9 +30,18 @@ namespace rmpsim {
 
 class Platform {
  public:
-  // `log` (optional) receives events and waveform changes.
-  Platform(const Config& config, trace::Reader& reader, EventLog* log = nullptr);
+  // `log` (optional) receives events and waveform changes. `check`: the
+  // invariant mode of `run --check` (docs/reliability.md): a violation
+  // makes run() throw check::InvariantViolation.
+  Platform(const Config& config, trace::Reader& reader, EventLog* log = nullptr,
+           bool check = false);
   ~Platform();
+
+  // Test-only fault injection for the invariant mode's own tests (hidden
+  // `run --check-inject KIND`): "skip-hv-flush" drops the hypervisor's TLB
+  // flushes, so conversions leave stale translations behind. Throws
+  // InputError for an unknown KIND.
+  void inject_fault(const std::string& kind);
 
   // Simulates the whole trace. Rethrows an InputError raised by the trace
   // (the run is then a failure and writes nothing).
@@ -61,6 +71,7 @@ class Platform {
   guest::TraceFeed m_feed;
   guest::GuestState m_guest_state;
   std::unique_ptr<System> m_system;
+  std::unique_ptr<check::Checker> m_checker;  // --check only; detaches before m_system goes
   StatsRegistry m_stats;
 };
 

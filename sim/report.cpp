@@ -69,6 +69,15 @@ std::string format_report(const std::string& trace, const Json& s, const Json& s
   row("guest", s.at("guest_terminated").get<bool>()
                    ? "TERMINATED: " + s.at("termination_reason").get<std::string>()
                    : std::string("ran to the end of the trace"));
+  if (sys.contains("check")) {  // run --check
+    const Json& k = sys.at("check");
+    row("check", fmt::format("all invariants held: {} checks ({} cached translations probed, "
+                             "{} RMP entries, {} GFNs)",
+                             k.at("checks").get<std::uint64_t>(),
+                             k.at("tlb_probes").get<std::uint64_t>(),
+                             k.at("rmp_entries").get<std::uint64_t>(),
+                             k.at("gfns").get<std::uint64_t>()));
+  }
   row("host", fmt::format("{:.3f} s, {:.2f} M accesses/s", s.at("host_seconds").get<double>(),
                           s.at("accesses_per_host_second").get<double>() / 1e6));
   row("stats", fmt::format("{0}/stats.json, {0}/stats.txt, {0}/config.json", out_dir));

@@ -174,6 +174,14 @@ class SetAssoc {
     return n;
   }
 
+  // Visits every valid entry as f(key, value) without touching the LRU
+  // state (inspection: the invariant checker).
+  template <class F>
+  void for_each(F f) const {
+    for (std::uint32_t s = 0; s < m_keys.size(); ++s)
+      if (m_keys[s] != FlatMap::kEmpty) f(m_keys[s], m_vals[s]);
+  }
+
   void clear() {
     for (std::uint32_t s = 0; s < m_keys.size(); ++s)
       if (m_keys[s] != FlatMap::kEmpty) invalidate(s);

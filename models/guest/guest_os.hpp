@@ -88,6 +88,8 @@ class GuestOs {
   // The leaf that maps `gva` (functional: the kernel knows the physical
   // address of its own mappings, no walk is timed).
   std::optional<paging::Mapping> lookup(std::uint64_t gva) const { return m_pt.lookup(m_gcr3, gva); }
+  // The guest page tables (the invariant checker inspects them).
+  paging::PageTableEditor& page_tables() { return m_pt; }
 
   // Sets (private) or clears (shared) the C-bit of every guest leaf in
   // [gva, gva + len) and flushes the range on every vCPU, as

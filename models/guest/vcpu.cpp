@@ -84,6 +84,8 @@ void Vcpu::register_stats(StatsRegistry& stats) const {
   m_mmu.register_stats(stats);
 }
 
+void Vcpu::check_consistent(const char* after) { m_check->consistent(after); }
+
 void Vcpu::advance(std::uint64_t cycles) {
   m_cycles += cycles;
   // Temporal decoupling: hand control to the kernel only once a quantum of
@@ -140,6 +142,7 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
                                f.error_code));
     if (f.kind == walker::FaultKind::GuestPageFault) {
       GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
+      checkpoint("a guest #PF");
       m_fault_cycles += r.cycles;
       m_cycles += r.cycles;
       if (converting) rec.cost.guest += r.cycles;
@@ -231,6 +234,7 @@ void Vcpu::record_conversion(const hypervisor::ConversionRecord& rec) {
 
 bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfResult* result) {
   hypervisor::NpfResult r = m_hv.handle_npf(m_id, gpa, exitinfo1);
+  checkpoint("a #NPF exit");
   if (m_log) {
     m_log->exit_interval(m_id, m_cycles, r.cycles, r.cost.userspace);
     if (m_log->wants_events())
@@ -289,10 +293,12 @@ void Vcpu::replay() {
         advance(r.cycles);
         for (std::uint64_t unit : r.accept_units)
           if (!m_state.terminated) accept_unit(unit);
+        checkpoint("a MAP line");
         break;
       }
       case trace::Op::Unmap:
         advance(m_os.unmap(m_id, ev).cycles);
+        checkpoint("an UNMAP line");
         break;
       case trace::Op::Pvalidate:
         pvalidate(ev);

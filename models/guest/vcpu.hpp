@@ -93,6 +93,23 @@ struct SnpOpCounters {
   std::uint64_t units_accepted = 0;       // 2M units accepted lazily
 };
 
+// Consistency points for the invariant checker (`run --check`,
+// docs/reliability.md). The vCPU calls them where the models claim a
+// consistent state: after a hypervisor exit returns, after a guest #PF or a
+// guest mapping change, after each non-access trace line — never between
+// the steps of one KVM operation, where in-flight states are legitimate
+// (snp-semantics §2.3) — and when a conversion completes. Without --check
+// no CheckPoints is attached and nothing on the access path changes.
+class CheckPoints {
+ public:
+  virtual ~CheckPoints() = default;
+  virtual void consistent(const char* after) = 0;
+  // The guest finished converting `entries`; `validated`: the guest also
+  // PVALIDATEd them (CONVERT, lazy acceptance), not only a PSC line.
+  virtual void conversion_done(const std::vector<trace::PscEntry>& entries, bool to_private,
+                               bool validated) = 0;
+};
+
 class Vcpu : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Vcpu> socket;  // bound to the child "mmu"
@@ -112,6 +129,9 @@ class Vcpu : public sc_core::sc_module {
   // An error raised inside the thread (bad trace line); the platform stops
   // the simulation and rethrows it.
   std::exception_ptr error() const { return m_error; }
+  // The translation context: ASID, VMPL, gCR3, nCR3.
+  const SnpAttrs& context() const { return m_attrs; }
+  void set_check(CheckPoints* c) { m_check = c; }
 
  private:
   void run();
@@ -140,6 +160,7 @@ class Vcpu : public sc_core::sc_module {
   void pvalidate(const trace::Event& ev);
   bool run_pvalidate(std::uint64_t gva, PageSize size, bool validate);
   void rmpadjust(const trace::Event& ev);
+  void run_rmpadjust(const trace::Event& ev);
   void set_vmpl(unsigned vmpl);
   void host_access(const trace::Event& ev);
   // Page State Change (vcpu_psc.cpp).
@@ -155,6 +176,12 @@ class Vcpu : public sc_core::sc_module {
   bool pvalidate_physical(std::uint64_t gpa, PageSize size);
   void advance(std::uint64_t cycles);
   void sync();
+  // A consistency point for run --check; out of line, so that the handlers
+  // it sits in stay as they were without --check.
+  void checkpoint(const char* after) {
+    if (__builtin_expect(m_check != nullptr, 0)) check_consistent(after);
+  }
+  __attribute__((noinline, cold)) void check_consistent(const char* after);
 
   unsigned m_id;
   TraceFeed& m_feed;
@@ -185,6 +212,7 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t m_translate_cycles = 0;
   std::uint64_t m_fault_cycles = 0;
   SnpOpCounters m_snp;
+  CheckPoints* m_check = nullptr;  // run --check only
 };
 
 }  // namespace rmpsim::guest

@@ -36,6 +36,7 @@ bool Vcpu::psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp
         ++m_snp.psc_requests;
         const hypervisor::ConversionCost before = cost;
         const std::uint64_t resp = m_hv.psc_msr(psc::msr_request((e.gpa + p) >> 12, op_code), cost);
+        checkpoint("an MSR PSC exit");
         log_psc("msr", m_cycles + before.total(), before, cost, 1);
         if (!psc::linux_accepts_msr_response(resp)) {
           m_state.terminate(fmt::format(
@@ -70,6 +71,7 @@ bool Vcpu::psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp
       const psc::PscHeader before = psc::decode(scratch.data(), len).buffer.header;
       const hypervisor::ConversionCost cost_before = cost;
       const hypervisor::GhcbPscResult r = m_hv.psc_ghcb(scratch.data(), len, cost);
+      checkpoint("a GHCB PSC exit");
       log_psc("ghcb", m_cycles + cost_before.total(), cost_before, cost, n);
       const psc::PscHeader after = psc::decode(scratch.data(), len).buffer.header;
       if (!psc::linux_accepts(before, after, r.sw_exitinfo2, r.sw_exitinfo1)) {
@@ -114,7 +116,9 @@ void Vcpu::psc(const trace::Event& ev) {
   if (ok && (op == trace::PscOp::Private || op == trace::PscOp::Shared)) {
     rec.end = m_cycles;
     record_conversion(rec);
+    if (m_check) m_check->conversion_done(entries, op == trace::PscOp::Private, false);
   }
+  checkpoint("a PSC line");
 }
 
 // The PVALIDATEs of a conversion, 2M where the GPA range allows it.
@@ -181,12 +185,14 @@ void Vcpu::convert(const trace::Event& ev) {
     ok = psc_step(trace::PscOp::Private) && pvalidate_range(ev.addr, ev.len, true, entries);
   }
   m_snp.psc_pages += rec.pages;
-  if (!ok) return;
+  if (!ok) return checkpoint("a CONVERT line");
   // Everything the PVALIDATE steps cost (instructions, operand walks and
   // their faults) is the rest of the elapsed time.
   rec.cost.pvalidate += (m_cycles - cycles_before) - rec.cost.total();
   rec.end = m_cycles;
   record_conversion(rec);
+  if (m_check) m_check->conversion_done(entries, to_private, /*validated=*/to_private);
+  checkpoint("a CONVERT line");
 }
 
 bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
@@ -272,6 +278,7 @@ void Vcpu::accept_unit(std::uint64_t gpa) {
   rec.cost.pvalidate += m_cycles - before;
   rec.end = m_cycles;
   record_conversion(rec);
+  if (m_check) m_check->conversion_done(entries, true, /*validated=*/true);
 }
 
 }  // namespace rmpsim::guest

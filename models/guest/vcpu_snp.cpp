@@ -82,9 +82,15 @@ bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
 
 void Vcpu::pvalidate(const trace::Event& ev) {
   run_pvalidate(ev.addr, trace::attr_page_size(ev.attrs), ev.attrs & trace::kPvalidateValidate);
+  checkpoint("a PVALIDATE line");
 }
 
 void Vcpu::rmpadjust(const trace::Event& ev) {
+  run_rmpadjust(ev);
+  checkpoint("an RMPADJUST line");
+}
+
+void Vcpu::run_rmpadjust(const trace::Event& ev) {
   const PageSize size = trace::attr_page_size(ev.attrs);
   const std::uint64_t base = ev.addr & ~(page_bytes(size) - 1);
   std::uint8_t perms = 0;
@@ -136,6 +142,7 @@ void Vcpu::set_vmpl(unsigned vmpl) {
   const std::uint64_t cost = m_hv.vmpl_switch();
   m_fault_cycles += cost;
   advance(cost);
+  checkpoint("a VMPL line");
 }
 
 void Vcpu::host_access(const trace::Event& ev) {
@@ -155,6 +162,7 @@ void Vcpu::host_access(const trace::Event& ev) {
     ++m_snp.host_writes;
     if (rmp::host_write_faults(m_rmp, spa, m_params.host_mapping)) ++m_snp.host_rmp_faults;
   }
+  checkpoint("a HOST line");
 }
 
 }  // namespace rmpsim::guest

@@ -107,6 +107,9 @@ class Hypervisor {
   const HypervisorParams& params() const { return m_p; }
   GuestMemory& memory() { return m_gm; }
   rmp::RmpTable& rmp() { return m_rmp; }
+  const GuestMemory& memory() const { return m_gm; }
+  // The nested page tables (the invariant checker inspects them).
+  paging::PageTableEditor& npt() { return m_npt; }
 
   // A #NPF exit (EXITINFO2 = gpa, EXITINFO1 = error code, §1.6).
   NpfResult handle_npf(unsigned vcpu, std::uint64_t gpa, std::uint64_t exitinfo1);

@@ -103,6 +103,7 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   // Fill both levels with the effective (smaller) page size.
   m_l2.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
   l1.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
+  if (__builtin_expect(m_fill_observer != nullptr, 0)) m_fill_observer->tlb_filled(req, t);
   return r;
 }
 

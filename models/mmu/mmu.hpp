@@ -41,6 +41,14 @@ struct MmuCounters {
   std::uint64_t vc_not_validated = 0;    // #VC 0x404 raised by walks
 };
 
+// Told of every TLB fill a walk makes (the invariant checker, `run --check`);
+// absent, the walk path pays one predictable branch.
+class FillObserver {
+ public:
+  virtual ~FillObserver() = default;
+  virtual void tlb_filled(const walker::WalkRequest& req, const walker::Translation& t) = 0;
+};
+
 class Mmu {
  public:
   Mmu(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const MmuParams& p);
@@ -64,6 +72,12 @@ class Mmu {
   void flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len);
 
   const MmuCounters& counters() const { return m_c; }
+  void set_fill_observer(FillObserver* o) { m_fill_observer = o; }
+  // Inspection (the invariant checker): the structures as they are.
+  const Tlb& l1i() const { return m_l1i; }
+  const Tlb& l1d() const { return m_l1d; }
+  const Tlb& l2() const { return m_l2; }
+  const walker::NestedWalker& walker() const { return m_walker; }
   const walker::WalkOutcome& last_walk() const { return m_walk; }
 
  private:
@@ -75,6 +89,7 @@ class Mmu {
   walker::NestedWalker m_walker;
   walker::WalkOutcome m_walk;
   MmuCounters m_c;
+  FillObserver* m_fill_observer = nullptr;
 };
 
 }  // namespace rmpsim::mmu

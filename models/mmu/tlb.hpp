@@ -49,6 +49,14 @@ class Tlb {
   void flush_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len);
 
   std::size_t live_entries() const { return m_array.size(); }
+  // Visits every live entry as f(asid, gva_base, entry), no LRU update
+  // (the invariant checker, docs/reliability.md).
+  template <class F>
+  void for_each(F f) const {
+    m_array.for_each([&](std::uint64_t k, const TlbEntry& e) {
+      f(static_cast<std::uint16_t>(k & 0xfff), (k >> 16) << (12 + 9 * unsigned(e.size)), e);
+    });
+  }
 
  private:
   static std::uint64_t key(std::uint16_t asid, PageSize s, std::uint64_t gva) {

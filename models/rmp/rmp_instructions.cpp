@@ -41,9 +41,8 @@ std::uint64_t governing_pfn(const Governing& g, std::uint64_t spa) {
   return g.size == PageSize::k2M ? (spa >> 12) & ~511ull : spa >> 12;
 }
 
-}  // namespace
 
-std::uint32_t rmpupdate(RmpTable& rmp, std::uint64_t spa, const RmpState& s,
+std::uint32_t rmpupdate_impl(RmpTable& rmp, std::uint64_t spa, const RmpState& s,
                         std::uint16_t caller_asid) {
   if (caller_asid != 0) return kFailPermission;  // host only (§2.2)
   const bool big = s.size == PageSize::k2M;
@@ -97,7 +96,7 @@ std::uint32_t rmpupdate(RmpTable& rmp, std::uint64_t spa, const RmpState& s,
   return kSuccess;
 }
 
-std::uint32_t psmash(RmpTable& rmp, std::uint64_t spa, std::uint16_t caller_asid) {
+std::uint32_t psmash_impl(RmpTable& rmp, std::uint64_t spa, std::uint16_t caller_asid) {
   if (caller_asid != 0) return kFailPermission;
   if (!is_2m_aligned(spa)) return kFailInput;
   const std::uint64_t head_pfn = spa >> 12;
@@ -115,7 +114,7 @@ std::uint32_t psmash(RmpTable& rmp, std::uint64_t spa, std::uint16_t caller_asid
   return kSuccess;
 }
 
-GuestInsnResult pvalidate(RmpTable& rmp, std::uint64_t spa, std::uint64_t gpa, PageSize size,
+GuestInsnResult pvalidate_impl(RmpTable& rmp, std::uint64_t spa, std::uint64_t gpa, PageSize size,
                           bool validate, std::uint16_t asid, std::uint8_t vmpl) {
   GuestInsnResult r;
   if (vmpl != 0) {  // PVALIDATE is a VMPL0 instruction (§2.2)
@@ -145,7 +144,7 @@ GuestInsnResult pvalidate(RmpTable& rmp, std::uint64_t spa, std::uint64_t gpa, P
   return r;
 }
 
-GuestInsnResult rmpadjust(RmpTable& rmp, std::uint64_t spa, std::uint64_t gpa, PageSize size,
+GuestInsnResult rmpadjust_impl(RmpTable& rmp, std::uint64_t spa, std::uint64_t gpa, PageSize size,
                           std::uint8_t target_vmpl, std::uint8_t perms, bool vmsa,
                           std::uint16_t asid, std::uint8_t vmpl) {
   GuestInsnResult r;
@@ -182,6 +181,40 @@ GuestInsnResult rmpadjust(RmpTable& rmp, std::uint64_t spa, std::uint64_t gpa, P
   e.perms[target_vmpl] = perms & kPermAll;
   if (vmpl == 0) e.vmsa = vmsa;  // the VMSA flag is honoured only at VMPL0
   rmp.set_raw(pfn, e);
+  return r;
+}
+
+}  // namespace
+
+// The public entry points: each instruction, then the observer (if any) is
+// told it finished, so that an invariant checker sees whole instructions,
+// never the intermediate writes of one (PSMASH writes 512 entries).
+std::uint32_t rmpupdate(RmpTable& rmp, std::uint64_t spa, const RmpState& s,
+                        std::uint16_t caller_asid) {
+  const std::uint32_t rc = rmpupdate_impl(rmp, spa, s, caller_asid);
+  rmp.instruction_done(RmpOp::Rmpupdate, spa);
+  return rc;
+}
+
+std::uint32_t psmash(RmpTable& rmp, std::uint64_t spa, std::uint16_t caller_asid) {
+  const std::uint32_t rc = psmash_impl(rmp, spa, caller_asid);
+  rmp.instruction_done(RmpOp::Psmash, spa);
+  return rc;
+}
+
+GuestInsnResult pvalidate(RmpTable& rmp, std::uint64_t spa, std::uint64_t gpa, PageSize size,
+                          bool validate, std::uint16_t asid, std::uint8_t vmpl) {
+  const GuestInsnResult r = pvalidate_impl(rmp, spa, gpa, size, validate, asid, vmpl);
+  rmp.instruction_done(RmpOp::Pvalidate, spa);
+  return r;
+}
+
+GuestInsnResult rmpadjust(RmpTable& rmp, std::uint64_t spa, std::uint64_t gpa, PageSize size,
+                          std::uint8_t target_vmpl, std::uint8_t perms, bool vmsa,
+                          std::uint16_t asid, std::uint8_t vmpl) {
+  const GuestInsnResult r =
+      rmpadjust_impl(rmp, spa, gpa, size, target_vmpl, perms, vmsa, asid, vmpl);
+  rmp.instruction_done(RmpOp::Rmpadjust, spa);
   return r;
 }
 

@@ -6,10 +6,9 @@
 
 namespace rmpsim::rmp {
 
-namespace {
 // The well-formedness invariant of one entry (snp-semantics §1.3, VeriSMo's
 // is_valid); "" when it holds.
-std::string entry_violation(std::uint64_t pfn, const RmpEntry& e) {
+std::string RmpTable::entry_violation(std::uint64_t pfn, const RmpEntry& e) {
   auto bad = [&](const char* what) { return fmt::format("RMP entry of PFN {:#x}: {}", pfn, what); };
   if (e.validated && !(e.assigned && e.asid != 0)) return bad("validated but not guest-assigned");
   if (e.asid == 0 && e.assigned && !e.immutable) return bad("assigned to ASID 0 but not immutable");
@@ -18,7 +17,16 @@ std::string entry_violation(std::uint64_t pfn, const RmpEntry& e) {
   if (!e.assigned && (e.validated || e.vmsa)) return bad("hypervisor-owned but validated or VMSA");
   return "";
 }
-}  // namespace
+
+const char* rmp_op_name(RmpOp op) {
+  switch (op) {
+    case RmpOp::Rmpupdate: return "RMPUPDATE";
+    case RmpOp::Psmash: return "PSMASH";
+    case RmpOp::Pvalidate: return "PVALIDATE";
+    case RmpOp::Rmpadjust: return "RMPADJUST";
+  }
+  return "?";
+}
 
 bool RmpEntry::operator==(const RmpEntry& o) const {
   return assigned == o.assigned && large == o.large && immutable == o.immutable &&
@@ -85,6 +93,7 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   const RmpEntry old = unpack(p);
   p = pack(e);
   p.flags |= kStored;  // a stored entry stays stored, also when zeroed
+  if (m_observer) m_observer->rmp_written(pfn, old);
   auto weight = [](const RmpEntry& x) -> std::int64_t {
     return x.assigned ? (x.large ? 512 : 1) : 0;
   };

@@ -47,6 +47,19 @@ struct Governing {
 // allocates (docs/models.md).
 inline constexpr std::uint64_t kRmpBase = 0x7000'0000'0000;
 
+// The SNP instructions that write RMP entries, for RmpObserver.
+enum class RmpOp : std::uint8_t { Rmpupdate, Psmash, Pvalidate, Rmpadjust };
+const char* rmp_op_name(RmpOp op);
+
+// Told of every entry write and of the end of every instruction that wrote
+// (the invariant checker, `run --check`). Not on any per-access path.
+class RmpObserver {
+ public:
+  virtual ~RmpObserver() = default;
+  virtual void rmp_written(std::uint64_t pfn, const RmpEntry& before) = 0;
+  virtual void rmp_instruction_done(RmpOp op, std::uint64_t spa) = 0;
+};
+
 class RmpTable {
  public:
   // An entry as stored: 16 bytes. `flags` holds the RmpEntry booleans and
@@ -108,8 +121,21 @@ class RmpTable {
   // The well-formedness invariant of §1.3 over every stored entry; returns
   // the first violation, or "" when the table is consistent.
   std::string check_invariants() const;
+  // The §1.3 rule for one entry: "" when it holds, else what is wrong.
+  static std::string entry_violation(std::uint64_t pfn, const RmpEntry& e);
+
+  void set_observer(RmpObserver* o) { m_observer = o; }
+  // Called by the SNP instructions after they changed entries.
+  void instruction_done(RmpOp op, std::uint64_t spa) const {
+    if (m_observer) m_observer->rmp_instruction_done(op, spa);
+  }
 
   std::size_t stored_entries() const { return m_pfns.size(); }
+  // Visits every stored entry as f(pfn, entry) (the invariant checker).
+  template <class F>
+  void for_each_stored(F f) const {
+    for (const std::uint64_t pfn : m_pfns) f(pfn, raw(pfn));
+  }
 
  private:
   // The 512 entries of one 2 MiB region side by side: a check reads the
@@ -132,6 +158,7 @@ class RmpTable {
   std::vector<std::unique_ptr<Region>> m_regions;
   std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};
+  RmpObserver* m_observer = nullptr;
 };
 
 }  // namespace rmpsim::rmp

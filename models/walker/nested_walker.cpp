@@ -39,7 +39,7 @@ void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, un
 
 bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa,
                              PageSize nested, bool is_private, bool gpt, AccessKind kind,
-                             WalkOutcome& out, std::uint8_t* perms) {
+                             WalkOutcome& out, std::uint8_t* perms) const {
   ++out.rmp_checks;
   add_ref(out, rmp::RmpTable::entry_address(spa >> 12), RefKind::Rmp, 0);
   rmp::GuestAccess a;
@@ -236,6 +236,109 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       m_pwc[level].insert(pwc_key(req.asid, level, req.gva),
                           req.gva >> (12 + 9 * (level - 1)), PwcEntry{entry_addr(e), w, x});
     table_gpa = entry_addr(e);
+  }
+}
+
+bool NestedWalker::probe_nested(std::uint64_t ncr3, std::uint64_t gpa, NestedProbe& out) const {
+  std::uint64_t table = ncr3;
+  bool w = true, x = true;
+  for (unsigned l = m_p.nested_levels; l >= 1; --l) {
+    const std::uint64_t e = m_hmem.read64(table + 8ull * index_at(gpa, l));
+    if (!(e & kPresent)) return false;
+    w = w && (e & kWritable);
+    x = x && !(e & kNoExec);
+    if (is_leaf(e, l)) {
+      const PageSize size = size_at_level(l);
+      out = NestedProbe{entry_addr(e) & ~(page_bytes(size) - 1), size, w, x};
+      return true;
+    }
+    table = entry_addr(e);
+  }
+  return false;
+}
+
+bool NestedWalker::probe_guest_table(std::uint64_t gcr3, std::uint64_t gva, unsigned level,
+                                     std::uint64_t& table_gpa, bool& writable,
+                                     bool& executable) const {
+  std::uint64_t table = gcr3;
+  bool w = true, x = true;
+  for (unsigned l = m_p.guest_levels; l >= level; --l) {
+    const std::uint64_t e = m_gmem.read64(table + 8ull * index_at(gva, l));
+    if (!(e & kPresent) || is_leaf(e, l)) return false;
+    w = w && (e & kWritable);
+    x = x && !(e & kNoExec);
+    table = entry_addr(e);
+  }
+  table_gpa = table;
+  writable = w;
+  executable = x;
+  return true;
+}
+
+void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
+  out = ProbeResult{};
+  auto fail = [&](FaultKind k, std::uint64_t addr, bool rmp, bool gpt) {
+    out.fault = k;
+    out.fault_addr = addr;
+    out.rmp = rmp;
+    out.gpt = gpt;
+  };
+  // The RMP check of one page (§1.4): the walk's own rmp_check(), which
+  // changes nothing but the scratch outcome it reports into.
+  WalkOutcome scratch;
+  auto rmp_ok = [&](std::uint64_t spa, std::uint64_t gpa, PageSize nested, bool is_private,
+                    bool gpt, std::uint8_t* perms) {
+    if (!m_rmp) return true;
+    scratch.nrefs = 0;
+    if (rmp_check(req, spa, gpa, nested, is_private, gpt, AccessKind::Read, scratch, perms))
+      return true;
+    fail(scratch.fault.kind, gpa, true, gpt);
+    return false;
+  };
+
+  std::uint64_t table_gpa = req.gcr3;
+  bool w = true, x = true;
+  for (unsigned level = m_p.guest_levels; level >= 1; --level) {
+    const std::uint64_t gpte_gpa = table_gpa + 8ull * index_at(req.gva, level);
+    NestedProbe np;
+    // Guest page-table reads are private accesses (§1.4).
+    if (!probe_nested(req.ncr3, gpte_gpa, np))
+      return fail(FaultKind::NestedPageFault, gpte_gpa, false, true);
+    const std::uint64_t gpte_spa = np.spa_page | (gpte_gpa & (page_bytes(np.size) - 1));
+    if (!rmp_ok(gpte_spa, gpte_gpa, np.size, /*is_private=*/true, /*gpt=*/true, nullptr)) return;
+    const std::uint64_t e = m_gmem.read64(gpte_gpa);
+    if (!(e & kPresent)) return fail(FaultKind::GuestPageFault, req.gva, false, false);
+    w = w && (e & kWritable);
+    x = x && !(e & kNoExec);
+    if (!is_leaf(e, level)) {
+      table_gpa = entry_addr(e);
+      continue;
+    }
+    const PageSize gsize = size_at_level(level);
+    const std::uint64_t gpa =
+        (entry_addr(e) & ~(page_bytes(gsize) - 1)) | (req.gva & (page_bytes(gsize) - 1));
+    const bool cbit = e & kCbit;
+    NestedProbe fp;
+    if (!probe_nested(req.ncr3, gpa, fp)) return fail(FaultKind::NestedPageFault, gpa, false, false);
+    const std::uint64_t spa = fp.spa_page | (gpa & (page_bytes(fp.size) - 1));
+    std::uint8_t perms = rmp::kPermAll;
+    if (!rmp_ok(spa, gpa, fp.size, cbit, /*gpt=*/false, &perms)) return;
+    Translation& t = out.tr;
+    t.gpa = gpa;
+    t.spa = spa;
+    t.guest_size = gsize;
+    t.nested_size = fp.size;
+    t.size = std::min(gsize, fp.size);
+    t.writable = w && fp.writable;
+    t.executable = x && fp.executable;
+    if (m_rmp && cbit) {  // as walk(): the VMPL's RMP permissions bound the entry
+      t.writable = t.writable && (perms & rmp::kPermW);
+      t.executable = t.executable && (perms & rmp::kPermXu);
+    }
+    t.dirty = (e & kDirty) != 0;
+    t.cbit = cbit;
+    out.ok = true;
+    return;
   }
 }
 

@@ -110,6 +110,23 @@ struct WalkOutcome {
   unsigned nested_refs = 0; // refs of kind NestedPte
 };
 
+// The outcome of a side-effect-free probe (NestedWalker::probe).
+struct ProbeResult {
+  bool ok = false;
+  Translation tr;                      // when ok (gpa/spa of req.gva)
+  FaultKind fault = FaultKind::None;   // when !ok
+  std::uint64_t fault_addr = 0;        // GVA (guest #PF) or GPA (#NPF, #VC)
+  bool rmp = false;                    // the RMP refused (an RMP #NPF or #VC 0x404)
+  bool gpt = false;                    // ... on a guest page-table page
+};
+
+// A nested translation read from the tables alone.
+struct NestedProbe {
+  std::uint64_t spa_page = 0;
+  PageSize size = PageSize::k4K;
+  bool writable = false, executable = false;
+};
+
 class NestedWalker {
  public:
   NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const WalkerParams& p);
@@ -134,6 +151,40 @@ class NestedWalker {
 
   const WalkerParams& params() const { return m_p; }
 
+  // Side-effect-free translation for the invariant checker (`run --check`):
+  // the tables and the RMP as they are now, with no walk caches, no A/D
+  // updates, no references, no counters. `req.kind` is ignored: the probe
+  // reports what a read would get, with the permissions the tables and the
+  // RMP grant (the same rules as walk(), §1.4). A separate function rather
+  // than a flag on walk(): the hot walk stays as it is.
+  void probe(const WalkRequest& req, ProbeResult& out) const;
+  // The nested leaf that maps `gpa`, permissions accumulated; false if none.
+  bool probe_nested(std::uint64_t ncr3, std::uint64_t gpa, NestedProbe& out) const;
+  // The guest table the level-`level` entry for `gva` points to, with W/X
+  // accumulated from the root down to that entry (what a PWC entry caches);
+  // false if the walk does not reach a table there.
+  bool probe_guest_table(std::uint64_t gcr3, std::uint64_t gva, unsigned level,
+                         std::uint64_t& table_gpa, bool& writable, bool& executable) const;
+
+  // Inspection of the walk caches: f(asid, level, gva_base, table_gpa, w, x)
+  // per PWC entry; f(asid, gpa_base, NestedProbe) per nested TLB entry.
+  template <class F>
+  void for_each_pwc(F f) const {
+    for (unsigned l = 2; l < m_pwc.size(); ++l)
+      m_pwc[l].for_each([&](std::uint64_t k, const PwcEntry& e) {
+        const unsigned level = (k >> 12) & 0xf;
+        f(static_cast<std::uint16_t>(k & 0xfff), level, (k >> 16) << (12 + 9 * (level - 1)),
+          e.table_gpa, e.writable, e.executable);
+      });
+  }
+  template <class F>
+  void for_each_ntlb(F f) const {
+    m_ntlb.for_each([&](std::uint64_t k, const NtlbEntry& e) {
+      f(static_cast<std::uint16_t>(k & 0xfff), (k >> 16) << (12 + 9 * unsigned(e.size)),
+        NestedProbe{e.spa_page, e.size, e.writable, e.executable});
+    });
+  }
+
  private:
   struct NestedResult {
     std::uint64_t spa;  // of the translated byte
@@ -146,13 +197,13 @@ class NestedWalker {
   // page-table access (#NPF bit 33 instead of 32).
   bool nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt,
                         bool cbit, WalkOutcome& out, NestedResult& res);
-  void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
+  static void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
   // The RMP check of one page the walk touches; false (and out.fault set)
   // when it refuses. `fetch`/`write` only for the final access.
   // `perms` receives the VMPL's RMP permissions of a passed private check.
   bool rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa, PageSize nested,
                  bool is_private, bool gpt, AccessKind kind, WalkOutcome& out,
-                 std::uint8_t* perms = nullptr);
+                 std::uint8_t* perms = nullptr) const;
 
   struct PwcEntry {
     std::uint64_t table_gpa;  // the next-lower guest table

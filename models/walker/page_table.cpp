@@ -41,6 +41,7 @@ MapStatus PageTableEditor::map(std::uint64_t root, std::uint64_t va, std::uint64
   std::uint64_t e = (pa & kAddrMask & ~(page_bytes(size) - 1)) | leaf_flags | kPresent;
   if (level > 1) e |= kLarge;
   m_mem.write64(*slot, e);
+  if (m_on_change) m_on_change(va & ~(page_bytes(size) - 1), page_bytes(size));
   return MapStatus::Ok;
 }
 
@@ -63,6 +64,7 @@ std::optional<Mapping> PageTableEditor::unmap(std::uint64_t root, std::uint64_t 
     if (!(e & kPresent)) return std::nullopt;
     if (is_leaf(e, l)) {
       m_mem.write64(slot, 0);
+      if (m_on_change) m_on_change(va & ~(level_bytes(l) - 1), level_bytes(l));
       return Mapping{entry_addr(e) & ~(level_bytes(l) - 1), size_at_level(l), e};
     }
     table = entry_addr(e);
@@ -79,11 +81,31 @@ bool PageTableEditor::set_leaf_flags(std::uint64_t root, std::uint64_t va, std::
     if (!(e & kPresent)) return false;
     if (is_leaf(e, l)) {
       m_mem.write64(slot, (e | set) & ~clear);
+      if (m_on_change) m_on_change(va & ~(level_bytes(l) - 1), level_bytes(l));
       return true;
     }
     table = entry_addr(e);
   }
   return false;
+}
+
+void PageTableEditor::for_each_leaf(
+    std::uint64_t root, const std::function<void(std::uint64_t, const Mapping&)>& f) const {
+  leaves_below(root, m_levels, 0, f);
+}
+
+void PageTableEditor::leaves_below(
+    std::uint64_t table, unsigned level, std::uint64_t va_base,
+    const std::function<void(std::uint64_t, const Mapping&)>& f) const {
+  for (unsigned i = 0; i < 512; ++i) {
+    const std::uint64_t e = m_mem.read64(table + 8ull * i);
+    if (!(e & kPresent)) continue;
+    const std::uint64_t va = va_base + i * level_bytes(level);
+    if (is_leaf(e, level))
+      f(va, Mapping{entry_addr(e) & ~(level_bytes(level) - 1), size_at_level(level), e});
+    else
+      leaves_below(entry_addr(e), level - 1, va, f);
+  }
 }
 
 }  // namespace rmpsim::paging

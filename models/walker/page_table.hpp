@@ -48,6 +48,14 @@ class PageTableEditor {
   // Rewrites the leaf's flags (keeping its address); false if unmapped.
   bool set_leaf_flags(std::uint64_t root, std::uint64_t va, std::uint64_t set, std::uint64_t clear);
 
+  // Told of every mapping change as (va, len): map, unmap, set_leaf_flags
+  // (the invariant checker, `run --check`). Creating empty tables is not a
+  // change of any mapping.
+  void on_change(std::function<void(std::uint64_t, std::uint64_t)> f) { m_on_change = std::move(f); }
+  // Visits every leaf under `root` as f(va, Mapping), in address order.
+  void for_each_leaf(std::uint64_t root,
+                     const std::function<void(std::uint64_t, const Mapping&)>& f) const;
+
  private:
   // Address of the entry for va at `level` on the way down, creating tables
   // above it when `create`; nullopt if a leaf above blocks or (no create) a
@@ -58,6 +66,9 @@ class PageTableEditor {
   unsigned m_levels;
   std::function<std::uint64_t()> m_alloc;
   std::uint64_t m_table_flags;
+  std::function<void(std::uint64_t, std::uint64_t)> m_on_change;
+  void leaves_below(std::uint64_t table, unsigned level, std::uint64_t va_base,
+                    const std::function<void(std::uint64_t, const Mapping&)>& f) const;
 };
 
 }  // namespace rmpsim::paging

@@ -218,3 +218,86 @@ TEST_CASE("e2e --events and --vcd: JSON lines and a waveform, nothing left on fa
   for (const auto& e : std::filesystem::directory_iterator(tmp.path()))
     CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 }
+
+TEST_CASE("e2e --check: 4 vCPUs, random accesses and conversions, same summary as without",
+          "[e2e][conversion][check]") {
+  TempDir tmp;
+  // 4 vCPUs share 64 private 4K pages; vCPU 0 keeps converting
+  // random pages to shared and back (CONVERT: rescind/PSC/PTE, PTE/PSC/
+  // validate) while the others read and write them. An enlightened guest
+  // validates a page it meets mid-conversion (#VC 0x404) instead of dying.
+  auto fmt_hex = [](std::uint64_t v) {
+    std::ostringstream o;
+    o << "0x" << std::hex << v;
+    return o.str();
+  };
+  std::uint64_t x = 12345;
+  auto next = [&x](std::uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return (x >> 33) % n;
+  };
+  std::ostringstream t;
+  t << kMagic << "0 MAP 0x400000 0x80000000 0x40000 private\n";
+  std::vector<bool> shared(64, false);
+  for (int i = 0; i < 3000; ++i) {
+    const std::uint64_t page = next(64);
+    const std::uint64_t gva = 0x400000 + page * 0x1000 + next(512) * 8;
+    if (next(20) == 0) {
+      t << "0 CONVERT " << fmt_hex(0x400000 + page * 0x1000) << " 0x1000 "
+        << (shared[page] ? "private" : "shared") << "\n";
+      shared[page] = !shared[page];
+    } else {
+      t << next(4) << (next(3) == 0 ? " W " : " R ") << fmt_hex(gva) << "\n";
+    }
+  }
+  const std::string opts = "--set cpu.count=4 " + kEnlightened;
+  const Json plain = run_ok(tmp, t.str(), opts);
+  const Json checked = run_ok(tmp, t.str(), opts + " --check");
+  Json a = plain["summary"], b = checked["summary"];
+  for (Json* s : {&a, &b}) {
+    s->erase("host_seconds");
+    s->erase("accesses_per_host_second");
+  }
+  CHECK(a == b);
+  CHECK(a["conversions"].get<int>() > 100);
+  CHECK(checked["stats"]["system"]["check"]["tlb_probes"].get<long>() > 1000);
+  CHECK(checked["stats"]["system"]["check"]["gfns"].get<long>() > 100);
+  CHECK_FALSE(plain["stats"]["system"].contains("check"));
+}
+
+TEST_CASE("e2e --check: a skipped flush stops the run with exit 5, a message and no outputs",
+          "[e2e][conversion][check]") {
+  TempDir tmp;
+  // Every vCPU caches the private translation of GPA 0x80000000; then vCPU
+  // 0 writes it through a shared alias: an implicit conversion to shared
+  // (zap, flush, RMPUPDATE). With the hypervisor's flushes dropped (test-
+  // only injection) the TLBs keep the private translation: the checker must
+  // stop the run at that #NPF exit.
+  std::string t = kMagic + "0 MAP 0x400000 0x80000000 0x1000 private\n" +
+                  "0 MAP 0x600000 0x80000000 0x1000 shared\n";
+  for (int v = 0; v < 4; ++v) t += std::to_string(v) + " R 0x400000\n";
+  t += "0 D 300000\n0 W 0x600000\n";
+  spit(tmp.file("t.rmpt"), t);
+  const std::string base =
+      "run " + tmp.file("t.rmpt") + " --quiet --set cpu.count=4 --out " + tmp.file("out");
+  SECTION("the fault is found") {
+    auto r = run_cli(base + " --check --check-inject skip-hv-flush", tmp);
+    CHECK(r.status == 5);
+    CHECK_THAT(r.err, Catch::Contains("rmpsim: invariant violated at cycle ") &&
+                          Catch::Contains("TLB coherence") &&
+                          Catch::Contains("L1D entry of vCPU 0 for GVA 0x400000") &&
+                          Catch::Contains("(vCPU 0, checked after a #NPF exit)"));
+    CHECK_FALSE(std::filesystem::exists(tmp.file("out/stats.json")));
+  }
+  SECTION("without --check the same run completes (the bug goes unnoticed)") {
+    auto r = run_cli(base + " --check-inject skip-hv-flush", tmp);
+    INFO(r.err);
+    CHECK(r.status == 0);
+  }
+  SECTION("without the fault --check passes") {
+    auto r = run_cli(base + " --check", tmp);
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(std::filesystem::exists(tmp.file("out/stats.json")));
+  }
+}
