@@ -170,6 +170,31 @@ void flatten(const Json& j, const std::string& prefix,
 
 Json parse_json_document(const std::string& text, const std::string& path,
                          const std::string& expected) {
+  // nlohmann parses any depth, but copying or flattening a value recurses
+  // once per level: 100,000 nested objects overflowed the stack of an ASan
+  // build (tests/sim/test_config.cpp, "deep nesting"). No input of ours
+  // nests deeper than a handful of levels, so refuse deep documents first.
+  std::uint64_t line = 1;
+  unsigned depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (in_string) {
+      if (c == '\\') ++i;  // an escaped character, possibly a quote
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxJsonDepth)
+        throw InputError(path, line,
+                         fmt::format("invalid JSON: nested deeper than {} levels (expected {})",
+                                     kMaxJsonDepth, expected));
+    } else if ((c == '}' || c == ']') && depth) {
+      --depth;
+    }
+  }
   try {
     return Json::parse(text);
   } catch (const Json::exception&) {

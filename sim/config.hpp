@@ -87,10 +87,11 @@ std::string closest_key(const std::string& path);
 // Helpers for the project's JSON input files (configs, sweeps), so that every
 // one of them reports errors as file:line.
 std::string read_text_file(const std::string& path, const std::string& what);
-// Parses `text`; a syntax error is InputError(path, line, "invalid JSON
+// Parses `text`; a syntax error, or nesting deeper than kMaxJsonDepth,  is InputError(path, line, "invalid JSON
 // (expected <expected>)").
 Json parse_json_document(const std::string& text, const std::string& path,
                          const std::string& expected);
+inline constexpr unsigned kMaxJsonDepth = 64;
 // FNV-1a, 64 bits, as 16 hex digits: the project's content hash.
 std::string fnv1a_hex(const std::string& bytes);
 
