@@ -126,8 +126,10 @@ bool NestedWalker::nested_translate(const WalkRequest& req, std::uint64_t gpa, b
       const std::uint64_t page = entry_addr(e) & ~(page_bytes(size) - 1);
       res = NestedResult{page | (gpa & (page_bytes(size) - 1)), size, w, x};
       if (m_ntlb.enabled()) {
-        const auto ins = m_ntlb.insert(ntlb_key(req.asid, size, gpa),
-                                       gpa >> (12 + 9 * unsigned(size)), NtlbEntry{page, size, w, x});
+        // Not cached: the probe above missed every size that has entries.
+        const auto ins = m_ntlb.insert_absent(ntlb_key(req.asid, size, gpa),
+                                              gpa >> (12 + 9 * unsigned(size)),
+                                              NtlbEntry{page, size, w, x});
         if (ins.fresh) ++m_ntlb_live[unsigned(size)];
         if (ins.evicted != FlatMap::kEmpty) --m_ntlb_live[decode_tag(ins.evicted)];
       }
@@ -232,9 +234,11 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       t.cbit = cbit;
       return;
     }
+    // Not cached: the PWC probe at the start missed every level below the
+    // one it started from.
     if (m_pwc[level].enabled())
-      m_pwc[level].insert(pwc_key(req.asid, level, req.gva),
-                          req.gva >> (12 + 9 * (level - 1)), PwcEntry{entry_addr(e), w, x});
+      m_pwc[level].insert_absent(pwc_key(req.asid, level, req.gva),
+                                 req.gva >> (12 + 9 * (level - 1)), PwcEntry{entry_addr(e), w, x});
     table_gpa = entry_addr(e);
   }
 }
