@@ -42,14 +42,18 @@ class LineCache {
   bool access(std::uint64_t line) {
     if (__builtin_expect(m_sets == 0, 0)) return false;
     std::uint64_t* k = m_keys.data() + std::size_t(set_for(line)) * m_ways;
-    if (k[0] == line) return true;
-    unsigned i = 1;
-    while (i < m_ways && k[i] != line) ++i;
-    const bool hit = i < m_ways;
-    if (!hit) i = m_ways - 1;  // the victim: the last way
-    for (; i > 0; --i) k[i] = k[i - 1];
+    std::uint64_t prev = k[0];
+    if (prev == line) return true;
+    // One pass searches and shifts: each way takes the line before it until
+    // the line is found (a hit) or the last one falls off (a miss).
     k[0] = line;
-    return hit;
+    for (unsigned i = 1; i < m_ways; ++i) {
+      const std::uint64_t cur = k[i];
+      k[i] = prev;
+      if (cur == line) return true;
+      prev = cur;
+    }
+    return false;
   }
 
   // Forgets `line`; its way becomes empty and last in the recency order.
