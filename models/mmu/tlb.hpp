@@ -36,8 +36,15 @@ class Tlb {
  public:
   explicit Tlb(const TlbGeometry& g);
 
-  // Refreshes LRU on a hit.
-  const TlbEntry* lookup(std::uint16_t asid, std::uint64_t gva);
+  // Refreshes LRU on a hit. Inline: every access looks up its L1 TLB.
+  const TlbEntry* lookup(std::uint16_t asid, std::uint64_t gva) {
+    for (unsigned s = 0; s < 3; ++s) {
+      if (!m_live[s]) continue;  // one probe when only 4K entries are live
+      if (const TlbEntry* e = m_array.lookup(key(asid, PageSize(s), gva), gva >> (12 + 9 * s)))
+        return e;
+    }
+    return nullptr;
+  }
   // Caches the translation of `gva`: `spa`/`gpa` are the addresses of the
   // accessed byte, `size` the effective page size of the translation.
   void insert(std::uint16_t asid, std::uint64_t gva, std::uint64_t spa, std::uint64_t gpa,
