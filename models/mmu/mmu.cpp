@@ -90,7 +90,7 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
         if (f.error_code & walker::pf::kRmp) ++(f.gpt ? m_c.rmp_npf_gpt : m_c.rmp_npf_final);
         break;
     }
-    r.fault = m_walk.fault;
+    r.fault = &m_walk.fault;
     return r;
   }
   const walker::Translation& t = m_walk.tr;

@@ -24,7 +24,9 @@ struct TranslateResult {
   std::uint64_t gpa = 0;
   bool cbit = false;
   PageSize size = PageSize::k4K;
-  walker::Fault fault;                  // when !ok
+  // When !ok: the fault (the walk's, valid until the next translation). A
+  // pointer, so that TLB hits do not build and copy a Fault.
+  const walker::Fault* fault = nullptr;
   const walker::WalkOutcome* walk = nullptr;  // when level == Walk
 };
 
