@@ -37,9 +37,9 @@ void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, un
   if (kind == RefKind::NestedPte) ++out.nested_refs;
 }
 
-bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa,
-                             PageSize nested, bool is_private, bool gpt, AccessKind kind,
-                             WalkOutcome& out, std::uint8_t* perms) {
+__attribute__((always_inline)) inline bool NestedWalker::rmp_check(
+    const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa, PageSize nested,
+    bool is_private, bool gpt, AccessKind kind, WalkOutcome& out, std::uint8_t* perms) {
   ++out.rmp_checks;
   add_ref(out, rmp::RmpTable::entry_address(spa >> 12), RefKind::Rmp, 0);
   rmp::GuestAccess a;
@@ -73,8 +73,9 @@ bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uin
   return false;
 }
 
-bool NestedWalker::nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write,
-                                    bool gpt, bool cbit, WalkOutcome& out, NestedResult& res) {
+__attribute__((always_inline)) inline bool NestedWalker::nested_translate(
+    const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt, bool cbit, WalkOutcome& out,
+    NestedResult& res) {
   const bool fetch = !gpt && req.kind == AccessKind::Fetch;
   // #NPF EXITINFO1 (snp-semantics §1.6). Nested-dimension accesses are
   // checked as user accesses (AMD APM: guest accesses through the nested
