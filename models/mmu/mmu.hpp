@@ -69,6 +69,10 @@ class Mmu {
   const walker::WalkOutcome& last_walk() const { return m_walk; }
 
  private:
+  // Fills the L1 from an L2 hit. Out of line, so that the translation path,
+  // inlined into every access, does not carry the inlined TLB insert.
+  __attribute__((noinline)) static void refill(Tlb& l1, std::uint16_t asid, std::uint64_t gva,
+                                               const TlbEntry& e);
   TranslateResult do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
                           std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
                           bool insn_operand, Tlb& l1);

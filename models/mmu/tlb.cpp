@@ -19,18 +19,6 @@ Tlb::Tlb(const TlbGeometry& g) : m_geo(g), m_array(g.entries, g.ways) {
   }
 }
 
-void Tlb::insert(std::uint16_t asid, std::uint64_t gva, std::uint64_t spa, std::uint64_t gpa,
-                 PageSize size, bool writable, bool executable, bool dirty, bool cbit) {
-  if (!m_array.enabled()) return;
-  const PageSize stored = stored_size(size);
-  const std::uint64_t mask = ~(page_bytes(stored) - 1);
-  const auto r =
-      m_array.insert(key(asid, stored, gva), gva >> (12 + 9 * unsigned(stored)),
-                     TlbEntry{spa & mask, gpa & mask, stored, writable, executable, dirty, cbit});
-  if (r.fresh) ++m_live[unsigned(stored)];
-  if (r.evicted != FlatMap::kEmpty) --m_live[unsigned(key_size(r.evicted))];
-}
-
 void Tlb::flush_all() {
   m_array.clear();
   m_live = {};
