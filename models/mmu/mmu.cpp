@@ -73,7 +73,7 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   req.ncr3 = ncr3;
   m_walker.walk(req, m_walk);
   m_c.walk_guest_refs += m_walk.guest_refs;
-  m_c.walk_nested_refs += m_walk.nested_refs;
+  m_c.walk_nested_refs += m_walk.nrefs - m_walk.guest_refs - m_walk.rmp_checks;
   m_c.rmp_refs += m_walk.rmp_checks;  // one RMP entry read per check
   m_c.walk_refs = m_c.walk_guest_refs + m_c.walk_nested_refs;
   m_c.pwc_hits += m_walk.pwc_hits;

@@ -34,7 +34,6 @@ NestedWalker::NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host
 void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level) {
   out.refs[out.nrefs++] = WalkRef{spa, kind, static_cast<std::uint8_t>(level)};
   if (kind == RefKind::GuestPte) ++out.guest_refs;
-  if (kind == RefKind::NestedPte) ++out.nested_refs;
 }
 
 __attribute__((always_inline)) inline bool NestedWalker::rmp_check(
@@ -145,7 +144,7 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
   out.nrefs = 0;
   out.fault = Fault{};
   out.pwc_hits = out.ntlb_hits = out.ntlb_misses = out.ad_updates = out.rmp_checks = 0;
-  out.guest_refs = out.nested_refs = 0;
+  out.guest_refs = 0;
   const bool write = req.kind == AccessKind::Write;
   const bool fetch = req.kind == AccessKind::Fetch;
   auto guest_pf = [&](bool present) {

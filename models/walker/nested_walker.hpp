@@ -106,8 +106,7 @@ struct WalkOutcome {
   unsigned ntlb_misses = 0;
   unsigned ad_updates = 0;  // A/D bits written back into guest or nested entries
   unsigned rmp_checks = 0;  // RMP entries read (one per checked page)
-  unsigned guest_refs = 0;  // refs of kind GuestPte
-  unsigned nested_refs = 0; // refs of kind NestedPte
+  unsigned guest_refs = 0;  // refs of kind GuestPte (the rest: rmp_checks Rmp, NestedPte)
 };
 
 class NestedWalker {
