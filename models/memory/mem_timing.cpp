@@ -32,12 +32,14 @@ std::uint64_t MemTiming::access_chain(const std::uint64_t* spas, std::size_t str
     return total;
   }
   // Locals: the line cache's stores into its sets could otherwise alias
-  // `hits` and the latency, forcing a reload and store per reference.
+  // `hits`, the latency and the cache's geometry, forcing reloads (and a
+  // store of `hits`) per reference.
   const std::uint64_t hit_cycles = m_p.hit_cycles;
+  const LineCache::Sets sets = m_lines.sets();
   std::uint64_t nhits = 0;
   for (unsigned i = 0; i < n; ++i, p += stride) {
     const std::uint64_t line = *reinterpret_cast<const std::uint64_t*>(p) >> 6;
-    if (m_lines.access(line)) {
+    if (LineCache::access(sets, line)) {
       ++nhits;
       total += hit_cycles;
     } else {
