@@ -155,6 +155,27 @@ class SetAssoc {
     return r;
   }
 
+  // insert() for a key the caller knows is not cached (it has just looked
+  // it up and missed): the narrow path skips the search.
+  InsertResult insert_absent(std::uint64_t key, std::uint64_t index, const V& v) {
+    if (__builtin_expect(!m_narrow, 0)) return insert_wide(key, index, v);
+    InsertResult r;
+    r.fresh = true;
+    const std::uint32_t set = set_for(index);
+    const std::size_t base = std::size_t(set) * m_ways;
+    Meta& m = m_meta[set];
+    const unsigned w = last_way(m);
+    if (m.hash[w] != kInvalid)
+      r.evicted = m_keys[base + w];
+    else
+      ++m_size;
+    m_keys[base + w] = key;
+    m.hash[w] = hash_of(key);
+    m_vals[base + w] = v;
+    touch_ranked(m, w);
+    return r;
+  }
+
   bool erase(std::uint64_t key, std::uint64_t index) {
     const std::uint32_t s = find(key, index);
     if (s == FlatMap::kNone) return false;

@@ -37,25 +37,41 @@ class LineCache {
     if (lines && ways > kMaxWays) throw std::invalid_argument("too many ways for a LineCache");
   }
 
+  // The cache's geometry and tag array, copied out for a run of accesses
+  // (MemTiming::access_chain): as locals they stay in registers, where the
+  // members would be reloaded after every store into a set.
+  struct Sets {
+    std::uint64_t* keys;
+    std::uint32_t sets;
+    unsigned ways;
+    bool pow2;
+  };
+  Sets sets() { return Sets{m_keys.data(), m_sets, m_ways, m_pow2}; }
+
   // True if `line` was cached; either way it is the most recently used of
   // its set afterwards.
-  bool access(std::uint64_t line) {
-    if (__builtin_expect(m_sets == 0, 0)) return false;
-    std::uint64_t* k = m_keys.data() + std::size_t(set_for(line)) * m_ways;
-    if (k[0] == line) return true;
-    unsigned i = 1;
-    while (i < m_ways && k[i] != line) ++i;
-    const bool hit = i < m_ways;
-    if (!hit) i = m_ways - 1;  // the victim: the last way
-    for (; i > 0; --i) k[i] = k[i - 1];
+  static bool access(const Sets& c, std::uint64_t line) {
+    if (__builtin_expect(c.sets == 0, 0)) return false;
+    std::uint64_t* k = c.keys + std::size_t(set_of(line, c.sets, c.pow2)) * c.ways;
+    std::uint64_t prev = k[0];
+    if (prev == line) return true;
+    // One pass searches and shifts: each way takes the line before it until
+    // the line is found (a hit) or the last one falls off (a miss).
     k[0] = line;
-    return hit;
+    for (unsigned i = 1; i < c.ways; ++i) {
+      const std::uint64_t cur = k[i];
+      k[i] = prev;
+      if (cur == line) return true;
+      prev = cur;
+    }
+    return false;
   }
+  bool access(std::uint64_t line) { return access(sets(), line); }
 
   // Forgets `line`; its way becomes empty and last in the recency order.
   void erase(std::uint64_t line) {
     if (m_sets == 0) return;
-    std::uint64_t* k = m_keys.data() + std::size_t(set_for(line)) * m_ways;
+    std::uint64_t* k = m_keys.data() + std::size_t(set_of(line, m_sets, m_pow2)) * m_ways;
     for (unsigned i = 0; i < m_ways; ++i)
       if (k[i] == line) {
         for (; i + 1 < m_ways; ++i) k[i] = k[i + 1];
@@ -66,8 +82,8 @@ class LineCache {
 
  private:
   // As SetAssoc::set_for, with the line number as the index.
-  std::uint32_t set_for(std::uint64_t line) const {
-    return static_cast<std::uint32_t>(m_pow2 ? (line & (m_sets - 1)) : (line % m_sets));
+  static std::uint32_t set_of(std::uint64_t line, std::uint32_t sets, bool pow2) {
+    return static_cast<std::uint32_t>(pow2 ? (line & (sets - 1)) : (line % sets));
   }
 
   unsigned m_ways;

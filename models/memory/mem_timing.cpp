@@ -22,6 +22,34 @@ std::uint64_t MemTiming::miss(std::uint64_t line, std::uint64_t now) {
   return (start - now) + m_p.dram_cycles;
 }
 
+std::uint64_t MemTiming::access_chain(const std::uint64_t* spas, std::size_t stride, unsigned n,
+                                      std::uint64_t now) {
+  const char* p = reinterpret_cast<const char*>(spas);
+  std::uint64_t total = 0;
+  if (m_wide) {
+    for (unsigned i = 0; i < n; ++i, p += stride)
+      total += access(*reinterpret_cast<const std::uint64_t*>(p), now + total);
+    return total;
+  }
+  // Locals: the line cache's stores into its sets could otherwise alias
+  // `hits`, the latency and the cache's geometry, forcing reloads (and a
+  // store of `hits`) per reference.
+  const std::uint64_t hit_cycles = m_p.hit_cycles;
+  const LineCache::Sets sets = m_lines.sets();
+  std::uint64_t nhits = 0;
+  for (unsigned i = 0; i < n; ++i, p += stride) {
+    const std::uint64_t line = *reinterpret_cast<const std::uint64_t*>(p) >> 6;
+    if (LineCache::access(sets, line)) {
+      ++nhits;
+      total += hit_cycles;
+    } else {
+      total += miss(line, now + total);
+    }
+  }
+  hits += nhits;
+  return total;
+}
+
 void MemTiming::flush_frame(std::uint64_t spa) {
   const std::uint64_t first = (spa >> 12) << 6;
   for (std::uint64_t l = first; l < first + 64; ++l) {

@@ -5,6 +5,7 @@
 // whose channels are a shared resource: each keeps a next-free cycle, so
 // references that pile onto one channel wait (ARCHITECTURE.md "next free"
 // contention). Data accesses are not modelled here (cpu.access_cycles).
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -36,6 +37,12 @@ class MemTiming {
     }
     return miss(line, now);
   }
+  // A chain of `n` dependent references, each issued when the one before it
+  // completes, the first at `now`; the i-th address is at `spas` + i *
+  // `stride` bytes. Their total latency: the same as n calls of access(),
+  // with the hit count and latency kept in registers over the chain.
+  std::uint64_t access_chain(const std::uint64_t* spas, std::size_t stride, unsigned n,
+                             std::uint64_t now);
   // Forgets cached lines of a 4K frame (e.g. a page returned to the host is
   // CLFLUSHed, snp-semantics §1.7).
   void flush_frame(std::uint64_t spa);

@@ -41,11 +41,7 @@ class MemoryModule : public sc_core::sc_module, public MemTimingIf {
   }
   std::uint64_t reference_chain(const std::uint64_t* spas, std::size_t stride, unsigned n,
                                 std::uint64_t now) override {
-    const char* p = reinterpret_cast<const char*>(spas);
-    std::uint64_t total = 0;
-    for (unsigned i = 0; i < n; ++i, p += stride)
-      total += m_timing.access(*reinterpret_cast<const std::uint64_t*>(p), now + total);
-    return total;
+    return m_timing.access_chain(spas, stride, n, now);
   }
 
   PhysStore& guest_store() { return m_guest; }

@@ -27,6 +27,12 @@ TranslateResult from_entry(const TlbEntry& e, std::uint64_t gva, HitLevel level)
 }
 }  // namespace
 
+void Mmu::refill(Tlb& l1, std::uint16_t asid, std::uint64_t gva, const TlbEntry& e) {
+  l1.insert(asid, gva, e.spa_page | (gva & (page_bytes(e.size) - 1)),
+            e.gpa_page | (gva & (page_bytes(e.size) - 1)), e.size, e.writable, e.executable,
+            e.dirty, e.cbit);
+}
+
 TranslateResult Mmu::translate(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
                                std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
                                bool insn_operand) {
@@ -42,10 +48,8 @@ TranslateResult Mmu::translate(std::uint64_t gva, AccessKind kind, std::uint16_t
   if (const TlbEntry* e = m_l2.lookup(asid, gva)) {
     ++m_c.l2_hits;
     if (serves(*e, kind)) {
-      TlbEntry copy = *e;
-      l1.insert(asid, gva, copy.spa_page | (gva & (page_bytes(copy.size) - 1)),
-                copy.gpa_page | (gva & (page_bytes(copy.size) - 1)), copy.size, copy.writable,
-                copy.executable, copy.dirty, copy.cbit);
+      const TlbEntry copy = *e;
+      refill(l1, asid, gva, copy);
       return from_entry(copy, gva, HitLevel::L2);
     }
     ++m_c.dirty_assists;
@@ -69,7 +73,7 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   req.ncr3 = ncr3;
   m_walker.walk(req, m_walk);
   m_c.walk_guest_refs += m_walk.guest_refs;
-  m_c.walk_nested_refs += m_walk.nested_refs;
+  m_c.walk_nested_refs += m_walk.nrefs - m_walk.guest_refs - m_walk.rmp_checks;
   m_c.rmp_refs += m_walk.rmp_checks;  // one RMP entry read per check
   m_c.walk_refs = m_c.walk_guest_refs + m_c.walk_nested_refs;
   m_c.pwc_hits += m_walk.pwc_hits;
@@ -90,7 +94,7 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
         if (f.error_code & walker::pf::kRmp) ++(f.gpt ? m_c.rmp_npf_gpt : m_c.rmp_npf_final);
         break;
     }
-    r.fault = m_walk.fault;
+    r.fault = &m_walk.fault;
     return r;
   }
   const walker::Translation& t = m_walk.tr;

@@ -24,7 +24,9 @@ struct TranslateResult {
   std::uint64_t gpa = 0;
   bool cbit = false;
   PageSize size = PageSize::k4K;
-  walker::Fault fault;                  // when !ok
+  // When !ok: the fault (the walk's, valid until the next translation). A
+  // pointer, so that TLB hits do not build and copy a Fault.
+  const walker::Fault* fault = nullptr;
   const walker::WalkOutcome* walk = nullptr;  // when level == Walk
 };
 
@@ -81,6 +83,10 @@ class Mmu {
   const walker::WalkOutcome& last_walk() const { return m_walk; }
 
  private:
+  // Fills the L1 from an L2 hit. Out of line, so that the translation path,
+  // inlined into every access, does not carry the inlined TLB insert.
+  __attribute__((noinline)) static void refill(Tlb& l1, std::uint16_t asid, std::uint64_t gva,
+                                               const TlbEntry& e);
   TranslateResult do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
                           std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
                           bool insn_operand, Tlb& l1);

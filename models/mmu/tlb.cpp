@@ -19,27 +19,6 @@ Tlb::Tlb(const TlbGeometry& g) : m_geo(g), m_array(g.entries, g.ways) {
   }
 }
 
-const TlbEntry* Tlb::lookup(std::uint16_t asid, std::uint64_t gva) {
-  for (unsigned s = 0; s < 3; ++s) {
-    if (!m_live[s]) continue;  // one probe when only 4K entries are live
-    if (const TlbEntry* e = m_array.lookup(key(asid, PageSize(s), gva), gva >> (12 + 9 * s)))
-      return e;
-  }
-  return nullptr;
-}
-
-void Tlb::insert(std::uint16_t asid, std::uint64_t gva, std::uint64_t spa, std::uint64_t gpa,
-                 PageSize size, bool writable, bool executable, bool dirty, bool cbit) {
-  if (!m_array.enabled()) return;
-  const PageSize stored = stored_size(size);
-  const std::uint64_t mask = ~(page_bytes(stored) - 1);
-  const auto r =
-      m_array.insert(key(asid, stored, gva), gva >> (12 + 9 * unsigned(stored)),
-                     TlbEntry{spa & mask, gpa & mask, stored, writable, executable, dirty, cbit});
-  if (r.fresh) ++m_live[unsigned(stored)];
-  if (r.evicted != FlatMap::kEmpty) --m_live[unsigned(key_size(r.evicted))];
-}
-
 void Tlb::flush_all() {
   m_array.clear();
   m_live = {};

@@ -36,12 +36,29 @@ class Tlb {
  public:
   explicit Tlb(const TlbGeometry& g);
 
-  // Refreshes LRU on a hit.
-  const TlbEntry* lookup(std::uint16_t asid, std::uint64_t gva);
+  // Refreshes LRU on a hit. Inline: every access looks up its L1 TLB.
+  const TlbEntry* lookup(std::uint16_t asid, std::uint64_t gva) {
+    for (unsigned s = 0; s < 3; ++s) {
+      if (!m_live[s]) continue;  // one probe when only 4K entries are live
+      if (const TlbEntry* e = m_array.lookup(key(asid, PageSize(s), gva), gva >> (12 + 9 * s)))
+        return e;
+    }
+    return nullptr;
+  }
   // Caches the translation of `gva`: `spa`/`gpa` are the addresses of the
   // accessed byte, `size` the effective page size of the translation.
+  // Inline: a walk fills two TLBs.
   void insert(std::uint16_t asid, std::uint64_t gva, std::uint64_t spa, std::uint64_t gpa,
-              PageSize size, bool writable, bool executable, bool dirty, bool cbit);
+              PageSize size, bool writable, bool executable, bool dirty, bool cbit) {
+    if (!m_array.enabled()) return;
+    const PageSize stored = stored_size(size);
+    const std::uint64_t mask = ~(page_bytes(stored) - 1);
+    const auto r = m_array.insert(
+        key(asid, stored, gva), gva >> (12 + 9 * unsigned(stored)),
+        TlbEntry{spa & mask, gpa & mask, stored, writable, executable, dirty, cbit});
+    if (r.fresh) ++m_live[unsigned(stored)];
+    if (r.evicted != FlatMap::kEmpty) --m_live[unsigned(PageSize((r.evicted >> 12) & 0xf))];
+  }
 
   void flush_all();
   void flush_asid(std::uint16_t asid);

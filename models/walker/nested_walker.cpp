@@ -34,12 +34,11 @@ NestedWalker::NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host
 void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level) {
   out.refs[out.nrefs++] = WalkRef{spa, kind, static_cast<std::uint8_t>(level)};
   if (kind == RefKind::GuestPte) ++out.guest_refs;
-  if (kind == RefKind::NestedPte) ++out.nested_refs;
 }
 
-bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa,
-                             PageSize nested, bool is_private, bool gpt, AccessKind kind,
-                             WalkOutcome& out, std::uint8_t* perms) const {
+__attribute__((always_inline)) inline bool NestedWalker::rmp_check(
+    const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa, PageSize nested,
+    bool is_private, bool gpt, AccessKind kind, WalkOutcome& out, std::uint8_t* perms) const {
   ++out.rmp_checks;
   add_ref(out, rmp::RmpTable::entry_address(spa >> 12), RefKind::Rmp, 0);
   rmp::GuestAccess a;
@@ -73,8 +72,9 @@ bool NestedWalker::rmp_check(const WalkRequest& req, std::uint64_t spa, std::uin
   return false;
 }
 
-bool NestedWalker::nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write,
-                                    bool gpt, bool cbit, WalkOutcome& out, NestedResult& res) {
+__attribute__((always_inline)) inline bool NestedWalker::nested_translate(
+    const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt, bool cbit, WalkOutcome& out,
+    NestedResult& res) {
   const bool fetch = !gpt && req.kind == AccessKind::Fetch;
   // #NPF EXITINFO1 (snp-semantics §1.6). Nested-dimension accesses are
   // checked as user accesses (AMD APM: guest accesses through the nested
@@ -126,8 +126,10 @@ bool NestedWalker::nested_translate(const WalkRequest& req, std::uint64_t gpa, b
       const std::uint64_t page = entry_addr(e) & ~(page_bytes(size) - 1);
       res = NestedResult{page | (gpa & (page_bytes(size) - 1)), size, w, x};
       if (m_ntlb.enabled()) {
-        const auto ins = m_ntlb.insert(ntlb_key(req.asid, size, gpa),
-                                       gpa >> (12 + 9 * unsigned(size)), NtlbEntry{page, size, w, x});
+        // Not cached: the probe above missed every size that has entries.
+        const auto ins = m_ntlb.insert_absent(ntlb_key(req.asid, size, gpa),
+                                              gpa >> (12 + 9 * unsigned(size)),
+                                              NtlbEntry{page, size, w, x});
         if (ins.fresh) ++m_ntlb_live[unsigned(size)];
         if (ins.evicted != FlatMap::kEmpty) --m_ntlb_live[decode_tag(ins.evicted)];
       }
@@ -142,7 +144,7 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
   out.nrefs = 0;
   out.fault = Fault{};
   out.pwc_hits = out.ntlb_hits = out.ntlb_misses = out.ad_updates = out.rmp_checks = 0;
-  out.guest_refs = out.nested_refs = 0;
+  out.guest_refs = 0;
   const bool write = req.kind == AccessKind::Write;
   const bool fetch = req.kind == AccessKind::Fetch;
   auto guest_pf = [&](bool present) {
@@ -232,9 +234,11 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       t.cbit = cbit;
       return;
     }
+    // Not cached: the PWC probe at the start missed every level below the
+    // one it started from.
     if (m_pwc[level].enabled())
-      m_pwc[level].insert(pwc_key(req.asid, level, req.gva),
-                          req.gva >> (12 + 9 * (level - 1)), PwcEntry{entry_addr(e), w, x});
+      m_pwc[level].insert_absent(pwc_key(req.asid, level, req.gva),
+                                 req.gva >> (12 + 9 * (level - 1)), PwcEntry{entry_addr(e), w, x});
     table_gpa = entry_addr(e);
   }
 }

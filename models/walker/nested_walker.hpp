@@ -106,8 +106,7 @@ struct WalkOutcome {
   unsigned ntlb_misses = 0;
   unsigned ad_updates = 0;  // A/D bits written back into guest or nested entries
   unsigned rmp_checks = 0;  // RMP entries read (one per checked page)
-  unsigned guest_refs = 0;  // refs of kind GuestPte
-  unsigned nested_refs = 0; // refs of kind NestedPte
+  unsigned guest_refs = 0;  // refs of kind GuestPte (the rest: rmp_checks Rmp, NestedPte)
 };
 
 // The outcome of a side-effect-free probe (NestedWalker::probe).
@@ -194,16 +193,19 @@ class NestedWalker {
   };
   // Translates a GPA through the nested tables (or the nested TLB). Returns
   // false and fills out.fault on a nested fault. `gpt` marks a guest
-  // page-table access (#NPF bit 33 instead of 32).
-  bool nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt,
-                        bool cbit, WalkOutcome& out, NestedResult& res);
+  // page-table access (#NPF bit 33 instead of 32). nested_translate and
+  // rmp_check are inlined into walk(): each runs up to three times per walk,
+  // and as calls they cost more in argument and register traffic than in work.
+  inline bool nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt,
+                               bool cbit, WalkOutcome& out, NestedResult& res);
   static void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
   // The RMP check of one page the walk touches; false (and out.fault set)
   // when it refuses. `fetch`/`write` only for the final access.
   // `perms` receives the VMPL's RMP permissions of a passed private check.
-  bool rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa, PageSize nested,
-                 bool is_private, bool gpt, AccessKind kind, WalkOutcome& out,
-                 std::uint8_t* perms = nullptr) const;
+  // Also used by probe() (const: it changes nothing but `out`).
+  inline bool rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa,
+                        PageSize nested, bool is_private, bool gpt, AccessKind kind,
+                        WalkOutcome& out, std::uint8_t* perms = nullptr) const;
 
   struct PwcEntry {
     std::uint64_t table_gpa;  // the next-lower guest table

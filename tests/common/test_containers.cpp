@@ -120,7 +120,11 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
         case 2:
         case 3: {
           const int v = static_cast<int>(rng() % 1000);
-          REQUIRE(c.insert(key, idx, v).evicted == ref.insert(key, idx, v));
+          // insert_absent() is insert() for a key known not to be cached.
+          const bool absent = c.peek(key, idx) == nullptr;
+          const auto r = absent ? c.insert_absent(key, idx, v) : c.insert(key, idx, v);
+          REQUIRE(r.fresh == absent);
+          REQUIRE(r.evicted == ref.insert(key, idx, v));
           break;
         }
         case 4:
