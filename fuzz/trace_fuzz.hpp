@@ -165,6 +165,12 @@ inline ReadResult read_all(const OpenFn& open, std::unique_ptr<trace::ByteSource
   return r;
 }
 
+// The two InputErrors of zstd_stream.cpp.
+inline bool is_zstd_error(const std::string& message) {
+  return message.find("corrupt zstd stream") != std::string::npos ||
+         message.find("truncated zstd stream") != std::string::npos;
+}
+
 inline std::string describe(const ReadResult& r) {
   return fmt::format("{} events{}, error '{}'", r.events.size(), r.capped ? " (capped)" : "",
                      r.error);
@@ -217,7 +223,13 @@ inline void fuzz_reader(const std::uint8_t* data, std::size_t size, const std::s
   const std::size_t run_max = rng.between(1, 300);
   const ReadResult run = read_all(
       open, std::make_unique<ChunkedSource>(input, rng), name, Mode::Run, run_max);
-  if (ref.capped || run.capped) {
+  // A corrupt zstd stream is detected where the decoder meets the damage
+  // (or only at the frame's checksum), which depends on how much compressed
+  // input it was given at once; before that it hands out what it decoded,
+  // which the reader may reject first. So when either read ended in a zstd
+  // error the two only have to agree as far as both got.
+  const bool zstd_error = is_zstd_error(ref.error) || is_zstd_error(run.error);
+  if (ref.capped || run.capped || zstd_error) {
     const std::size_t n = std::min(ref.events.size(), run.events.size());
     require(std::equal(ref.events.begin(), ref.events.begin() + n, run.events.begin()),
             "next() and next_run() over small reads disagree on the events");
@@ -230,14 +242,14 @@ inline void fuzz_reader(const std::uint8_t* data, std::size_t size, const std::s
   const std::size_t batch_max = rng.between(1, 300);
   const ReadResult batch =
       read_all(open, trace::memory_source(input), name, Mode::Batch, batch_max);
-  require(batch.events.size() <= ref.events.size() || ref.capped,
+  require(batch.events.size() <= ref.events.size() || ref.capped || zstd_error,
           "next_batch() returned more events than next()");
   for (std::size_t i = 0; i < std::min(batch.events.size(), ref.events.size()); ++i) {
     const OwnedEvent& b = batch.events[i];
     require(b.view() == ref.events[i].view() && (b.line == 0 || b.line == ref.events[i].line),
             fmt::format("next_batch() and next() disagree at event {}", i));
   }
-  if (!ref.capped && !batch.capped)
+  if (!ref.capped && !batch.capped && !zstd_error)
     require(batch.error == ref.error &&
                 (!ref.error.empty() || batch.events.size() == ref.events.size()),
             fmt::format("next_batch() and next() disagree: {} vs {}", describe(batch),
