@@ -1,6 +1,7 @@
 #include "sim/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -283,7 +284,9 @@ void Config::set_value(const ConfigKey& k, const Json& v, const std::string& whe
         if (a.is_number_unsigned()) return out = a.get<std::uint64_t>(), true;
         if (!a.is_string()) return false;
         const std::string t = a.get<std::string>();
-        if (t.empty()) return false;
+        // stoull skips leading spaces and wraps "-1" to 2^64-1: only a
+        // plain decimal or 0x-hex number is an address.
+        if (t.empty() || !std::isdigit(static_cast<unsigned char>(t[0]))) return false;
         std::size_t used = 0;
         try {
           out = std::stoull(t, &used, 0);

@@ -181,3 +181,17 @@ TEST_CASE("docs/config.md is the generated reference", "[config][docs]") {
   // `rmpsim config doc > docs/config.md`.
   CHECK(rmpsim::test::slurp(RMPSIM_SOURCE_DIR "/docs/config.md") == Config::reference_markdown());
 }
+
+// Found by fuzzing (helper's report): std::stoull skipped leading spaces and
+// wrapped "-1" to 2^64-1, so both were accepted as addresses.
+TEST_CASE("guest.shared_ranges: addresses are plain decimal or hex numbers", "[config][fuzz]") {
+  Config c;
+  c.apply_set(R"(guest.shared_ranges=[["0x1000", "8192"], [16384, 20480]])");
+  CHECK(c.get("guest.shared_ranges") == rmpsim::Json::parse("[[4096, 8192], [16384, 20480]]"));
+  for (const char* bad : {R"([["0x1000", "-1"]])", R"([[" 4096", "8192"]])",
+                          R"([["+4096", "8192"]])", R"([["4096", ""]])"}) {
+    INFO(bad);
+    CHECK(error_of([&] { c.apply_set(std::string("guest.shared_ranges=") + bad); })
+              .find("is not a list of [start, end) pairs with start < end") != std::string::npos);
+  }
+}
