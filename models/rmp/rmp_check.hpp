@@ -44,9 +44,10 @@ struct GuestAccess {
 // names them too): 31 RMP, 36 VMPL.
 inline constexpr std::uint64_t kRmpBit = 1ull << 31, kVmplBit = 1ull << 36;
 
-// Inline: a walk makes one check per guest page-table page and one for the
-// data page on every TLB miss.
-inline CheckOutcome check_guest_access(const RmpTable& rmp, const GuestAccess& a,
+// Always inline: a walk makes one check per guest page-table page and one
+// for the data page on every TLB miss. With a second caller (the --check
+// probe) GCC stopped inlining it, +6% instructions on a random 1 M trace.
+__attribute__((always_inline)) inline CheckOutcome check_guest_access(const RmpTable& rmp, const GuestAccess& a,
                                        const CheckOptions& opt = {}) {
   CheckOutcome out;
   PageSize size;
