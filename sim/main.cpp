@@ -171,6 +171,7 @@ int sc_main(int argc, char** argv) {
     if (*doc_cmd) return rmpsim::cmd_config_doc();
   } catch (const rmpsim::check::InvariantViolation& e) {
     // run --check found the models inconsistent: nothing was written.
+    forget_unwound_stack();
     std::fflush(stdout);
     fmt::print(stderr, "rmpsim: {}\n", e.what());
     return 5;
