@@ -365,12 +365,19 @@ const std::vector<std::pair<std::string, std::string>>& Config::related_keys() {
   return pairs;
 }
 
+const std::pair<std::string, std::string>* Config::broken_relation() const {
+  for (const auto& r : related_keys())
+    if (get_int(r.first) % get_int(r.second) != 0) return &r;
+  return nullptr;
+}
+
 void Config::check_relations(const std::string& where, std::uint64_t line) const {
-  for (const auto& [entries, ways] : related_keys())
-    if (get_int(entries) % get_int(ways) != 0)
-      throw InputError(where.empty() ? "--set " + ways : where, line,
-                       fmt::format("{} ({}) must be a multiple of {} ({})", entries,
-                                   get_int(entries), ways, get_int(ways)));
+  const auto* r = broken_relation();
+  if (!r) return;
+  const auto& [entries, ways] = *r;
+  throw InputError(where.empty() ? "--set " + ways : where, line,
+                   fmt::format("{} ({}) must be a multiple of {} ({})", entries,
+                               get_int(entries), ways, get_int(ways)));
 }
 
 void Config::set(const std::string& key, const Json& value, const std::string& where,

@@ -54,6 +54,9 @@ class Config {
   // Throws InputError(where, line, ...); an empty `where` names the
   // "--set WAYS-KEY" that would fix it.
   void check_relations(const std::string& where, std::uint64_t line) const;
+  // The first {entries key, ways key} pair check_relations() would refuse,
+  // or nullptr.
+  const std::pair<std::string, std::string>* broken_relation() const;
   // The keys check_relations() relates, as {entries key, ways key} pairs.
   static const std::vector<std::pair<std::string, std::string>>& related_keys();
 

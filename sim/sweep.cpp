@@ -51,20 +51,18 @@ Sweep::Sweep(const std::string& path) : m_path(path) {
 
   // The base configuration: defaults, then the file, then the fixed "set"
   // values. Checked now: an error here would fail every point.
-  Config base;
   if (j.contains("config")) {
     if (!j["config"].is_string())
       fail(line_of(m_text, "config"), "'config' must be the name of a configuration file");
     const fs::path p(j["config"].get<std::string>());
-    m_config = (p.is_absolute() ? p : fs::path(m_dir) / p).lexically_normal().string();
-    base.load_file(m_config);
+    m_base.load_file((p.is_absolute() ? p : fs::path(m_dir) / p).lexically_normal().string());
   }
   if (j.contains("set")) {
     if (!j["set"].is_object())
       fail(line_of(m_text, "set"), "'set' must be an object of \"key\": value pairs");
     const std::size_t set_at = m_text.find("\"set\"");
     for (auto it = j["set"].begin(); it != j["set"].end(); ++it) {
-      base.set(it.key(), *it, m_path, line_of(m_text, it.key(), set_at));
+      m_base.set(it.key(), *it, m_path, line_of(m_text, it.key(), set_at));
       m_sets.emplace_back(it.key(), *it);
     }
   }
@@ -176,21 +174,17 @@ SweepPoint Sweep::point(std::size_t index) const {
     for (const auto& k : m_axes[i].keys) p.values.emplace_back(k.key, k.values[digit[i]]);
 
   try {
-    Config cfg;
-    if (!m_config.empty()) cfg.load_file(m_config);
-    for (const auto& [k, v] : m_sets) cfg.set(k, v, m_path, 0);
+    Config cfg = m_base;  // the file and 'set', resolved once by the constructor
     std::size_t a = 0;
     for (std::size_t i = 0; i < m_axes.size(); ++i)
       for (const auto& k : m_axes[i].keys) cfg.set(k.key, p.values[a++].second, m_path, k.line);
     // A relation broken by this point's values names the first swept key
     // involved (e.g. an mmu.l2.entries value that is not a multiple of ways).
     std::uint64_t line = 0;
-    for (const auto& [entries, ways] : Config::related_keys())
+    if (const auto* broken = cfg.broken_relation())
       for (const auto& axis : m_axes)
         for (const auto& k : axis.keys)
-          if (!line && (k.key == entries || k.key == ways) &&
-              cfg.get_int(entries) % cfg.get_int(ways) != 0)
-            line = k.line;
+          if (!line && (k.key == broken->first || k.key == broken->second)) line = k.line;
     cfg.check_relations(m_path, line);
     p.hash = fnv1a_hex(cfg.dump() + '\0' + p.trace);
     p.config = std::move(cfg);

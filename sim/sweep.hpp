@@ -65,8 +65,8 @@ class Sweep {
   std::string m_dir;       // relative names in the file are relative to this
   std::string m_text;      // the file, for line numbers in errors
   std::string m_name;
-  std::string m_config;    // base configuration file (resolved), or empty
   std::vector<std::pair<std::string, Json>> m_sets;  // fixed overrides
+  Config m_base;           // defaults, then the 'config' file, then m_sets
   std::vector<std::string> m_traces;
   std::vector<SweepAxis> m_axes;
 };
