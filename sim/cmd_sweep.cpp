@@ -63,14 +63,13 @@ std::string csv_field(const Json& v) {
 // A summary as flat (column, value) pairs: nested objects such as
 // conversion_latency_cycles become conversion_latency_cycles.p50, ... so
 // every CSV cell is a number or a word.
-std::vector<std::pair<std::string, Json>> flat_summary(const Json& summary) {
-  std::vector<std::pair<std::string, Json>> out;
+Json flat_summary(const Json& summary) {
+  Json out = Json::object();  // ordered: the columns keep the summary's order
   for (auto it = summary.begin(); it != summary.end(); ++it) {
     if (it->is_object())
-      for (auto sub = it->begin(); sub != it->end(); ++sub)
-        out.emplace_back(it.key() + "." + sub.key(), *sub);
+      for (auto sub = it->begin(); sub != it->end(); ++sub) out[it.key() + "." + sub.key()] = *sub;
     else
-      out.emplace_back(it.key(), *it);
+      out[it.key()] = *it;
   }
   return out;
 }
@@ -168,11 +167,13 @@ int cmd_sweep_merge(const SweepArgs& args) {
   std::vector<std::string> summary_keys;
   std::set<std::string> seen;
   Json rows = Json::array();
+  std::vector<Json> flats;  // each row's flat summary (empty unless ok)
   std::size_t ok = 0;
   std::vector<std::string> problems;
   for (const Json& entry : index["list"]) {
     const std::size_t k = entry.at("point").get<std::size_t>();
     const std::string dir = args.dir + "/" + std::to_string(k);
+    Json flat = Json::object();
     Json row = {{"point", k}, {"trace", entry.at("trace")}, {"values", entry.at("values")},
                 {"hash", entry.value("hash", "")}};
     const auto done = read_json_if_present(dir + "/point.json");
@@ -183,8 +184,9 @@ int cmd_sweep_merge(const SweepArgs& args) {
                                              stats_path, "a stats.json written by rmpsim");
       row["status"] = "ok";
       row["summary"] = stats.at("summary");
-      for (const auto& [column, value] : flat_summary(row["summary"]))
-        if (seen.insert(column).second) summary_keys.push_back(column);
+      flat = flat_summary(row["summary"]);
+      for (auto it = flat.begin(); it != flat.end(); ++it)
+        if (seen.insert(it.key()).second) summary_keys.push_back(it.key());
       ++ok;
     } else if (failed) {
       row["status"] = "failed";
@@ -202,6 +204,7 @@ int cmd_sweep_merge(const SweepArgs& args) {
                                           : "missing (not run, or interrupted)"));
     }
     rows.push_back(std::move(row));
+    flats.push_back(std::move(flat));
   }
 
   std::string csv = "point,trace";
@@ -209,10 +212,9 @@ int cmd_sweep_merge(const SweepArgs& args) {
   csv += ",status,hash";
   for (const auto& key : summary_keys) csv += "," + key;
   csv += ",error\n";
-  for (const Json& row : rows) {
-    Json flat = Json::object();
-    if (row.contains("summary"))
-      for (const auto& [column, value] : flat_summary(row["summary"])) flat[column] = value;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const Json& row = rows[r];
+    const Json& flat = flats[r];
     csv += fmt::format("{},{}", row["point"].get<std::size_t>(), csv_field(row["trace"]));
     for (const auto& key : keys) csv += "," + csv_field(row["values"].value(key, Json()));
     csv += "," + csv_field(row["status"]) + "," + csv_field(row["hash"]);
