@@ -1,31 +1,34 @@
 #include "models/memory/phys_store.hpp"
 
+#include <algorithm>
+
 namespace rmpsim::memory {
 
-PhysStore::Frame& PhysStore::frame_for_write(std::uint64_t fn) {
-  std::uint32_t i = m_index.find(fn);
-  if (i != FlatMap::kNone) return *m_frames[i];
-  if (!m_free_slots.empty()) {
-    i = m_free_slots.back();
-    m_free_slots.pop_back();
+PhysStore::Frame& PhysStore::new_frame(std::uint64_t fn) {
+  Frame* f;
+  if (!m_free.empty()) {
+    f = m_free.back();
+    m_free.pop_back();
+    f->fill(0);
   } else {
-    i = static_cast<std::uint32_t>(m_frames.size());
-    m_frames.push_back(nullptr);
+    if (m_slab_used == m_slab_size) {
+      m_slab_size = std::min<std::size_t>(m_slab_size ? m_slab_size * 2 : 16, 512);
+      m_slabs.push_back(std::make_unique<Frame[]>(m_slab_size));  // zeroed
+      m_slab_used = 0;
+    }
+    f = &m_slabs.back()[m_slab_used++];
   }
-  m_frames[i] = std::make_unique<Frame>();
-  m_frames[i]->fill(0);
-  m_index.put(fn, i);
-  return *m_frames[i];
+  m_dir.set(fn, f);
+  ++m_frames;
+  return *f;
 }
 
 void PhysStore::drop_frame(std::uint64_t fn) {
-  std::uint32_t i = m_index.find(fn);
-  if (i == FlatMap::kNone) return;
-  m_index.erase(fn);
-  m_frames[i].reset();
-  Recent& r = m_recent[fn & (kRecent - 1)];
-  if (r.fn == fn) r = Recent{};
-  m_free_slots.push_back(i);
+  Frame* f = m_dir.get(fn);
+  if (!f) return;
+  m_dir.set(fn, nullptr);
+  m_free.push_back(f);
+  --m_frames;
 }
 
 }  // namespace rmpsim::memory

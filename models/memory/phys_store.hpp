@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "models/common/flat_map.hpp"
+#include "models/common/chunk_directory.hpp"
 
 namespace rmpsim::memory {
 
@@ -21,44 +21,41 @@ class PhysStore {
   using Frame = std::array<std::uint64_t, 512>;
 
   std::uint64_t read64(std::uint64_t addr) const {
-    const Frame* f = frame(addr >> 12);
+    const Frame* f = m_dir.get(addr >> 12);
     return f ? (*f)[(addr >> 3) & 511] : 0;
   }
   void write64(std::uint64_t addr, std::uint64_t value) {
-    const std::uint64_t fn = addr >> 12;
-    Recent& r = m_recent[fn & (kRecent - 1)];
-    Frame& f = r.fn == fn ? *r.frame : frame_for_write(fn);
-    f[(addr >> 3) & 511] = value;
+    Frame* f = m_dir.get(addr >> 12);
+    if (!f) f = &new_frame(addr >> 12);
+    (*f)[(addr >> 3) & 511] = value;
   }
   // Zeroes a frame (a freshly allocated page-table page), creating it.
-  void zero_frame(std::uint64_t frame_number) { frame_for_write(frame_number).fill(0); }
+  void zero_frame(std::uint64_t frame_number) {
+    if (Frame* f = m_dir.get(frame_number))
+      f->fill(0);
+    else
+      new_frame(frame_number);
+  }
   // Drops a frame (its contents read as zero afterwards).
   void drop_frame(std::uint64_t frame_number);
 
-  std::size_t frames() const { return m_index.size(); }
+  std::size_t frames() const { return m_frames; }
 
  private:
-  // Walks read the same few table frames again and again: a small
-  // direct-mapped cache of frame pointers sits in front of the hash index.
-  const Frame* frame(std::uint64_t fn) const {
-    Recent& r = m_recent[fn & (kRecent - 1)];
-    if (r.fn == fn) return r.frame;
-    std::uint32_t i = m_index.find(fn);
-    if (i == FlatMap::kNone) return nullptr;
-    r = Recent{fn, m_frames[i].get()};
-    return r.frame;
-  }
-  struct Recent {
-    std::uint64_t fn = ~0ull;
-    Frame* frame = nullptr;
-  };
-  static constexpr std::size_t kRecent = 256;
-  mutable std::array<Recent, kRecent> m_recent{};
-  Frame& frame_for_write(std::uint64_t fn);
+  // A zeroed frame for `fn`, which has none.
+  Frame& new_frame(std::uint64_t fn);
 
-  FlatMap m_index{64};
-  std::vector<std::unique_ptr<Frame>> m_frames;
-  std::vector<std::uint32_t> m_free_slots;
+  // Frame number -> frame. Walks read the same few table frames again and
+  // again, and the models allocate table frames from dense pools, so the
+  // lookups stay in one or two directory chunks (ChunkDirectory).
+  ChunkDirectory<Frame> m_dir;
+  // Frames come from slabs of growing size (16 frames, doubling up to 512):
+  // one allocation per slab, a pool's frames side by side. Slabs live as
+  // long as the store; a dropped frame is reused by the next new one.
+  std::vector<std::unique_ptr<Frame[]>> m_slabs;
+  std::size_t m_slab_used = 0, m_slab_size = 0;
+  std::vector<Frame*> m_free;
+  std::size_t m_frames = 0;
 };
 
 }  // namespace rmpsim::memory

@@ -77,14 +77,14 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   assert(entry_violation(pfn, e).empty());
   const bool zero = e == RmpEntry{};
   const std::uint64_t rn = pfn >> 9;
-  std::uint32_t i = m_region_index.find(rn);
-  if (i == FlatMap::kNone) {
+  Region* rp = m_region_dir.get(rn);
+  if (!rp) {
     if (zero) return;  // absent already means all-zero
-    i = static_cast<std::uint32_t>(m_regions.size());
     m_regions.push_back(std::make_unique<Region>());
-    m_region_index.put(rn, i);
+    rp = m_regions.back().get();
+    m_region_dir.set(rn, rp);
   }
-  Region& r = *m_regions[i];
+  Region& r = *rp;
   Stored& p = r.e[pfn & 511];
   if (!(p.flags & kStored)) {
     if (zero) return;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/chunk_directory.hpp"
 #include "models/common/flat_map.hpp"
 #include "models/common/types.hpp"
 
@@ -139,8 +140,8 @@ class RmpTable {
 
  private:
   // The 512 entries of one 2 MiB region side by side: a check reads the
-  // region's 2M-aligned head entry and its own entry from one block, after
-  // one lookup in a small index (walks over a large footprint used to pay a
+  // region's 2M-aligned head entry and its own entry from one block, found
+  // through a ChunkDirectory (walks over a large footprint used to pay a
   // hash probe per entry, each a host cache miss).
   struct Region {
     std::array<Stored, 512> e{};
@@ -149,12 +150,9 @@ class RmpTable {
   static RmpEntry unpack(const Stored& p);
   static Stored pack(const RmpEntry& e);
   static const Stored kZero;
-  const Region* region(std::uint64_t rn) const {
-    const std::uint32_t i = m_region_index.find(rn);
-    return i == FlatMap::kNone ? nullptr : m_regions[i].get();
-  }
+  const Region* region(std::uint64_t rn) const { return m_region_dir.get(rn); }
 
-  FlatMap m_region_index{64};  // 2M region number -> m_regions slot
+  ChunkDirectory<Region> m_region_dir;  // 2M region number -> region
   std::vector<std::unique_ptr<Region>> m_regions;
   std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};

@@ -1,4 +1,4 @@
-// FlatMap and SetAssoc against simple reference models (std::map, per-set
+// FlatMap, ChunkDirectory and SetAssoc against simple reference models (std::map, per-set
 // std::list LRU) over long random operation sequences; LineCache against
 // SetAssoc::access().
 #include <catch2/catch.hpp>
@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "models/common/chunk_directory.hpp"
 #include "models/common/flat_map.hpp"
 #include "models/common/set_assoc.hpp"
 #include "models/memory/line_cache.hpp"
@@ -213,4 +214,31 @@ TEST_CASE("LineCache hits and misses exactly as SetAssoc::access", "[containers]
   }
   CHECK_THROWS_AS(rmpsim::memory::LineCache(24, 5), std::invalid_argument);
   CHECK_THROWS_AS(rmpsim::memory::LineCache(64, 32), std::invalid_argument);
+}
+
+TEST_CASE("ChunkDirectory behaves like std::map over sparse and dense numbers", "[containers]") {
+  rmpsim::ChunkDirectory<int> d;
+  std::map<std::uint64_t, int*> ref;
+  std::vector<int> objs(64);
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 100000; ++i) {
+    // Dense runs (one chunk), far-apart numbers (many chunks) and the
+    // largest frame numbers a 52-bit address has.
+    const std::uint64_t n = (i % 3 == 0)   ? rng() % 2048
+                            : (i % 3 == 1) ? (rng() % 64) << 30
+                                           : (1ull << 40) - 1 - rng() % 1024;
+    if (rng() % 4 == 0) {
+      d.set(n, nullptr);
+      ref.erase(n);
+    } else {
+      int* p = &objs[rng() % objs.size()];
+      d.set(n, p);
+      ref[n] = p;
+    }
+    const std::uint64_t q = (i % 2) ? n : rng() % 4096;
+    const auto it = ref.find(q);
+    REQUIRE(d.get(q) == (it == ref.end() ? nullptr : it->second));
+  }
+  for (const auto& [n, p] : ref) REQUIRE(d.get(n) == p);
+  CHECK(d.get(12345678) == nullptr);
 }

@@ -1,0 +1,68 @@
+#pragma once
+// A sparse map from page numbers (4K frame numbers, 2 MiB region numbers) to
+// objects the caller owns, for lookups on the walk path.
+//
+// Numbers are grouped 512 to a chunk; a chunk is an array of 512 pointers,
+// found through a FlatMap keyed by the number's upper bits, and the chunk
+// used last is remembered. The simulator allocates page-table frames and
+// guest memory from dense pools, so the lookups of a walk fall in one or
+// two chunks: a lookup is a compare and two loads from memory that stays
+// in the host caches, where a hash probe per lookup (key array, value
+// array, then the object) missed them on large footprints.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/common/flat_map.hpp"
+
+namespace rmpsim {
+
+template <class T>
+class ChunkDirectory {
+ public:
+  static constexpr unsigned kBits = 9;
+  static constexpr std::uint64_t kMask = (1u << kBits) - 1;
+
+  T* get(std::uint64_t n) const {
+    const std::uint64_t c = n >> kBits;
+    const Chunk* ch = c == m_last_key ? m_last : find_chunk(c);
+    return ch ? ch->slot[n & kMask] : nullptr;
+  }
+
+  // Points `n` at `p` (nullptr: absent again). Chunks are never freed:
+  // a chunk costs 4 KiB per 512 numbers ever used.
+  void set(std::uint64_t n, T* p) {
+    const std::uint64_t c = n >> kBits;
+    Chunk* ch = const_cast<Chunk*>(find_chunk(c));
+    if (!ch) {
+      if (!p) return;
+      m_index.put(c, static_cast<std::uint32_t>(m_chunks.size()));
+      m_chunks.push_back(std::make_unique<Chunk>());
+      ch = m_chunks.back().get();
+      m_last_key = c;
+      m_last = ch;
+    }
+    ch->slot[n & kMask] = p;
+  }
+
+ private:
+  struct Chunk {
+    std::array<T*, 1u << kBits> slot{};
+  };
+  // Out of line: the remembered chunk serves almost every lookup.
+  __attribute__((noinline)) const Chunk* find_chunk(std::uint64_t c) const {
+    const std::uint32_t i = m_index.find(c);
+    if (i == FlatMap::kNone) return nullptr;
+    m_last_key = c;
+    m_last = m_chunks[i].get();
+    return m_last;
+  }
+
+  mutable std::uint64_t m_last_key = FlatMap::kEmpty;
+  mutable const Chunk* m_last = nullptr;
+  FlatMap m_index{8};
+  std::vector<std::unique_ptr<Chunk>> m_chunks;
+};
+
+}  // namespace rmpsim
