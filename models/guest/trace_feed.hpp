@@ -35,6 +35,14 @@ class TraceFeed {
   // Throws InputError for an event naming a vCPU >= the configured count.
   bool next(unsigned vcpu, FedEvent& out);
 
+  // The event `ahead` places after the last one handed out, if the current
+  // run of events holds it (whichever vCPU it is for), else nullptr; and
+  // its position in the trace. For reading ahead (walker/lookahead.hpp).
+  const trace::Event* upcoming(std::size_t ahead) const {
+    return m_pos + ahead < m_count ? &m_events[m_pos + ahead] : nullptr;
+  }
+  std::uint64_t upcoming_seq(std::size_t ahead) const { return m_read - m_count + m_pos + ahead; }
+
   const std::string& trace_name() const { return m_reader.name(); }
 
   // Called about every kTickEvents events read (the CLI's progress line):

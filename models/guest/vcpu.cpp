@@ -270,6 +270,18 @@ void Vcpu::access(const trace::Event& ev) {
   }
 }
 
+void Vcpu::look_ahead() {
+  using walker::WalkLookahead;
+  auto at = [this](unsigned distance) {
+    WalkLookahead::Upcoming u;
+    if (const trace::Event* e = m_feed.upcoming(distance - 1); e && trace::is_guest_access(e->op))
+      u = {true, m_feed.upcoming_seq(distance - 1), e->addr};
+    return u;
+  };
+  m_lookahead.step(m_attrs.gcr3, m_attrs.ncr3, at(WalkLookahead::kDistA),
+                   at(WalkLookahead::kDistB), at(WalkLookahead::kDistC));
+}
+
 void Vcpu::replay() {
   FedEvent fed;
   while (!m_state.terminated && m_feed.next(m_id, fed)) {
@@ -279,9 +291,14 @@ void Vcpu::replay() {
       case trace::Op::Read:
       case trace::Op::Write:
       case trace::Op::Exec:
-      case trace::Op::Modify:
+      case trace::Op::Modify: {
+        const std::uint64_t walks = m_mmu.core().counters().walks;
         access(ev);
+        // In a stretch of walks, read ahead for the next accesses' walks
+        // (host caches only: walker/lookahead.hpp).
+        if (m_mmu.core().counters().walks != walks) look_ahead();
         break;
+      }
       case trace::Op::Delay:
         m_delay_cycles += ev.len;
         advance(ev.len);

@@ -26,6 +26,7 @@
 #include "models/hypervisor/conversion.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/mmu/mmu_module.hpp"
+#include "models/walker/lookahead.hpp"
 #include "models/rmp/rmp_table.hpp"
 #include "sim/stats.hpp"
 
@@ -137,6 +138,7 @@ class Vcpu : public sc_core::sc_module {
   void run();
   void replay();
   void access(const trace::Event& ev);
+  __attribute__((noinline)) void look_ahead();
   // Translates one page for an access or an instruction operand, resolving
   // faults and retrying until it succeeds; false if the guest died on the
   // way. On success m_attrs holds the SPA and GPA.
@@ -195,6 +197,7 @@ class Vcpu : public sc_core::sc_module {
   std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_all;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
+  walker::WalkLookahead m_lookahead{m_mmu.core().walker()};
   std::uint64_t m_cycles = 0;         // local time, the ground truth
   std::uint64_t m_synced_cycles = 0;  // local time the SystemC kernel has reached
   std::exception_ptr m_error;

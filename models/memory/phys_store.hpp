@@ -29,6 +29,13 @@ class PhysStore {
     if (!f) f = &new_frame(addr >> 12);
     (*f)[(addr >> 3) & 511] = value;
   }
+  // The stored word at `addr` in host memory, or nullptr when its frame
+  // does not exist (walker/lookahead.hpp reads through it, then prefetches
+  // it). Valid as long as the store: frames are never freed, only reused.
+  const std::uint64_t* word(std::uint64_t addr) const {
+    const Frame* f = m_dir.get(addr >> 12);
+    return f ? &(*f)[(addr >> 3) & 511] : nullptr;
+  }
   // Zeroes a frame (a freshly allocated page-table page), creating it.
   void zero_frame(std::uint64_t frame_number) {
     if (Frame* f = m_dir.get(frame_number))

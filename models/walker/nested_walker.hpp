@@ -149,6 +149,10 @@ class NestedWalker {
   void flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len);
 
   const WalkerParams& params() const { return m_p; }
+  // What the walks read (WalkLookahead reads ahead in them).
+  const memory::PhysStore& guest_mem() const { return m_gmem; }
+  const memory::PhysStore& host_mem() const { return m_hmem; }
+  const rmp::RmpTable* rmp() const { return m_rmp; }
 
   // Side-effect-free translation for the invariant checker (`run --check`):
   // the tables and the RMP as they are now, with no walk caches, no A/D

@@ -1,0 +1,59 @@
+#include "models/walker/lookahead.hpp"
+
+namespace rmpsim::walker {
+
+using namespace paging;
+
+const std::uint64_t* WalkLookahead::leaf(bool nested, std::uint64_t root, std::uint64_t va,
+                                         unsigned& level) const {
+  const memory::PhysStore& mem = nested ? m_w.host_mem() : m_w.guest_mem();
+  std::uint64_t table = root;
+  for (unsigned l = nested ? m_w.params().nested_levels : m_w.params().guest_levels;; --l) {
+    const std::uint64_t* e = mem.word(table + 8ull * index_at(va, l));
+    // A level-1 entry is a leaf whatever it holds. Not reading it is the
+    // point: it is the line to prefetch, and a read would wait for it.
+    if (l == 1 || !e) {
+      level = 1;
+      return e;
+    }
+    const std::uint64_t v = *e;  // an upper level: every walk reads it, cached
+    if (!(v & kPresent)) return nullptr;
+    if (is_leaf(v, l)) {
+      level = l;
+      return e;
+    }
+    table = entry_addr(v);
+  }
+}
+
+void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming& a,
+                         const Upcoming& b, const Upcoming& c) {
+  if (const Upcoming& u = a; u.valid) {
+    Slot& s = slot(u.seq);
+    s = Slot{};
+    s.seq = u.seq;
+    s.gpte = leaf(/*nested=*/false, gcr3, u.gva, s.glevel);
+    if (s.gpte) __builtin_prefetch(s.gpte);
+  }
+  // B and C use what the stage before stored for the same access on an
+  // earlier step; its line was asked for then and has had time to arrive.
+  if (const Upcoming& u = b; u.valid) {
+    Slot& s = slot(u.seq);
+    if (s.seq == u.seq && s.gpte && (*s.gpte & kPresent)) {
+      const std::uint64_t size = level_bytes(s.glevel);
+      s.gpa = (entry_addr(*s.gpte) & ~(size - 1)) | (u.gva & (size - 1));
+      s.npte = leaf(/*nested=*/true, ncr3, s.gpa, s.nlevel);
+      if (s.npte) __builtin_prefetch(s.npte);
+    }
+  }
+  if (const Upcoming& u = c; u.valid) {
+    const Slot& s = slot(u.seq);
+    const rmp::RmpTable* rmp = m_w.rmp();
+    if (s.seq == u.seq && s.npte && rmp && (*s.npte & kPresent)) {
+      const std::uint64_t size = level_bytes(s.nlevel);
+      rmp->prefetch((entry_addr(*s.npte) & ~(size - 1)) | (s.gpa & (size - 1)));
+    }
+  }
+}
+
+}  // namespace rmpsim::walker

@@ -1,0 +1,83 @@
+#pragma once
+// Walk look-ahead: a host-side speed-up with no effect on any simulated
+// state or statistic. It only reads the page tables and the RMP and asks
+// the host CPU to prefetch cache lines.
+//
+// On a walk-dominated trace (random accesses over a large footprint) every
+// access walks, and three reads of the walk land on host memory far too big
+// for the host's caches, each depending on the one before: the guest leaf
+// PTE, the nested leaf PTE of the data page, and the data page's RMP entry.
+// The trace says which GVAs come next, so after each access that walked the
+// vCPU hands the next few GVAs here and the look-ahead works on them in
+// three stages, each a few accesses before the walk that needs its line:
+//   A (kDistA ahead): the guest tables down to the leaf PTE; prefetch it.
+//   B (kDistB ahead): read that PTE (cached by now), the nested tables down
+//                     to the data page's leaf PTE; prefetch it.
+//   C (kDistC ahead): read that PTE, prefetch the page's RMP entry.
+// An access passes A, B and C on three successive steps; a stage whose
+// earlier stage did not run for that access (the look-ahead was idle, a
+// run of trace events ended) skips it. The upper table levels it reads are
+// the ones every walk reads, and stay cached.
+//
+// Reading ahead is safe however the tables change before the walk: nothing
+// is written, and a pointer kept from one step to the next points into
+// memory that lives as long as its store (PhysStore frames and RMP regions
+// are never freed during a run), so a stale one costs only a useless
+// prefetch.
+#include <array>
+#include <cstdint>
+
+#include "models/walker/nested_walker.hpp"
+
+namespace rmpsim::walker {
+
+class WalkLookahead {
+ public:
+  // How many accesses ahead each stage works, tuned on scripts/bench's walk
+  // trace (docs/development.md, "Where the time goes"): (3,2,1) and (4,3,2)
+  // ran alike, (6,4,2) was slower.
+  static constexpr unsigned kDistA = 4, kDistB = 3, kDistC = 2;
+
+  // An upcoming access: its position in the trace (any increasing count
+  // that identifies it) and its GVA.
+  struct Upcoming {
+    bool valid = false;
+    std::uint64_t seq = 0;
+    std::uint64_t gva = 0;
+  };
+
+  explicit WalkLookahead(const NestedWalker& walker) : m_w(walker) {}
+
+  // One step, after an access: `a`, `b` and `c` are the accesses kDistA,
+  // kDistB and kDistC positions after it (valid false where there is none,
+  // or the event there is not a guest access).
+  void step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming& a, const Upcoming& b,
+            const Upcoming& c);
+
+  // Where in host memory the leaf entry is that a walk of `va` reads in the
+  // guest (`nested` false: the tables at `root` in guest memory) or the
+  // nested dimension (host memory), and its level; nullptr when an upper
+  // level is not present or the frame does not exist. Reads the upper
+  // levels only, never the leaf entry. Public for the tests.
+  const std::uint64_t* leaf(bool nested, std::uint64_t root, std::uint64_t va,
+                            unsigned& level) const;
+
+ private:
+  struct Slot {
+    std::uint64_t seq = ~0ull;
+    const std::uint64_t* gpte = nullptr;  // stage A's result
+    const std::uint64_t* npte = nullptr;  // stage B's result
+    unsigned glevel = 0, nlevel = 0;
+    std::uint64_t gpa = 0;
+  };
+  // An access's slot lives from its stage A to its stage C, while the
+  // stages A of the accesses after it fill kDistA - kDistC other slots.
+  static constexpr unsigned kSlots = 8;
+  static_assert(kDistA > kDistB && kDistB > kDistC && kDistC >= 1 && kDistA - kDistC < kSlots);
+  Slot& slot(std::uint64_t seq) { return m_slots[seq % kSlots]; }
+
+  const NestedWalker& m_w;
+  std::array<Slot, kSlots> m_slots{};
+};
+
+}  // namespace rmpsim::walker
