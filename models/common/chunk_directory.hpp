@@ -25,9 +25,10 @@ class ChunkDirectory {
   static constexpr std::uint64_t kMask = (1u << kBits) - 1;
 
   T* get(std::uint64_t n) const {
-    const std::uint64_t c = n >> kBits;
-    const Chunk* ch = c == m_last_key ? m_last : find_chunk(c);
-    return ch ? ch->slot[n & kMask] : nullptr;
+    // m_last_key starts as FlatMap::kEmpty, which no chunk number equals
+    // (numbers are below 2^52), so m_last is valid whenever it matches.
+    if (__builtin_expect((n >> kBits) == m_last_key, 1)) return m_last->slot[n & kMask];
+    return get_slow(n);
   }
 
   // Points `n` at `p` (nullptr: absent again). Chunks are never freed:
@@ -51,7 +52,11 @@ class ChunkDirectory {
     std::array<T*, 1u << kBits> slot{};
   };
   // Out of line: the remembered chunk serves almost every lookup.
-  __attribute__((noinline)) const Chunk* find_chunk(std::uint64_t c) const {
+  __attribute__((noinline)) T* get_slow(std::uint64_t n) const {
+    const Chunk* ch = find_chunk(n >> kBits);
+    return ch ? ch->slot[n & kMask] : nullptr;
+  }
+  const Chunk* find_chunk(std::uint64_t c) const {
     const std::uint32_t i = m_index.find(c);
     if (i == FlatMap::kNone) return nullptr;
     m_last_key = c;

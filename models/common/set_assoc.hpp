@@ -158,7 +158,7 @@ class SetAssoc {
   // insert() for a key the caller knows is not cached (it has just looked
   // it up and missed): the narrow path skips the search.
   InsertResult insert_absent(std::uint64_t key, std::uint64_t index, const V& v) {
-    if (__builtin_expect(!m_narrow, 0)) return insert_wide(key, index, v);
+    if (__builtin_expect(!m_narrow, 0)) return insert_wide_absent(key, index, v);
     InsertResult r;
     r.fresh = true;
     const std::uint32_t set = set_for(index);
@@ -339,9 +339,19 @@ class SetAssoc {
     return insert_listed(key, index, v);
   }
 
+  __attribute__((noinline)) InsertResult insert_wide_absent(std::uint64_t key,
+                                                            std::uint64_t index, const V& v) {
+    if (!m_sets) return InsertResult{};
+    return insert_listed(key, index, v, kNoSlot);
+  }
+
+  // `s`: the key's slot if the caller has searched (kNoSlot: absent).
   InsertResult insert_listed(std::uint64_t key, std::uint64_t index, const V& v) {
+    return insert_listed(key, index, v, find_chained(key));
+  }
+  InsertResult insert_listed(std::uint64_t key, std::uint64_t index, const V& v,
+                             std::uint32_t s) {
     InsertResult r;
-    std::uint32_t s = find_chained(key);
     if (s == kNoSlot) {
       s = m_link[m_head[set_for(index)]].prev;  // the tail: an invalid way, else the LRU one
       r.fresh = true;

@@ -52,19 +52,13 @@ class LineCache {
   // its set afterwards.
   static bool access(const Sets& c, std::uint64_t line) {
     if (__builtin_expect(c.sets == 0, 0)) return false;
-    std::uint64_t* k = c.keys + std::size_t(set_of(line, c.sets, c.pow2)) * c.ways;
-    std::uint64_t prev = k[0];
-    if (prev == line) return true;
-    // One pass searches and shifts: each way takes the line before it until
-    // the line is found (a hit) or the last one falls off (a miss).
-    k[0] = line;
-    for (unsigned i = 1; i < c.ways; ++i) {
-      const std::uint64_t cur = k[i];
-      k[i] = prev;
-      if (cur == line) return true;
-      prev = cur;
-    }
-    return false;
+    return access_set(c.keys + std::size_t(set_of(line, c.sets, c.pow2)) * c.ways, c.ways, line);
+  }
+  // The same for a power-of-two number of sets of kWays ways (the default
+  // geometry, 8 ways): the compiler unrolls the pass over the set.
+  template <unsigned kWays>
+  static bool access_pow2(const Sets& c, std::uint64_t line) {
+    return access_set(c.keys + std::size_t(line & (c.sets - 1)) * kWays, kWays, line);
   }
   bool access(std::uint64_t line) { return access(sets(), line); }
 
@@ -81,6 +75,21 @@ class LineCache {
   }
 
  private:
+  // One pass searches and shifts: each way takes the line before it until
+  // the line is found (a hit) or the last one falls off (a miss).
+  __attribute__((always_inline)) static bool access_set(std::uint64_t* k, unsigned ways,
+                                                        std::uint64_t line) {
+    std::uint64_t prev = k[0];
+    if (prev == line) return true;
+    k[0] = line;
+    for (unsigned i = 1; i < ways; ++i) {
+      const std::uint64_t cur = k[i];
+      k[i] = prev;
+      if (cur == line) return true;
+      prev = cur;
+    }
+    return false;
+  }
   // As SetAssoc::set_for, with the line number as the index.
   static std::uint32_t set_of(std::uint64_t line, std::uint32_t sets, bool pow2) {
     return static_cast<std::uint32_t>(pow2 ? (line & (sets - 1)) : (line % sets));

@@ -9,37 +9,32 @@ MemTiming::MemTiming(const MemTimingParams& p)
       m_wide(p.cache_lines && p.cache_ways > LineCache::kMaxWays),
       m_lines(m_wide ? 0 : p.cache_lines, p.cache_ways),
       m_wide_lines(m_wide ? p.cache_lines : 0, p.cache_ways),
-      m_next_free(std::max(1u, p.channels), 0) {}
+      m_next_free(std::max(1u, p.channels), 0),
+      m_channels(m_next_free.size()) {}
 
 // A miss (the line is now cached, if the cache is enabled) goes to DRAM.
 std::uint64_t MemTiming::miss(std::uint64_t line, std::uint64_t now) {
   ++misses;
   // Lines interleave over channels; a reference waits for its channel.
-  std::uint64_t& free_at = m_next_free[line % m_next_free.size()];
+  std::uint64_t& free_at = m_next_free[m_channels.mod(line)];
   const std::uint64_t start = std::max(now, free_at);
   free_at = start + m_p.dram_busy_cycles;
   queue_cycles += start - now;
   return (start - now) + m_p.dram_cycles;
 }
 
-std::uint64_t MemTiming::access_chain(const std::uint64_t* spas, std::size_t stride, unsigned n,
-                                      std::uint64_t now) {
-  const char* p = reinterpret_cast<const char*>(spas);
-  std::uint64_t total = 0;
-  if (m_wide) {
-    for (unsigned i = 0; i < n; ++i, p += stride)
-      total += access(*reinterpret_cast<const std::uint64_t*>(p), now + total);
-    return total;
-  }
+template <class Access>
+std::uint64_t MemTiming::chain(const char* p, std::size_t stride, unsigned n, std::uint64_t now,
+                               Access access) {
   // Locals: the line cache's stores into its sets could otherwise alias
   // `hits`, the latency and the cache's geometry, forcing reloads (and a
   // store of `hits`) per reference.
   const std::uint64_t hit_cycles = m_p.hit_cycles;
   const LineCache::Sets sets = m_lines.sets();
-  std::uint64_t nhits = 0;
+  std::uint64_t nhits = 0, total = 0;
   for (unsigned i = 0; i < n; ++i, p += stride) {
     const std::uint64_t line = *reinterpret_cast<const std::uint64_t*>(p) >> 6;
-    if (LineCache::access(sets, line)) {
+    if (access(sets, line)) {
       ++nhits;
       total += hit_cycles;
     } else {
@@ -48,6 +43,23 @@ std::uint64_t MemTiming::access_chain(const std::uint64_t* spas, std::size_t str
   }
   hits += nhits;
   return total;
+}
+
+std::uint64_t MemTiming::access_chain(const std::uint64_t* spas, std::size_t stride, unsigned n,
+                                      std::uint64_t now) {
+  const char* p = reinterpret_cast<const char*>(spas);
+  if (m_wide) {
+    std::uint64_t total = 0;
+    for (unsigned i = 0; i < n; ++i, p += stride)
+      total += access(*reinterpret_cast<const std::uint64_t*>(p), now + total);
+    return total;
+  }
+  const LineCache::Sets sets = m_lines.sets();
+  if (sets.pow2 && sets.ways == 8)  // the default geometry
+    return chain(p, stride, n, now, LineCache::access_pow2<8>);
+  return chain(p, stride, n, now, [](const LineCache::Sets& c, std::uint64_t line) {
+    return LineCache::access(c, line);
+  });
 }
 
 void MemTiming::flush_frame(std::uint64_t spa) {

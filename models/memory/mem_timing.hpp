@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/common/divisor.hpp"
 #include "models/common/set_assoc.hpp"
 #include "models/memory/line_cache.hpp"
 
@@ -51,6 +52,10 @@ class MemTiming {
 
  private:
   std::uint64_t miss(std::uint64_t line, std::uint64_t now);
+  // access_chain over the line cache with `access` as LineCache::access.
+  template <class Access>
+  std::uint64_t chain(const char* p, std::size_t stride, unsigned n, std::uint64_t now,
+                      Access access);
 
   MemTimingParams m_p;
   // Sets of up to LineCache::kMaxWays ways (the usual geometries) use the
@@ -60,6 +65,7 @@ class MemTiming {
   LineCache m_lines;
   SetAssoc<char> m_wide_lines;
   std::vector<std::uint64_t> m_next_free;  // per channel
+  Divisor m_channels;                      // line -> channel
 };
 
 }  // namespace rmpsim::memory

@@ -56,12 +56,12 @@ TranslateResult Mmu::translate(std::uint64_t gva, AccessKind kind, std::uint16_t
     return do_walk(gva, kind, asid, gcr3, ncr3, vmpl, insn_operand, l1);
   }
   ++m_c.l2_misses;
-  return do_walk(gva, kind, asid, gcr3, ncr3, vmpl, insn_operand, l1);
+  return do_walk(gva, kind, asid, gcr3, ncr3, vmpl, insn_operand, l1, /*missed=*/true);
 }
 
 TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
                              std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
-                             bool insn_operand, Tlb& l1) {
+                             bool insn_operand, Tlb& l1, bool missed) {
   ++m_c.walks;
   walker::WalkRequest req;
   req.gva = gva;
@@ -105,8 +105,8 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   r.size = t.size;
   if (insn_operand) return r;
   // Fill both levels with the effective (smaller) page size.
-  m_l2.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
-  l1.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit);
+  m_l2.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit, missed);
+  l1.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit, missed);
   if (__builtin_expect(m_fill_observer != nullptr, 0)) m_fill_observer->tlb_filled(req, t);
   return r;
 }

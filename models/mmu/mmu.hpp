@@ -87,9 +87,11 @@ class Mmu {
   // inlined into every access, does not carry the inlined TLB insert.
   __attribute__((noinline)) static void refill(Tlb& l1, std::uint16_t asid, std::uint64_t gva,
                                                const TlbEntry& e);
+  // `missed`: both TLBs were looked up and missed (else an entry that did
+  // not serve the access is there to be replaced).
   TranslateResult do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
                           std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
-                          bool insn_operand, Tlb& l1);
+                          bool insn_operand, Tlb& l1, bool missed = false);
 
   Tlb m_l1i, m_l1d, m_l2;
   walker::NestedWalker m_walker;

@@ -4,26 +4,33 @@ namespace rmpsim::walker {
 
 using namespace paging;
 
-const std::uint64_t* WalkLookahead::leaf(bool nested, std::uint64_t root, std::uint64_t va,
-                                         unsigned& level) const {
-  const memory::PhysStore& mem = nested ? m_w.host_mem() : m_w.guest_mem();
+namespace {
+// WalkLookahead::leaf for one store and depth.
+const std::uint64_t* find_leaf(const memory::PhysStore& mem, unsigned levels, std::uint64_t root,
+                               std::uint64_t va, unsigned& level) {
   std::uint64_t table = root;
-  for (unsigned l = nested ? m_w.params().nested_levels : m_w.params().guest_levels;; --l) {
+  for (unsigned l = levels; l > 1; --l) {
     const std::uint64_t* e = mem.word(table + 8ull * index_at(va, l));
-    // A level-1 entry is a leaf whatever it holds. Not reading it is the
-    // point: it is the line to prefetch, and a read would wait for it.
-    if (l == 1 || !e) {
-      level = 1;
-      return e;
-    }
+    if (!e) return nullptr;
     const std::uint64_t v = *e;  // an upper level: every walk reads it, cached
     if (!(v & kPresent)) return nullptr;
-    if (is_leaf(v, l)) {
+    if (l <= 3 && (v & kLarge)) {  // a 2M or 1G leaf
       level = l;
       return e;
     }
     table = entry_addr(v);
   }
+  // A level-1 entry is a leaf whatever it holds. Not reading it is the
+  // point: it is the line to prefetch, and a read would wait for it.
+  level = 1;
+  return mem.word(table + 8ull * index_at(va, 1));
+}
+}  // namespace
+
+const std::uint64_t* WalkLookahead::leaf(bool nested, std::uint64_t root, std::uint64_t va,
+                                         unsigned& level) const {
+  return nested ? find_leaf(m_w.host_mem(), m_w.params().nested_levels, root, va, level)
+                : find_leaf(m_w.guest_mem(), m_w.params().guest_levels, root, va, level);
 }
 
 void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming& a,
@@ -32,7 +39,7 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
     Slot& s = slot(u.seq);
     s = Slot{};
     s.seq = u.seq;
-    s.gpte = leaf(/*nested=*/false, gcr3, u.gva, s.glevel);
+    s.gpte = find_leaf(m_w.guest_mem(), m_w.params().guest_levels, gcr3, u.gva, s.glevel);
     if (s.gpte) __builtin_prefetch(s.gpte);
   }
   // B and C use what the stage before stored for the same access on an
@@ -42,7 +49,7 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
     if (s.seq == u.seq && s.gpte && (*s.gpte & kPresent)) {
       const std::uint64_t size = level_bytes(s.glevel);
       s.gpa = (entry_addr(*s.gpte) & ~(size - 1)) | (u.gva & (size - 1));
-      s.npte = leaf(/*nested=*/true, ncr3, s.gpa, s.nlevel);
+      s.npte = find_leaf(m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpa, s.nlevel);
       if (s.npte) __builtin_prefetch(s.npte);
     }
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/common/chunk_directory.hpp"
+#include "models/common/divisor.hpp"
 #include "models/common/flat_map.hpp"
 #include "models/common/set_assoc.hpp"
 #include "models/memory/line_cache.hpp"
@@ -241,4 +242,20 @@ TEST_CASE("ChunkDirectory behaves like std::map over sparse and dense numbers", 
   }
   for (const auto& [n, p] : ref) REQUIRE(d.get(n) == p);
   CHECK(d.get(12345678) == nullptr);
+}
+
+TEST_CASE("Divisor::mod equals % for every divisor up to 1100 and edge numerators",
+          "[containers]") {
+  std::mt19937_64 rng(11);
+  for (std::uint64_t d = 1; d <= 1100; ++d) {
+    const rmpsim::Divisor div(d);
+    std::vector<std::uint64_t> ns = {0, 1, d - 1, d, d + 1, (1ull << 54) - 1, 1ull << 54,
+                                     ~0ull, ~0ull - d, (1ull << 46) - 1};
+    for (int i = 0; i < 2000; ++i) ns.push_back(rng() >> (rng() % 64));
+    for (std::uint64_t k = 1; k < 64; ++k) ns.push_back(((1ull << 54) / d) * d - k % d);
+    for (const std::uint64_t n : ns) {
+      CAPTURE(d, n);
+      REQUIRE(div.mod(n) == n % d);
+    }
+  }
 }
