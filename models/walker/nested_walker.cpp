@@ -72,29 +72,34 @@ __attribute__((always_inline)) inline bool NestedWalker::rmp_check(
   return false;
 }
 
+namespace {
+// A #NPF with its EXITINFO1 (snp-semantics §1.6). Nested-dimension accesses
+// are checked as user accesses (AMD APM: guest accesses through the nested
+// table are treated as user; general knowledge), so bit 2 is always set.
+// Out of line: faults are rare, and the walk loop stays small.
+__attribute__((cold, noinline)) bool nested_fault(Fault& f, std::uint64_t gpa, bool present,
+                                                  bool write, bool fetch, bool gpt, bool cbit) {
+  f.kind = FaultKind::NestedPageFault;
+  f.addr = gpa;
+  f.error_code = (present ? pf::kPresent : 0) | (write ? pf::kWrite : 0) | pf::kUser |
+                 (fetch ? pf::kFetch : 0) | (gpt ? pf::kGuestPageTable : pf::kFinalGpa) |
+                 (cbit ? pf::kEncrypted : 0);
+  return false;
+}
+}  // namespace
+
 __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
     const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt, bool cbit, WalkOutcome& out,
     NestedResult& res) {
   const bool fetch = !gpt && req.kind == AccessKind::Fetch;
-  // #NPF EXITINFO1 (snp-semantics §1.6). Nested-dimension accesses are
-  // checked as user accesses (AMD APM: guest accesses through the nested
-  // table are treated as user; general knowledge), so bit 2 is always set.
-  auto npf = [&](bool present) {
-    out.fault.kind = FaultKind::NestedPageFault;
-    out.fault.addr = gpa;
-    out.fault.error_code = (present ? pf::kPresent : 0) | (write ? pf::kWrite : 0) | pf::kUser |
-                           (fetch ? pf::kFetch : 0) | (gpt ? pf::kGuestPageTable : pf::kFinalGpa) |
-                           (cbit ? pf::kEncrypted : 0);
-    return false;
-  };
-
   if (m_ntlb.enabled()) {
     for (unsigned s = 0; s < 3; ++s) {
       if (!m_ntlb_live[s]) continue;  // probe only sizes with live entries
       if (const NtlbEntry* e =
               m_ntlb.lookup(ntlb_key(req.asid, PageSize(s), gpa), gpa >> (12 + 9 * s))) {
         ++out.ntlb_hits;
-        if ((write && !e->writable) || (fetch && !e->executable)) return npf(true);
+        if ((write && !e->writable) || (fetch && !e->executable))
+          return nested_fault(out.fault, gpa, true, write, fetch, gpt, cbit);
         res = NestedResult{e->spa_page | (gpa & (page_bytes(e->size) - 1)), e->size, e->writable,
                            e->executable};
         return true;
@@ -104,40 +109,49 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
   }
 
   std::uint64_t table = req.ncr3;
-  bool w = true, x = true;
+  // W must be set in every entry on the path and NX in none: the AND and
+  // the OR of the entries say both.
+  std::uint64_t all = ~0ull, any = 0;
   for (unsigned l = m_p.nested_levels; l >= 1; --l) {
     const std::uint64_t slot = table + 8ull * index_at(gpa, l);
     add_ref(out, slot, RefKind::NestedPte, l);
-    std::uint64_t e = m_hmem.read64(slot);
-    if (!(e & kPresent)) return npf(false);
-    w = w && (e & kWritable);
-    x = x && !(e & kNoExec);
-    const bool leaf = is_leaf(e, l);
-    if (leaf && ((write && !w) || (fetch && !x))) return npf(true);
+    const std::uint64_t e = m_hmem.read64(slot);
+    if (!(e & kPresent)) return nested_fault(out.fault, gpa, false, write, fetch, gpt, cbit);
+    all &= e;
+    any |= e;
     // The walker sets Accessed on every entry it uses and Dirty on the leaf
     // of a write.
-    const std::uint64_t upd = e | kAccessed | (leaf && write ? kDirty : 0);
+    if (!is_leaf(e, l)) {
+      if (!(e & kAccessed)) {
+        m_hmem.write64(slot, e | kAccessed);
+        ++out.ad_updates;
+      }
+      table = entry_addr(e);
+      continue;
+    }
+    const bool w = all & kWritable, x = !(any & kNoExec);
+    if ((write && !w) || (fetch && !x))
+      return nested_fault(out.fault, gpa, true, write, fetch, gpt, cbit);
+    const std::uint64_t upd = e | kAccessed | (write ? kDirty : 0);
     if (upd != e) {
       m_hmem.write64(slot, upd);
       ++out.ad_updates;
     }
-    if (leaf) {
-      const PageSize size = size_at_level(l);
-      const std::uint64_t page = entry_addr(e) & ~(page_bytes(size) - 1);
-      res = NestedResult{page | (gpa & (page_bytes(size) - 1)), size, w, x};
-      if (m_ntlb.enabled()) {
-        // Not cached: the probe above missed every size that has entries.
-        const auto ins = m_ntlb.insert_absent(ntlb_key(req.asid, size, gpa),
-                                              gpa >> (12 + 9 * unsigned(size)),
-                                              NtlbEntry{page, size, w, x});
-        if (ins.fresh) ++m_ntlb_live[unsigned(size)];
-        if (ins.evicted != FlatMap::kEmpty) --m_ntlb_live[decode_tag(ins.evicted)];
-      }
-      return true;
+    const PageSize size = size_at_level(l);
+    const std::uint64_t page = entry_addr(e) & ~(page_bytes(size) - 1);
+    res = NestedResult{page | (gpa & (page_bytes(size) - 1)), size, w, x};
+    if (m_ntlb.enabled()) {
+      // Not cached: the probe above missed every size that has entries.
+      const auto ins = m_ntlb.insert_absent(ntlb_key(req.asid, size, gpa),
+                                            gpa >> (12 + 9 * unsigned(size)),
+                                            NtlbEntry{page, size, w, x});
+      if (ins.fresh) ++m_ntlb_live[unsigned(size)];
+      if (ins.evicted != FlatMap::kEmpty) --m_ntlb_live[decode_tag(ins.evicted)];
     }
-    table = entry_addr(e);
+    return true;
   }
-  return npf(false);  // unreachable: level 1 entries are always leaves
+  // Unreachable: level 1 entries are always leaves.
+  return nested_fault(out.fault, gpa, false, write, fetch, gpt, cbit);
 }
 
 void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
