@@ -29,20 +29,21 @@ std::uint64_t MemTiming::chain(const char* p, std::size_t stride, unsigned n, st
   // Locals: the line cache's stores into its sets could otherwise alias
   // `hits`, the latency and the cache's geometry, forcing reloads (and a
   // store of `hits`) per reference.
+  // A hit only counts; the latency of the references before a miss (when
+  // the miss is issued) is worked out at the miss.
   const std::uint64_t hit_cycles = m_p.hit_cycles;
   const LineCache::Sets sets = m_lines.sets();
-  std::uint64_t nhits = 0, total = 0;
+  std::uint64_t nmiss = 0, miss_cycles = 0;
   for (unsigned i = 0; i < n; ++i, p += stride) {
     const std::uint64_t line = *reinterpret_cast<const std::uint64_t*>(p) >> 6;
-    if (access(sets, line)) {
-      ++nhits;
-      total += hit_cycles;
-    } else {
-      total += miss(line, now + total);
+    if (!access(sets, line)) {
+      const std::uint64_t before = (i - nmiss) * hit_cycles + miss_cycles;
+      miss_cycles += miss(line, now + before);
+      ++nmiss;
     }
   }
-  hits += nhits;
-  return total;
+  hits += n - nmiss;
+  return (n - nmiss) * hit_cycles + miss_cycles;
 }
 
 std::uint64_t MemTiming::access_chain(const std::uint64_t* spas, std::size_t stride, unsigned n,

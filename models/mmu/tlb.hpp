@@ -38,6 +38,9 @@ class Tlb {
 
   // Refreshes LRU on a hit. Inline: every access looks up its L1 TLB.
   const TlbEntry* lookup(std::uint16_t asid, std::uint64_t gva) {
+    // Only 4K entries live (the usual case): one probe, constant shifts.
+    if (__builtin_expect((m_live[1] | m_live[2]) == 0, 1))
+      return m_array.lookup(key(asid, PageSize::k4K, gva), gva >> 12);
     for (unsigned s = 0; s < 3; ++s) {
       if (!m_live[s]) continue;  // one probe when only 4K entries are live
       if (const TlbEntry* e = m_array.lookup(key(asid, PageSize(s), gva), gva >> (12 + 9 * s)))

@@ -93,8 +93,10 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
     NestedResult& res) {
   const bool fetch = !gpt && req.kind == AccessKind::Fetch;
   if (m_ntlb.enabled()) {
-    for (unsigned s = 0; s < 3; ++s) {
-      if (!m_ntlb_live[s]) continue;  // probe only sizes with live entries
+    // Probe only sizes with live entries; usually only 4K ones are.
+    const unsigned sizes = (m_ntlb_live[1] | m_ntlb_live[2]) == 0 ? 1 : 3;
+    for (unsigned s = 0; s < sizes; ++s) {
+      if (!m_ntlb_live[s]) continue;
       if (const NtlbEntry* e =
               m_ntlb.lookup(ntlb_key(req.asid, PageSize(s), gpa), gpa >> (12 + 9 * s))) {
         ++out.ntlb_hits;
