@@ -239,7 +239,8 @@ std::vector<ConfigKey> build() {
   // --- sim -----------------------------------------------------------------
   k.push_back(int_key("sim.quantum_ns", 1000, 1, 1000000, "ns",
                       "Temporal-decoupling quantum: how far a vCPU may run ahead of the "
-                      "SystemC kernel before it synchronises.",
+                      "SystemC kernel before it synchronises. With one vCPU it has no "
+                      "effect: the vCPU synchronises only at the end.",
                       "ARCHITECTURE.md: quantum >= 1 us keeps wait() off the access path"));
   return k;
 }
