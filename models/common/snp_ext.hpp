@@ -30,7 +30,8 @@ struct SnpAttrs : tlm::tlm_extension<SnpAttrs> {
   std::uint64_t spa = 0;
   std::uint64_t gpa = 0;
   bool cbit = false;
-  walker::Fault fault;             // kind None when the access may proceed
+  walker::Fault fault;             // kind None when the access may proceed (its other
+                                   // fields are then left from an earlier fault)
 
   tlm::tlm_extension_base* clone() const override { return new SnpAttrs(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {

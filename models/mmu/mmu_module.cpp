@@ -24,7 +24,10 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   a->spa = r.spa;
   a->gpa = r.gpa;
   a->cbit = r.cbit;
-  a->fault = r.ok ? walker::Fault{} : *r.fault;
+  if (r.ok)
+    a->fault.kind = walker::FaultKind::None;  // the rest of a->fault is then unused
+  else
+    a->fault = *r.fault;
   if (cycles) delay += sc_core::sc_time::from_value(cycles * m_t.fs_per_cycle);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }

@@ -31,16 +31,16 @@ NestedWalker::NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host
   m_ntlb.configure(p.ntlb_entries, p.ntlb_ways);
 }
 
-void NestedWalker::add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level) {
-  out.refs[out.nrefs++] = WalkRef{spa, kind, static_cast<std::uint8_t>(level)};
-  if (kind == RefKind::GuestPte) ++out.guest_refs;
+void NestedWalker::add_ref(WalkRef*& cur, std::uint64_t spa, RefKind kind, unsigned level) {
+  *cur++ = WalkRef{spa, kind, static_cast<std::uint8_t>(level)};
 }
 
 __attribute__((always_inline)) inline bool NestedWalker::rmp_check(
     const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa, PageSize nested,
-    bool is_private, bool gpt, AccessKind kind, WalkOutcome& out, std::uint8_t* perms) const {
+    bool is_private, bool gpt, AccessKind kind, WalkOutcome& out, WalkRef*& cur,
+    std::uint8_t* perms) const {
   ++out.rmp_checks;
-  add_ref(out, rmp::RmpTable::entry_address(spa >> 12), RefKind::Rmp, 0);
+  add_ref(cur, rmp::RmpTable::entry_address(spa >> 12), RefKind::Rmp, 0);
   rmp::GuestAccess a;
   a.spa = spa;
   a.gpa = gpa;
@@ -90,7 +90,7 @@ __attribute__((cold, noinline)) bool nested_fault(Fault& f, std::uint64_t gpa, b
 
 __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
     const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt, bool cbit, WalkOutcome& out,
-    NestedResult& res) {
+    WalkRef*& cur, NestedResult& res) {
   const bool fetch = !gpt && req.kind == AccessKind::Fetch;
   if (m_ntlb.enabled()) {
     // Probe only sizes with live entries; usually only 4K ones are.
@@ -116,7 +116,7 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
   std::uint64_t all = ~0ull, any = 0;
   for (unsigned l = m_p.nested_levels; l >= 1; --l) {
     const std::uint64_t slot = table + 8ull * index_at(gpa, l);
-    add_ref(out, slot, RefKind::NestedPte, l);
+    add_ref(cur, slot, RefKind::NestedPte, l);
     const std::uint64_t e = m_hmem.read64(slot);
     if (!(e & kPresent)) return nested_fault(out.fault, gpa, false, write, fetch, gpt, cbit);
     all &= e;
@@ -157,7 +157,15 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
 }
 
 void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
-  out.nrefs = 0;
+  // References are appended through a local cursor, which stays in a
+  // register (stores through out.refs could alias out.nrefs), and counted
+  // on the way out.
+  WalkRef* cur = out.refs.data();
+  struct Count {
+    WalkOutcome& out;
+    WalkRef*& cur;
+    ~Count() { out.nrefs = static_cast<unsigned>(cur - out.refs.data()); }
+  } count{out, cur};
   out.fault = Fault{};
   out.pwc_hits = out.ntlb_hits = out.ntlb_misses = out.ad_updates = out.rmp_checks = 0;
   out.guest_refs = 0;
@@ -192,14 +200,16 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
     // Guest page-table reads are always private accesses (C=1),
     // snp-semantics §1.4.
     NestedResult nr;
-    if (!nested_translate(req, gpte_gpa, /*write=*/false, /*gpt=*/true, /*cbit=*/true, out, nr))
+    if (!nested_translate(req, gpte_gpa, /*write=*/false, /*gpt=*/true, /*cbit=*/true, out, cur,
+                          nr))
       return;
     // Assumption: the gPT read is checked as a read; A/D write-backs to the
     // same page are not checked again.
     if (m_rmp && !rmp_check(req, nr.spa, gpte_gpa, nr.size, /*is_private=*/true, /*gpt=*/true,
-                            AccessKind::Read, out))
+                            AccessKind::Read, out, cur))
       return;
-    add_ref(out, nr.spa, RefKind::GuestPte, level);
+    add_ref(cur, nr.spa, RefKind::GuestPte, level);
+    ++out.guest_refs;
     const std::uint64_t e = m_gmem.read64(gpte_gpa);
     if (!(e & kPresent)) return guest_pf(false);
     w = w && (e & kWritable);
@@ -226,10 +236,10 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
           (entry_addr(e) & ~(page_bytes(gsize) - 1)) | (req.gva & (page_bytes(gsize) - 1));
       const bool cbit = e & kCbit;
       NestedResult fr;
-      if (!nested_translate(req, gpa, write, /*gpt=*/false, cbit, out, fr)) return;
+      if (!nested_translate(req, gpa, write, /*gpt=*/false, cbit, out, cur, fr)) return;
       std::uint8_t perms = rmp::kPermAll;
       if (m_rmp && req.check_final_rmp &&
-          !rmp_check(req, fr.spa, gpa, fr.size, cbit, /*gpt=*/false, req.kind, out, &perms))
+          !rmp_check(req, fr.spa, gpa, fr.size, cbit, /*gpt=*/false, req.kind, out, cur, &perms))
         return;
       Translation& t = out.tr;
       t.gpa = gpa;
@@ -309,8 +319,8 @@ void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
   auto rmp_ok = [&](std::uint64_t spa, std::uint64_t gpa, PageSize nested, bool is_private,
                     bool gpt, std::uint8_t* perms) {
     if (!m_rmp) return true;
-    scratch.nrefs = 0;
-    if (rmp_check(req, spa, gpa, nested, is_private, gpt, AccessKind::Read, scratch, perms))
+    WalkRef* cur = scratch.refs.data();
+    if (rmp_check(req, spa, gpa, nested, is_private, gpt, AccessKind::Read, scratch, cur, perms))
       return true;
     fail(scratch.fault.kind, gpa, true, gpt);
     return false;

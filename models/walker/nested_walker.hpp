@@ -201,15 +201,16 @@ class NestedWalker {
   // rmp_check are inlined into walk(): each runs up to three times per walk,
   // and as calls they cost more in argument and register traffic than in work.
   inline bool nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt,
-                               bool cbit, WalkOutcome& out, NestedResult& res);
-  static void add_ref(WalkOutcome& out, std::uint64_t spa, RefKind kind, unsigned level);
+                               bool cbit, WalkOutcome& out, WalkRef*& cur, NestedResult& res);
+  // Appends a reference at `cur` (walk() counts them into out.nrefs).
+  static void add_ref(WalkRef*& cur, std::uint64_t spa, RefKind kind, unsigned level);
   // The RMP check of one page the walk touches; false (and out.fault set)
   // when it refuses. `fetch`/`write` only for the final access.
   // `perms` receives the VMPL's RMP permissions of a passed private check.
   // Also used by probe() (const: it changes nothing but `out`).
   inline bool rmp_check(const WalkRequest& req, std::uint64_t spa, std::uint64_t gpa,
                         PageSize nested, bool is_private, bool gpt, AccessKind kind,
-                        WalkOutcome& out, std::uint8_t* perms = nullptr) const;
+                        WalkOutcome& out, WalkRef*& cur, std::uint8_t* perms = nullptr) const;
 
   struct PwcEntry {
     std::uint64_t table_gpa;  // the next-lower guest table
