@@ -9,15 +9,18 @@ PhysStore::Frame& PhysStore::new_frame(std::uint64_t fn) {
   if (!m_free.empty()) {
     f = m_free.back();
     m_free.pop_back();
-    f->fill(0);
   } else {
     if (m_slab_used == m_slab_size) {
       m_slab_size = std::min<std::size_t>(m_slab_size ? m_slab_size * 2 : 16, 512);
-      m_slabs.push_back(std::make_unique<Frame[]>(m_slab_size));  // zeroed
+      // Not zeroed here: a slab's frames are zeroed as they are handed
+      // out, so the host pages of frames not used yet stay untouched (and
+      // out of the resident set).
+      m_slabs.push_back(std::unique_ptr<Frame[]>(new Frame[m_slab_size]));
       m_slab_used = 0;
     }
     f = &m_slabs.back()[m_slab_used++];
   }
+  f->fill(0);
   m_dir.set(fn, f);
   ++m_frames;
   return *f;
