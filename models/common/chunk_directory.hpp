@@ -35,7 +35,7 @@ class ChunkDirectory {
   // a chunk costs 4 KiB per 512 numbers ever used.
   void set(std::uint64_t n, T* p) {
     const std::uint64_t c = n >> kBits;
-    Chunk* ch = const_cast<Chunk*>(find_chunk(c));
+    Chunk* ch = find_chunk(c);
     if (!ch) {
       if (!p) return;
       m_index.put(c, static_cast<std::uint32_t>(m_chunks.size()));
@@ -56,7 +56,7 @@ class ChunkDirectory {
     const Chunk* ch = find_chunk(n >> kBits);
     return ch ? ch->slot[n & kMask] : nullptr;
   }
-  const Chunk* find_chunk(std::uint64_t c) const {
+  Chunk* find_chunk(std::uint64_t c) const {
     const std::uint32_t i = m_index.find(c);
     if (i == FlatMap::kNone) return nullptr;
     m_last_key = c;
@@ -65,7 +65,7 @@ class ChunkDirectory {
   }
 
   mutable std::uint64_t m_last_key = FlatMap::kEmpty;
-  mutable const Chunk* m_last = nullptr;
+  mutable Chunk* m_last = nullptr;
   FlatMap m_index{8};
   std::vector<std::unique_ptr<Chunk>> m_chunks;
 };

@@ -23,7 +23,6 @@ class Divisor {
         static_cast<std::uint64_t>((static_cast<unsigned __int128>(n) * m_magic) >> 64);
     return n - q * m_d;
   }
-  std::uint64_t divisor() const { return m_d; }
 
  private:
   std::uint64_t m_d;

@@ -28,9 +28,9 @@ std::uint64_t MemTiming::chain(const char* p, std::size_t stride, unsigned n, st
                                Access access) {
   // Locals: the line cache's stores into its sets could otherwise alias
   // `hits`, the latency and the cache's geometry, forcing reloads (and a
-  // store of `hits`) per reference.
-  // A hit only counts; the latency of the references before a miss (when
-  // the miss is issued) is worked out at the miss.
+  // store of `hits`) per reference. A hit is only counted; the latency of
+  // the references before a miss (when the miss is issued) is worked out
+  // at the miss.
   const std::uint64_t hit_cycles = m_p.hit_cycles;
   const LineCache::Sets sets = m_lines.sets();
   std::uint64_t nmiss = 0, miss_cycles = 0;

@@ -42,7 +42,7 @@ class Tlb {
     if (__builtin_expect((m_live[1] | m_live[2]) == 0, 1))
       return m_array.lookup(key(asid, PageSize::k4K, gva), gva >> 12);
     for (unsigned s = 0; s < 3; ++s) {
-      if (!m_live[s]) continue;  // one probe when only 4K entries are live
+      if (!m_live[s]) continue;  // probe only sizes with live entries
       if (const TlbEntry* e = m_array.lookup(key(asid, PageSize(s), gva), gva >> (12 + 9 * s)))
         return e;
     }

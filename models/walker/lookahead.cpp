@@ -47,8 +47,7 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
   if (const Upcoming& u = b; u.valid) {
     Slot& s = slot(u.seq);
     if (s.seq == u.seq && s.gpte && (*s.gpte & kPresent)) {
-      const std::uint64_t size = level_bytes(s.glevel);
-      s.gpa = (entry_addr(*s.gpte) & ~(size - 1)) | (u.gva & (size - 1));
+      s.gpa = leaf_address(*s.gpte, s.glevel, u.gva);
       s.npte = find_leaf(m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpa, s.nlevel);
       if (s.npte) __builtin_prefetch(s.npte);
     }
@@ -56,10 +55,8 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
   if (const Upcoming& u = c; u.valid) {
     const Slot& s = slot(u.seq);
     const rmp::RmpTable* rmp = m_w.rmp();
-    if (s.seq == u.seq && s.npte && rmp && (*s.npte & kPresent)) {
-      const std::uint64_t size = level_bytes(s.nlevel);
-      rmp->prefetch((entry_addr(*s.npte) & ~(size - 1)) | (s.gpa & (size - 1)));
-    }
+    if (s.seq == u.seq && s.npte && rmp && (*s.npte & kPresent))
+      rmp->prefetch(leaf_address(*s.npte, s.nlevel, s.gpa));
   }
 }
 

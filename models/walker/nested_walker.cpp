@@ -232,8 +232,7 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
     }
     if (leaf) {
       const PageSize gsize = size_at_level(level);
-      const std::uint64_t gpa =
-          (entry_addr(e) & ~(page_bytes(gsize) - 1)) | (req.gva & (page_bytes(gsize) - 1));
+      const std::uint64_t gpa = leaf_address(e, level, req.gva);
       const bool cbit = e & kCbit;
       NestedResult fr;
       if (!nested_translate(req, gpa, write, /*gpt=*/false, cbit, out, cur, fr)) return;
@@ -345,8 +344,7 @@ void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
       continue;
     }
     const PageSize gsize = size_at_level(level);
-    const std::uint64_t gpa =
-        (entry_addr(e) & ~(page_bytes(gsize) - 1)) | (req.gva & (page_bytes(gsize) - 1));
+    const std::uint64_t gpa = leaf_address(e, level, req.gva);
     const bool cbit = e & kCbit;
     NestedProbe fp;
     if (!probe_nested(req.ncr3, gpa, fp)) return fail(FaultKind::NestedPageFault, gpa, false, false);

@@ -37,5 +37,10 @@ inline std::uint64_t entry_addr(std::uint64_t pte) { return pte & kAddrMask; }
 inline bool is_leaf(std::uint64_t pte, unsigned level) {
   return level == 1 || (level <= 3 && (pte & kLarge));
 }
+// The address `va` translates to through the leaf entry `pte` at `level`.
+inline std::uint64_t leaf_address(std::uint64_t pte, unsigned level, std::uint64_t va) {
+  const std::uint64_t offset = level_bytes(level) - 1;
+  return (entry_addr(pte) & ~offset) | (va & offset);
+}
 
 }  // namespace rmpsim::paging
