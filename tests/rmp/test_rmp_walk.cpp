@@ -11,10 +11,10 @@ using namespace rmpsim;
 using namespace rmpsim::walker;
 using rmpsim::test::assign;
 using rmpsim::test::kGuest;
+using rmpsim::test::kRw;
 namespace pg = rmpsim::paging;
 
 namespace {
-constexpr std::uint64_t kRw = pg::kWritable | pg::kUser;
 
 // A world whose guest page-table pages are private, validated guest pages.
 struct RmpWorld {

@@ -12,17 +12,12 @@
 
 using namespace rmpsim;
 using namespace rmpsim::walker;
+using rmpsim::test::kRw;
+using rmpsim::test::no_caches;
 using rmpsim::test::PagingWorld;
 namespace pg = rmpsim::paging;
 
 namespace {
-constexpr std::uint64_t kRw = pg::kWritable | pg::kUser;
-WalkerParams no_caches() {
-  WalkerParams p;
-  p.pwc_entries = 0;
-  p.ntlb_entries = 0;
-  return p;
-}
 // The SPA of the last reference of `kind` at `level` in a walk.
 std::uint64_t last_ref(const WalkOutcome& out, RefKind kind, unsigned level) {
   std::uint64_t spa = ~0ull;

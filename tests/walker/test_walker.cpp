@@ -9,19 +9,12 @@
 
 using namespace rmpsim;
 using namespace rmpsim::walker;
+using rmpsim::test::kRw;
+using rmpsim::test::no_caches;
 using rmpsim::test::PagingWorld;
 namespace pg = rmpsim::paging;
 
 namespace {
-constexpr std::uint64_t kRw = pg::kWritable | pg::kUser;
-WalkerParams no_caches(unsigned g = 4, unsigned n = 4) {
-  WalkerParams p;
-  p.guest_levels = g;
-  p.nested_levels = n;
-  p.pwc_entries = 0;
-  p.ntlb_entries = 0;
-  return p;
-}
 std::uint64_t idx(std::uint64_t va, unsigned level) { return (va >> (12 + 9 * (level - 1))) & 511; }
 }  // namespace
 

@@ -9,6 +9,19 @@
 
 namespace rmpsim::test {
 
+// Read/write user permissions, as the tests map both dimensions.
+inline constexpr std::uint64_t kRw = paging::kWritable | paging::kUser;
+
+// Walker parameters with both walk caches off (every walk is cold).
+inline walker::WalkerParams no_caches(unsigned guest_levels = 4, unsigned nested_levels = 4) {
+  walker::WalkerParams p;
+  p.guest_levels = guest_levels;
+  p.nested_levels = nested_levels;
+  p.pwc_entries = 0;
+  p.ntlb_entries = 0;
+  return p;
+}
+
 struct PagingWorld {
   memory::PhysStore gmem, hmem;
   std::uint64_t next_gpt_gpa = 0x10000000;    // guest page-table pages (GPA)
