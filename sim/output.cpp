@@ -37,6 +37,7 @@ OutputDir::OutputDir(std::string dir) : m_dir(std::move(dir)) {
   std::error_code ec;
   const bool created = fs::create_directories(m_dir, ec);
   if (ec) throw InputError(m_dir, 0, "cannot create output directory: " + ec.message());
+  m_created = created;
   if (!fs::is_directory(m_dir)) throw InputError(m_dir, 0, "output path is not a directory");
   try {
     const std::string probe = temp_name(m_dir + "/.rmpsim-probe");
@@ -62,6 +63,13 @@ OutputDir::OutputDir(std::string dir) : m_dir(std::move(dir)) {
     if (created) fs::remove(m_dir, ec);  // leave nothing behind, not even the directory
     throw;
   }
+}
+
+OutputDir::~OutputDir() {
+  // fs::remove deletes a directory only when it is empty: one holding any
+  // output stays.
+  std::error_code ec;
+  if (m_created) fs::remove(m_dir, ec);
 }
 
 void OutputDir::write_all(const std::vector<OutputFile>& files) const {

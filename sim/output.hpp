@@ -20,6 +20,12 @@ class OutputDir {
   // any simulation starts. Throws InputError(dir, 0, ...).
   // Also refuses a file system with less than kMinFreeBytes free.
   explicit OutputDir(std::string dir);
+  // A directory this object created and nothing was written to (the run
+  // stopped on bad input, say) is removed again: a failed run leaves
+  // nothing behind. A directory that existed before is left as it was.
+  ~OutputDir();
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
   static constexpr std::uint64_t kMinFreeBytes = 4u << 20;
 
   const std::string& path() const { return m_dir; }
@@ -32,6 +38,7 @@ class OutputDir {
 
  private:
   std::string m_dir;
+  bool m_created = false;
 };
 
 // Writes one file atomically (temporary name + rename). Throws InputError.

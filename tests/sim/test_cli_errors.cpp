@@ -34,6 +34,8 @@ void expect_bad_run(const std::string& trace_text, const std::string& extra,
   CHECK(r.err.rfind(where + expected_prefix_after_path, 0) == 0);
   CHECK(!fs::exists(tmp.file("out/stats.json")));
   CHECK(files_in(tmp.file("out")) == 0);
+  // The output directory rmpsim created for the run is gone again.
+  CHECK(!fs::exists(tmp.file("out")));
 }
 }  // namespace
 
@@ -56,6 +58,20 @@ TEST_CASE("run: a vCPU beyond cpu.count is an error at its line", "[cli][errors]
 
 TEST_CASE("run: wrong magic line", "[cli][errors]") {
   expect_bad_run("#!something-else\n0 R 0x1000\n", "", "", 1);
+}
+
+TEST_CASE("run: a bad line keeps an output directory that existed before, untouched",
+          "[cli][errors]") {
+  TempDir tmp;
+  const std::string t = tmp.file("t.rmpt");
+  spit(t, kMagic + "0 R 0x1000\n0 R 0xZZ\n");
+  fs::create_directories(tmp.file("out"));
+  spit(tmp.file("out/notes.txt"), "mine\n");
+  auto r = run_cli("run " + t + " --out " + tmp.file("out"), tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err.rfind(t + ":3: error: ", 0) == 0);
+  CHECK(files_in(tmp.file("out")) == 1);
+  CHECK(fs::exists(tmp.file("out/notes.txt")));
 }
 
 TEST_CASE("run: missing trace file", "[cli][errors]") {
