@@ -57,12 +57,12 @@ void Checker::check_gfn(std::uint64_t gfn) {
   }
 }
 
-void Checker::conversion_done(const std::vector<trace::PscEntry>& entries, bool to_private,
+void Checker::conversion_done(const std::vector<guest::PscPage>& entries, bool to_private,
                               bool validated) {
   m_after = to_private ? "a conversion to private" : "a conversion to shared";
   consistent(m_after);
   const hypervisor::GuestMemory& gm = m_hv.memory();
-  for (const trace::PscEntry& e : entries) {
+  for (const guest::PscPage& e : entries) {
     for (std::uint64_t gpa = e.gpa & ~(k4K - 1); gpa < e.gpa + page_bytes(e.size); gpa += k4K) {
       // Another vCPU may have converted the page back since: then the
       // global rules above still hold, this conversion's outcome is gone.
@@ -243,7 +243,7 @@ void Checker::check_cpu_caches(unsigned cpu, const Dirty* d, bool scan_tlbs) {
       });
   m.walker().for_each_pwc([&](std::uint16_t asid, unsigned level, std::uint64_t gva,
                               std::uint64_t table_gpa, bool w, bool x) {
-    if (d && !hits(d->gva, gva, 1ull << (12 + 9 * (level - 1)))) return;
+    if (d && !hits(d->gva, gva, level_bytes(level))) return;
     check_pwc(cpu, asid, level, gva, table_gpa, w, x);
   });
 }

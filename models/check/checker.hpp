@@ -78,7 +78,7 @@ class Checker final : public rmp::RmpObserver, public guest::CheckPoints {
   void rmp_instruction_done(rmp::RmpOp op, std::uint64_t spa) override;
   // CheckPoints
   void consistent(const char* after) override;
-  void conversion_done(const std::vector<trace::PscEntry>& entries, bool to_private,
+  void conversion_done(const std::vector<guest::PscPage>& entries, bool to_private,
                        bool validated) override;
   // A walk filled vCPU `cpu`'s TLBs with `t` (Mmu::FillObserver, per vCPU).
   void tlb_filled(unsigned cpu, const walker::WalkRequest& req, const walker::Translation& t);

@@ -7,7 +7,8 @@
 // `index`, whose low bits pick the set (the page number, so neighbouring
 // pages spread over sets).
 //
-// Two layouts, one behaviour (true LRU per set):
+// Every layout maps an index to its set the same way (SetMap) and evicts
+// the same way (true LRU per set, invalid ways first). Three layouts:
 //  - narrow sets (up to 16 ways) keep, per set, one byte of key hash per way
 //    and one byte of recency rank per way, side by side in half a host cache
 //    line. A search compares the 16 hash bytes at once and checks the full
@@ -20,6 +21,8 @@
 //    replaced key is unlinked and linked in a few steps, nothing ever
 //    rehashes) and a circular recency list per set with invalid ways at the
 //    tail, so a hit and the victim are O(1) however many ways there are.
+//  - keys alone, SetAssoc<void> (the page-table line cache): narrow sets
+//    keep their keys in recency order, wide ones use the wide layout above.
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
@@ -31,6 +34,28 @@
 #include "models/common/flat_map.hpp"
 
 namespace rmpsim {
+
+// The set an index picks, in every layout: its low bits for a power-of-two
+// number of sets, else index % sets.
+struct SetMap {
+  std::uint32_t sets = 0;
+  std::uint32_t mask = 0;  // sets - 1 when pow2
+  bool pow2 = false;
+
+  // Checks the geometry (entries == 0: disabled, no sets).
+  static SetMap of(unsigned entries, unsigned ways) {
+    if (entries && (ways == 0 || entries % ways != 0))
+      throw std::invalid_argument("entries must be a multiple of ways");
+    SetMap m;
+    m.sets = entries ? entries / ways : 0;
+    m.pow2 = m.sets && (m.sets & (m.sets - 1)) == 0;
+    m.mask = m.pow2 ? m.sets - 1 : 0;
+    return m;
+  }
+  std::uint32_t operator()(std::uint64_t index) const {
+    return static_cast<std::uint32_t>(pow2 ? (index & mask) : (index % sets));
+  }
+};
 
 template <class V>
 class SetAssoc {
@@ -45,18 +70,14 @@ class SetAssoc {
   SetAssoc(unsigned entries, unsigned ways) { configure(entries, ways); }
 
   void configure(unsigned entries, unsigned ways) {
-    if (entries && (ways == 0 || entries % ways != 0))
-      throw std::invalid_argument("entries must be a multiple of ways");
+    m_map = SetMap::of(entries, ways);
     m_ways = entries ? ways : 0;
-    m_sets = entries ? entries / ways : 0;
-    m_pow2 = m_sets && (m_sets & (m_sets - 1)) == 0;
-    m_set_mask = m_pow2 ? m_sets - 1 : 0;
     m_indexed = m_ways > kScanWays;
-    m_narrow = m_sets && !m_indexed;
+    m_narrow = m_map.sets && !m_indexed;
     m_size = 0;
     m_keys.assign(entries, FlatMap::kEmpty);
     m_vals.assign(entries, V{});
-    m_meta.assign(m_indexed ? 0 : m_sets, Meta{});
+    m_meta.assign(m_indexed ? 0 : m_map.sets, Meta{});
     if (!m_indexed) {
       for (Meta& m : m_meta)
         for (unsigned w = 0; w < kScanWays; ++w) {
@@ -66,7 +87,7 @@ class SetAssoc {
     }
     m_link.assign(m_indexed ? entries : 0, Link{});
     m_set.assign(m_indexed ? entries : 0, 0);
-    m_head.assign(m_indexed ? m_sets : 0, 0);
+    m_head.assign(m_indexed ? m_map.sets : 0, 0);
     m_chain.assign(m_indexed ? entries : 0, kNoSlot);
     // At least twice as many buckets as entries: chains stay a slot or two.
     unsigned bits = 1;
@@ -74,7 +95,7 @@ class SetAssoc {
     m_bucket.assign(m_indexed ? std::size_t(1) << bits : 0, kNoSlot);
     m_bucket_shift = 64 - bits;
     if (m_indexed) {
-      for (std::uint32_t set = 0; set < m_sets; ++set) {
+      for (std::uint32_t set = 0; set < m_map.sets; ++set) {
         const std::uint32_t base = set * m_ways;
         m_head[set] = base;
         for (std::uint32_t w = 0; w < m_ways; ++w) {
@@ -86,7 +107,7 @@ class SetAssoc {
     }
   }
 
-  bool enabled() const { return m_sets != 0; }
+  bool enabled() const { return m_map.sets != 0; }
   std::size_t size() const { return m_size; }
 
   // The narrow-set paths below are inline and kept small; wide sets and a
@@ -228,9 +249,7 @@ class SetAssoc {
   static std::uint8_t hash_of(std::uint64_t key) {
     return static_cast<std::uint8_t>(0x80 | ((key * 0x9e3779b97f4a7c15ull) >> 57));
   }
-  std::uint32_t set_for(std::uint64_t index) const {
-    return static_cast<std::uint32_t>(m_pow2 ? (index & m_set_mask) : (index % m_sets));
-  }
+  std::uint32_t set_for(std::uint64_t index) const { return m_map(index); }
 
   // Bit w set where hash byte w equals h.
   static unsigned match_hash(const Meta& m, std::uint8_t h) {
@@ -293,7 +312,7 @@ class SetAssoc {
 
   std::uint32_t find(std::uint64_t key, std::uint64_t index) const {
     if (m_indexed) return find_chained(key);
-    if (!m_sets) return FlatMap::kNone;
+    if (!m_map.sets) return FlatMap::kNone;
     const std::uint32_t set = set_for(index);
     const unsigned w = find_way(set, key, hash_of(key));
     return w == kNoWay ? FlatMap::kNone : set * m_ways + w;
@@ -320,14 +339,14 @@ class SetAssoc {
 
   // Wide sets, or a disabled structure (no sets: every lookup misses).
   V* lookup_wide(std::uint64_t key) {
-    if (!m_sets) return nullptr;
+    if (!m_map.sets) return nullptr;
     const std::uint32_t s = find_chained(key);
     if (s == kNoSlot) return nullptr;
     touch_listed(s);
     return &m_vals[s];
   }
   __attribute__((noinline)) bool access_wide(std::uint64_t key, std::uint64_t index) {
-    if (!m_sets) return false;
+    if (!m_map.sets) return false;
     const std::uint32_t s = find_chained(key);
     if (s == kNoSlot) return insert_listed(key, index, V{}), false;
     touch_listed(s);
@@ -335,13 +354,13 @@ class SetAssoc {
   }
   __attribute__((noinline)) InsertResult insert_wide(std::uint64_t key, std::uint64_t index,
                                                      const V& v) {
-    if (!m_sets) return InsertResult{};
+    if (!m_map.sets) return InsertResult{};
     return insert_listed(key, index, v);
   }
 
   __attribute__((noinline)) InsertResult insert_wide_absent(std::uint64_t key,
                                                             std::uint64_t index, const V& v) {
-    if (!m_sets) return InsertResult{};
+    if (!m_map.sets) return InsertResult{};
     return insert_listed(key, index, v, kNoSlot);
   }
 
@@ -415,9 +434,8 @@ class SetAssoc {
     lh.prev = s;
   }
 
-  std::uint32_t m_sets = 0, m_ways = 0;
-  bool m_pow2 = false;
-  std::uint32_t m_set_mask = 0;
+  std::uint32_t m_ways = 0;
+  SetMap m_map;  // m_map.sets == 0: disabled
   bool m_indexed = false;
   bool m_narrow = false;  // enabled, with narrow sets: the inline paths
   std::size_t m_size = 0;
@@ -434,6 +452,107 @@ class SetAssoc {
   std::vector<std::uint32_t> m_bucket;  // key hash -> first slot of its chain, or kNoSlot
   std::vector<std::uint32_t> m_chain;   // slot -> next slot in its bucket's chain
   unsigned m_bucket_shift = 63;
+};
+
+// Keys alone (the page-table line cache), with the behaviour of
+// SetAssoc<V>::access(). Narrow sets keep their keys in recency order, most
+// recently used first, empty ways (FlatMap::kEmpty) at the end: a reference
+// scans from the front, where the lines that walks read again and again
+// (upper-level tables, RMP entries) sit; a hit moves its key to the front, a
+// miss shifts the set down by one and drops the last key (an empty way if
+// the set has one, else the least recently used). One set of 8 ways is one
+// host cache line, with no separate recency state to update. Wide sets
+// would make that scan long: they use SetAssoc's wide layout.
+template <>
+class SetAssoc<void> {
+ public:
+  SetAssoc() = default;
+  // entries == 0 disables the cache (every access misses).
+  SetAssoc(unsigned entries, unsigned ways) { configure(entries, ways); }
+
+  void configure(unsigned entries, unsigned ways) {
+    const SetMap map = SetMap::of(entries, ways);  // checks the geometry
+    m_wide = entries && ways > kMaxOrderedWays;
+    m_wide_sets.configure(m_wide ? entries : 0, ways);
+    m_map = m_wide ? SetMap{} : map;
+    m_ways = m_wide || !entries ? 0 : ways;
+    m_keys.assign(m_wide ? 0 : entries, FlatMap::kEmpty);
+  }
+
+  bool enabled() const { return m_map.sets != 0 || m_wide_sets.enabled(); }
+  // Sets wider than this use the wide layout.
+  static constexpr unsigned kMaxOrderedWays = 16;
+  bool wide() const { return m_wide; }
+
+  // True if `key` was cached; either way it is the most recently used of
+  // its set afterwards (`index` picks the set, as in SetAssoc<V>).
+  bool access(std::uint64_t key, std::uint64_t index) {
+    if (__builtin_expect(m_wide, 0)) return m_wide_sets.access(key, index);
+    return access(view(), key, index);
+  }
+
+  // The geometry and key array of recency-ordered sets, copied out for a run
+  // of accesses (MemTiming::access_chain): as locals they stay in
+  // registers, where members would be reloaded after every store into a
+  // set. Not for wide sets.
+  struct View {
+    std::uint64_t* keys;
+    SetMap map;
+    unsigned ways;
+  };
+  View view() { return View{m_keys.data(), m_map, m_ways}; }
+  static bool access(const View& c, std::uint64_t key, std::uint64_t index) {
+    if (__builtin_expect(c.map.sets == 0, 0)) return false;
+    return access_set(c.keys + std::size_t(c.map(index)) * c.ways, c.ways, key);
+  }
+  // The same for a power-of-two number of sets of kWays ways (the line
+  // cache's default geometry, 8 ways): the compiler unrolls the pass.
+  template <unsigned kWays>
+  static bool access_pow2(const View& c, std::uint64_t key, std::uint64_t index) {
+    return access_set(c.keys + std::size_t(index & c.map.mask) * kWays, kWays, key);
+  }
+
+  // Forgets `key`; its way becomes empty and last in the recency order.
+  void erase(std::uint64_t key, std::uint64_t index) {
+    if (m_wide) {
+      m_wide_sets.erase(key, index);
+      return;
+    }
+    if (m_map.sets == 0) return;
+    const unsigned ways = m_ways;
+    std::uint64_t* k = m_keys.data() + std::size_t(m_map(index)) * ways;
+    for (unsigned i = 0; i < ways; ++i)
+      if (k[i] == key) {
+        for (; i + 1 < ways; ++i) k[i] = k[i + 1];
+        k[ways - 1] = FlatMap::kEmpty;
+        return;
+      }
+  }
+
+ private:
+  // One pass searches and shifts: each way takes the key before it until
+  // the key is found (a hit) or the last one falls off (a miss).
+  __attribute__((always_inline)) static bool access_set(std::uint64_t* k, unsigned ways,
+                                                        std::uint64_t key) {
+    std::uint64_t prev = k[0];
+    if (prev == key) return true;
+    k[0] = key;
+    for (unsigned i = 1; i < ways; ++i) {
+      const std::uint64_t cur = k[i];
+      k[i] = prev;
+      if (cur == key) return true;
+      prev = cur;
+    }
+    return false;
+  }
+
+  struct NoValue {};
+
+  bool m_wide = false;
+  SetMap m_map;  // recency-ordered sets only
+  unsigned m_ways = 0;
+  std::vector<std::uint64_t> m_keys;  // per set, `ways` keys, most recent first
+  SetAssoc<NoValue> m_wide_sets;      // wide sets only
 };
 
 }  // namespace rmpsim

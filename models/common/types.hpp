@@ -2,12 +2,9 @@
 // Small types shared by the model blocks.
 #include <cstdint>
 
-#include "traces/event.hpp"
+#include "models/common/page_size.hpp"
 
 namespace rmpsim {
-
-using trace::PageSize;
-using trace::page_bytes;
 
 // Access kinds as the translation path sees them (snp-semantics §1.4 "which
 // guest accesses are private").

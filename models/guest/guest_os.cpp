@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "models/guest/trace_feed.hpp"
+
 namespace rmpsim::guest {
 
 namespace pg = paging;
@@ -67,7 +69,7 @@ void GuestOs::need_accept(std::uint64_t gpa, std::uint64_t len, GuestResult& r) 
 }
 
 GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& error) {
-  const PageSize size = trace::attr_page_size(ev.attrs);
+  const PageSize size = page_size_of(trace::attr_page_size(ev.attrs));
   const std::uint64_t step = page_bytes(size);
   std::uint64_t flags = pg::kUser;
   if (!(ev.attrs & trace::kMapReadOnly)) flags |= pg::kWritable;
@@ -82,7 +84,7 @@ GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& err
     if (st != pg::MapStatus::Ok) {
       error = fmt::format("MAP of {} page at GVA {:#x} lies inside a larger mapped page "
                           "(expected UNMAP first)",
-                          trace::page_size_name(size), gva);
+                          page_size_name(size), gva);
       return r;
     }
     ++m_c.maps;
@@ -124,7 +126,7 @@ GuestResult GuestOs::set_encrypted(unsigned vcpu, std::uint64_t gva, std::uint64
     const std::uint64_t size = page_bytes(m->size), base = a & ~(size - 1);
     if (base < gva || base + size > gva + len) {
       error = fmt::format("the range splits the {} page at GVA {:#x} (expected whole pages)",
-                          trace::page_size_name(m->size), base);
+                          page_size_name(m->size), base);
       return r;
     }
     m_pt.set_leaf_flags(m_gcr3, a, is_private ? pg::kCbit : 0, is_private ? 0 : pg::kCbit);

@@ -15,9 +15,21 @@
 #include <memory>
 #include <vector>
 
+#include "models/common/page_size.hpp"
 #include "traces/trace_io.hpp"
 
 namespace rmpsim::guest {
+
+// Trace events name page sizes in the trace library's type; the models use
+// their own (models/common/page_size.hpp). Events enter the models here:
+// every size read from an event goes through this.
+inline PageSize page_size_of(trace::PageSize s) {
+  static_assert(unsigned(trace::PageSize::k4K) == unsigned(PageSize::k4K) &&
+                    unsigned(trace::PageSize::k2M) == unsigned(PageSize::k2M) &&
+                    unsigned(trace::PageSize::k1G) == unsigned(PageSize::k1G),
+                "the trace's and the models' page sizes share their values");
+  return PageSize(static_cast<std::uint8_t>(s));
+}
 
 // An event with its own copy of any PSC entries (the reader's buffer is
 // reused on the next read) and the line it came from.

@@ -94,6 +94,13 @@ struct SnpOpCounters {
   std::uint64_t units_accepted = 0;       // 2M units accepted lazily
 };
 
+// One page of a conversion (a PSC entry, or a piece of a CONVERT or of a
+// lazily accepted unit), in the models' page sizes.
+struct PscPage {
+  std::uint64_t gpa;  // aligned to its size
+  PageSize size;
+};
+
 // Consistency points for the invariant checker (`run --check`,
 // docs/reliability.md). The vCPU calls them where the models claim a
 // consistent state: after a hypervisor exit returns, after a guest #PF or a
@@ -107,7 +114,7 @@ class CheckPoints {
   virtual void consistent(const char* after) = 0;
   // The guest finished converting `entries`; `validated`: the guest also
   // PVALIDATEd them (CONVERT, lazy acceptance), not only a PSC line.
-  virtual void conversion_done(const std::vector<trace::PscEntry>& entries, bool to_private,
+  virtual void conversion_done(const std::vector<PscPage>& entries, bool to_private,
                                bool validated) = 0;
 };
 
@@ -168,10 +175,10 @@ class Vcpu : public sc_core::sc_module {
   // Page State Change (vcpu_psc.cpp).
   void psc(const trace::Event& ev);
   void convert(const trace::Event& ev);
-  bool psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp op,
-                   trace::PscProto proto, hypervisor::ConversionCost& cost);
+  bool psc_request(const std::vector<PscPage>& entries, trace::PscOp op, trace::PscProto proto,
+                   hypervisor::ConversionCost& cost);
   bool pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
-                       const std::vector<trace::PscEntry>& entries);
+                       const std::vector<PscPage>& entries);
   // guest.accept = lazy: accept one 2 MiB unit — PSC to private, then
   // PVALIDATE through the kernel's direct map (2M, 4K fallback).
   void accept_unit(std::uint64_t gpa);

@@ -26,8 +26,8 @@ namespace {
 constexpr unsigned kMaxPscRounds = 64;
 }  // namespace
 
-bool Vcpu::psc_request(const std::vector<trace::PscEntry>& entries, trace::PscOp op,
-                       trace::PscProto proto, hypervisor::ConversionCost& cost) {
+bool Vcpu::psc_request(const std::vector<PscPage>& entries, trace::PscOp op, trace::PscProto proto,
+                       hypervisor::ConversionCost& cost) {
   const auto op_code = static_cast<unsigned>(op);
   if (proto == trace::PscProto::Msr) {
     for (const auto& e : entries) {
@@ -101,7 +101,10 @@ void Vcpu::log_psc(const char* proto, std::uint64_t start, const hypervisor::Con
 void Vcpu::psc(const trace::Event& ev) {
   const trace::PscOp op = trace::psc_op(ev.attrs);
   const trace::PscProto proto = trace::psc_proto(ev.attrs);
-  std::vector<trace::PscEntry> entries(ev.psc, ev.psc + ev.psc_count);
+  std::vector<PscPage> entries;
+  entries.reserve(ev.psc_count);
+  for (unsigned i = 0; i < ev.psc_count; ++i)
+    entries.push_back(PscPage{ev.psc[i].gpa, page_size_of(ev.psc[i].size)});
   hypervisor::ConversionRecord rec;
   rec.trigger = proto == trace::PscProto::Msr ? hypervisor::Trigger::PscMsr
                                               : hypervisor::Trigger::PscGhcb;
@@ -123,7 +126,7 @@ void Vcpu::psc(const trace::Event& ev) {
 
 // The PVALIDATEs of a conversion, 2M where the GPA range allows it.
 bool Vcpu::pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
-                           const std::vector<trace::PscEntry>& entries) {
+                           const std::vector<PscPage>& entries) {
   std::uint64_t off = 0;
   for (const auto& e : entries) {
     const std::uint64_t bytes = page_bytes(e.size);
@@ -138,7 +141,7 @@ void Vcpu::convert(const trace::Event& ev) {
   const trace::PscProto proto = m_params.psc_msr ? trace::PscProto::Msr : trace::PscProto::Ghcb;
   // The GPAs of the range, 2M pieces where both GVA and GPA are 2M aligned
   // and 2M remain (Linux's direct-map rule, §3.3).
-  std::vector<trace::PscEntry> entries;
+  std::vector<PscPage> entries;
   for (std::uint64_t off = 0; off < ev.len;) {
     auto m = m_os.lookup(ev.addr + off);
     if (!m) {
@@ -151,7 +154,7 @@ void Vcpu::convert(const trace::Event& ev) {
     const bool big = m_params.psc_2m && proto == trace::PscProto::Ghcb &&
                      ((ev.addr + off) & 0x1fffff) == 0 && (gpa & 0x1fffff) == 0 &&
                      ev.len - off >= 0x200000 && m->size != PageSize::k4K;
-    entries.push_back(trace::PscEntry{gpa, big ? PageSize::k2M : PageSize::k4K});
+    entries.push_back(PscPage{gpa, big ? PageSize::k2M : PageSize::k4K});
     off += big ? 0x200000 : 0x1000;
   }
   hypervisor::ConversionRecord rec;
@@ -251,19 +254,19 @@ void Vcpu::accept_unit(std::uint64_t gpa) {
   rec.to_private = true;
   rec.pages = 512;
   rec.start = m_cycles;
-  std::vector<trace::PscEntry> entries;
+  std::vector<PscPage> entries;
   if (m_params.psc_2m) {
-    entries.push_back(trace::PscEntry{gpa, PageSize::k2M});
+    entries.push_back(PscPage{gpa, PageSize::k2M});
   } else {
     for (std::uint64_t p = 0; p < 512; ++p)
-      entries.push_back(trace::PscEntry{gpa + (p << 12), PageSize::k4K});
+      entries.push_back(PscPage{gpa + (p << 12), PageSize::k4K});
   }
   hypervisor::ConversionCost c;
   const trace::PscProto proto = m_params.psc_msr ? trace::PscProto::Msr : trace::PscProto::Ghcb;
   if (proto == trace::PscProto::Msr) {  // the MSR protocol takes 4K pages only
     entries.clear();
     for (std::uint64_t p = 0; p < 512; ++p)
-      entries.push_back(trace::PscEntry{gpa + (p << 12), PageSize::k4K});
+      entries.push_back(PscPage{gpa + (p << 12), PageSize::k4K});
   }
   const bool ok = psc_request(entries, trace::PscOp::Private, proto, c);
   rec.cost += c;

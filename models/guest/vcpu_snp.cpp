@@ -66,7 +66,7 @@ bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
     m_state.terminate(fmt::format(
         "PVALIDATE {} of GVA {:#x} (GPA {:#x}, {}) returned {}{}: Linux terminates "
         "(reason set 1, code 2)",
-        validate ? "validate" : "rescind", base, gpa, trace::page_size_name(size), r.rc,
+        validate ? "validate" : "rescind", base, gpa, page_size_name(size), r.rc,
         r.cf ? " with CF=1 (already in that state)" : ""));
     return false;
   }
@@ -81,7 +81,8 @@ bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
 }
 
 void Vcpu::pvalidate(const trace::Event& ev) {
-  run_pvalidate(ev.addr, trace::attr_page_size(ev.attrs), ev.attrs & trace::kPvalidateValidate);
+  run_pvalidate(ev.addr, page_size_of(trace::attr_page_size(ev.attrs)),
+                ev.attrs & trace::kPvalidateValidate);
   checkpoint("a PVALIDATE line");
 }
 
@@ -91,7 +92,7 @@ void Vcpu::rmpadjust(const trace::Event& ev) {
 }
 
 void Vcpu::run_rmpadjust(const trace::Event& ev) {
-  const PageSize size = trace::attr_page_size(ev.attrs);
+  const PageSize size = page_size_of(trace::attr_page_size(ev.attrs));
   const std::uint64_t base = ev.addr & ~(page_bytes(size) - 1);
   std::uint8_t perms = 0;
   if (ev.attrs & trace::kPermR) perms |= rmp::kPermR;

@@ -49,7 +49,7 @@ class GuestMemory {
   std::uint64_t shared_frames = 0;   // 4K shared host pages allocated
 
  private:
-  unsigned folio_shift() const { return 12 + 9 * unsigned(m_folio); }
+  unsigned folio_shift() const { return page_shift(m_folio); }
 
   PageSize m_folio;
   FlatMap m_shared{256};         // GFNs whose attribute is shared

@@ -6,9 +6,7 @@ namespace rmpsim::memory {
 
 MemTiming::MemTiming(const MemTimingParams& p)
     : m_p(p),
-      m_wide(p.cache_lines && p.cache_ways > LineCache::kMaxWays),
-      m_lines(m_wide ? 0 : p.cache_lines, p.cache_ways),
-      m_wide_lines(m_wide ? p.cache_lines : 0, p.cache_ways),
+      m_lines(p.cache_lines, p.cache_ways),
       m_next_free(std::max(1u, p.channels), 0),
       m_channels(m_next_free.size()) {}
 
@@ -32,11 +30,11 @@ std::uint64_t MemTiming::chain(const char* p, std::size_t stride, unsigned n, st
   // the references before a miss (when the miss is issued) is worked out
   // at the miss.
   const std::uint64_t hit_cycles = m_p.hit_cycles;
-  const LineCache::Sets sets = m_lines.sets();
+  const SetAssoc<void>::View sets = m_lines.view();
   std::uint64_t nmiss = 0, miss_cycles = 0;
   for (unsigned i = 0; i < n; ++i, p += stride) {
     const std::uint64_t line = *reinterpret_cast<const std::uint64_t*>(p) >> 6;
-    if (!access(sets, line)) {
+    if (!access(sets, line, line)) {
       const std::uint64_t before = (i - nmiss) * hit_cycles + miss_cycles;
       miss_cycles += miss(line, now + before);
       ++nmiss;
@@ -49,28 +47,24 @@ std::uint64_t MemTiming::chain(const char* p, std::size_t stride, unsigned n, st
 std::uint64_t MemTiming::access_chain(const std::uint64_t* spas, std::size_t stride, unsigned n,
                                       std::uint64_t now) {
   const char* p = reinterpret_cast<const char*>(spas);
-  if (m_wide) {
+  if (m_lines.wide()) {
     std::uint64_t total = 0;
     for (unsigned i = 0; i < n; ++i, p += stride)
       total += access(*reinterpret_cast<const std::uint64_t*>(p), now + total);
     return total;
   }
-  const LineCache::Sets sets = m_lines.sets();
-  if (sets.pow2 && sets.ways == 8)  // the default geometry
-    return chain(p, stride, n, now, LineCache::access_pow2<8>);
-  return chain(p, stride, n, now, [](const LineCache::Sets& c, std::uint64_t line) {
-    return LineCache::access(c, line);
-  });
+  const SetAssoc<void>::View sets = m_lines.view();
+  if (sets.map.pow2 && sets.ways == 8)  // the default geometry
+    return chain(p, stride, n, now, SetAssoc<void>::access_pow2<8>);
+  return chain(p, stride, n, now,
+               [](const SetAssoc<void>::View& c, std::uint64_t key, std::uint64_t index) {
+                 return SetAssoc<void>::access(c, key, index);
+               });
 }
 
 void MemTiming::flush_frame(std::uint64_t spa) {
   const std::uint64_t first = (spa >> 12) << 6;
-  for (std::uint64_t l = first; l < first + 64; ++l) {
-    if (m_wide)
-      m_wide_lines.erase(l, l);
-    else
-      m_lines.erase(l);
-  }
+  for (std::uint64_t l = first; l < first + 64; ++l) m_lines.erase(l, l);
 }
 
 }  // namespace rmpsim::memory

@@ -11,7 +11,6 @@
 
 #include "models/common/divisor.hpp"
 #include "models/common/set_assoc.hpp"
-#include "models/memory/line_cache.hpp"
 
 namespace rmpsim::memory {
 
@@ -32,7 +31,7 @@ class MemTiming {
   // Inline: walks make ~10 of these per TLB miss and most hit the cache.
   std::uint64_t access(std::uint64_t spa, std::uint64_t now) {
     const std::uint64_t line = spa >> 6;
-    if (__builtin_expect(m_wide, 0) ? m_wide_lines.access(line, line) : m_lines.access(line)) {
+    if (m_lines.access(line, line)) {
       ++hits;
       return m_p.hit_cycles;
     }
@@ -52,18 +51,15 @@ class MemTiming {
 
  private:
   std::uint64_t miss(std::uint64_t line, std::uint64_t now);
-  // access_chain over the line cache with `access` as LineCache::access.
+  // access_chain over recency-ordered sets, with `access` as
+  // SetAssoc<void>::access or one of its unrolled forms.
   template <class Access>
   std::uint64_t chain(const char* p, std::size_t stride, unsigned n, std::uint64_t now,
                       Access access);
 
   MemTimingParams m_p;
-  // Sets of up to LineCache::kMaxWays ways (the usual geometries) use the
-  // recency-ordered LineCache; wider ones the hashed SetAssoc. Both are true
-  // LRU with the same set mapping, so the timing is the same either way.
-  bool m_wide;
-  LineCache m_lines;
-  SetAssoc<char> m_wide_lines;
+  // The line cache's tags (the line number is key and index).
+  SetAssoc<void> m_lines;
   std::vector<std::uint64_t> m_next_free;  // per channel
   Divisor m_channels;                      // line -> channel
 };

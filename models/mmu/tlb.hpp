@@ -11,7 +11,7 @@
 #include <array>
 #include <cstdint>
 
-#include "models/common/set_assoc.hpp"
+#include "models/common/translation_cache.hpp"
 #include "models/common/types.hpp"
 
 namespace rmpsim::mmu {
@@ -19,7 +19,7 @@ namespace rmpsim::mmu {
 struct TlbGeometry {
   unsigned entries = 64;  // 0 disables the structure
   unsigned ways = 64;     // == entries: fully associative
-  std::array<bool, 3> holds{true, true, true};  // per PageSize; 4K must be held
+  std::array<bool, kPageSizes> holds{true, true, true};  // per PageSize; 4K must be held
 };
 
 struct TlbEntry {
@@ -38,15 +38,7 @@ class Tlb {
 
   // Refreshes LRU on a hit. Inline: every access looks up its L1 TLB.
   const TlbEntry* lookup(std::uint16_t asid, std::uint64_t gva) {
-    // Only 4K entries live (the usual case): one probe, constant shifts.
-    if (__builtin_expect((m_live[1] | m_live[2]) == 0, 1))
-      return m_array.lookup(key(asid, PageSize::k4K, gva), gva >> 12);
-    for (unsigned s = 0; s < 3; ++s) {
-      if (!m_live[s]) continue;  // probe only sizes with live entries
-      if (const TlbEntry* e = m_array.lookup(key(asid, PageSize(s), gva), gva >> (12 + 9 * s)))
-        return e;
-    }
-    return nullptr;
+    return m_cache.lookup(asid, gva);
   }
   // Caches the translation of `gva`: `spa`/`gpa` are the addresses of the
   // accessed byte, `size` the effective page size of the translation.
@@ -56,44 +48,39 @@ class Tlb {
                                              std::uint64_t spa, std::uint64_t gpa, PageSize size,
                                              bool writable, bool executable, bool dirty,
                                              bool cbit, bool absent = false) {
-    if (!m_array.enabled()) return;
+    if (!m_cache.enabled()) return;
     const PageSize stored = stored_size(size);
     const std::uint64_t mask = ~(page_bytes(stored) - 1);
-    const std::uint64_t k = key(asid, stored, gva);
-    const std::uint64_t index = gva >> (12 + 9 * unsigned(stored));
-    const TlbEntry e{spa & mask, gpa & mask, stored, writable, executable, dirty, cbit};
-    const auto r = absent ? m_array.insert_absent(k, index, e) : m_array.insert(k, index, e);
-    if (r.fresh) ++m_live[unsigned(stored)];
-    if (r.evicted != FlatMap::kEmpty) --m_live[unsigned(PageSize((r.evicted >> 12) & 0xf))];
+    m_cache.insert(asid, leaf_level(stored), gva,
+                   TlbEntry{spa & mask, gpa & mask, stored, writable, executable, dirty, cbit},
+                   absent);
   }
 
-  void flush_all();
-  void flush_asid(std::uint16_t asid);
+  void flush_all() { m_cache.flush_all(); }
+  void flush_asid(std::uint16_t asid) { m_cache.flush_asid(asid); }
   // Entries of the ASID that overlap [gva, gva + len).
-  void flush_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len);
+  void flush_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
+    m_cache.flush_range(asid, gva, len);
+  }
 
-  std::size_t live_entries() const { return m_array.size(); }
+  std::size_t live_entries() const { return m_cache.size(); }
   // Visits every live entry as f(asid, gva_base, entry), no LRU update
   // (the invariant checker, docs/reliability.md).
   template <class F>
   void for_each(F f) const {
-    m_array.for_each([&](std::uint64_t k, const TlbEntry& e) {
-      f(static_cast<std::uint16_t>(k & 0xfff), (k >> 16) << (12 + 9 * unsigned(e.size)), e);
+    m_cache.for_each([&](std::uint16_t asid, unsigned, std::uint64_t base, const TlbEntry& e) {
+      f(asid, base, e);
     });
   }
 
  private:
-  static std::uint64_t key(std::uint16_t asid, PageSize s, std::uint64_t gva) {
-    return ((gva >> (12 + 9 * unsigned(s))) << 16) | (std::uint64_t(s) << 12) | asid;
-  }
   PageSize stored_size(PageSize s) const { return m_store_as[unsigned(s)]; }
 
   TlbGeometry m_geo;
   // The size each page size is cached as (itself, or smashed smaller).
-  std::array<PageSize, 3> m_store_as{};
-  SetAssoc<TlbEntry> m_array;
-  // Live entries per page size: lookups probe only sizes that have some.
-  std::array<std::uint64_t, 3> m_live{};
+  std::array<PageSize, kPageSizes> m_store_as{};
+  // Entries of every size held, one array (levels 1..3 = 4K, 2M, 1G).
+  TranslationCache<TlbEntry> m_cache;
 };
 
 }  // namespace rmpsim::mmu

@@ -6,24 +6,6 @@ namespace rmpsim::walker {
 
 using namespace paging;
 
-namespace {
-// Keys: the translated prefix above bit 16, then the page size or level
-// (bits 12..15), then the ASID (bits 0..11).
-std::uint64_t decode_prefix(std::uint64_t key) { return key >> 16; }
-unsigned decode_tag(std::uint64_t key) { return static_cast<unsigned>((key >> 12) & 0xf); }
-std::uint16_t decode_asid(std::uint64_t key) { return static_cast<std::uint16_t>(key & 0xfff); }
-bool overlaps(std::uint64_t a, std::uint64_t alen, std::uint64_t b, std::uint64_t blen) {
-  return a < b + blen && b < a + alen;
-}
-}  // namespace
-
-std::uint64_t NestedWalker::pwc_key(std::uint16_t asid, unsigned level, std::uint64_t gva) {
-  return ((gva >> (12 + 9 * (level - 1))) << 16) | (std::uint64_t(level) << 12) | asid;
-}
-std::uint64_t NestedWalker::ntlb_key(std::uint16_t asid, PageSize s, std::uint64_t gpa) {
-  return ((gpa >> (12 + 9 * unsigned(s))) << 16) | (std::uint64_t(s) << 12) | asid;
-}
-
 NestedWalker::NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host_mem,
                            const WalkerParams& p)
     : m_gmem(guest_mem), m_hmem(host_mem), m_p(p) {
@@ -93,19 +75,13 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
     WalkRef*& cur, NestedResult& res) {
   const bool fetch = !gpt && req.kind == AccessKind::Fetch;
   if (m_ntlb.enabled()) {
-    // Probe only sizes with live entries; usually only 4K ones are.
-    const unsigned sizes = (m_ntlb_live[1] | m_ntlb_live[2]) == 0 ? 1 : 3;
-    for (unsigned s = 0; s < sizes; ++s) {
-      if (!m_ntlb_live[s]) continue;
-      if (const NtlbEntry* e =
-              m_ntlb.lookup(ntlb_key(req.asid, PageSize(s), gpa), gpa >> (12 + 9 * s))) {
-        ++out.ntlb_hits;
-        if ((write && !e->writable) || (fetch && !e->executable))
-          return nested_fault(out.fault, gpa, true, write, fetch, gpt, cbit);
-        res = NestedResult{e->spa_page | (gpa & (page_bytes(e->size) - 1)), e->size, e->writable,
-                           e->executable};
-        return true;
-      }
+    if (const NtlbEntry* e = m_ntlb.lookup(req.asid, gpa)) {
+      ++out.ntlb_hits;
+      if ((write && !e->writable) || (fetch && !e->executable))
+        return nested_fault(out.fault, gpa, true, write, fetch, gpt, cbit);
+      res = NestedResult{e->spa_page | (gpa & (page_bytes(e->size) - 1)), e->size, e->writable,
+                         e->executable};
+      return true;
     }
     ++out.ntlb_misses;
   }
@@ -142,14 +118,9 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
     const PageSize size = size_at_level(l);
     const std::uint64_t page = entry_addr(e) & ~(page_bytes(size) - 1);
     res = NestedResult{page | (gpa & (page_bytes(size) - 1)), size, w, x};
-    if (m_ntlb.enabled()) {
-      // Not cached: the probe above missed every size that has entries.
-      const auto ins = m_ntlb.insert_absent(ntlb_key(req.asid, size, gpa),
-                                            gpa >> (12 + 9 * unsigned(size)),
-                                            NtlbEntry{page, size, w, x});
-      if (ins.fresh) ++m_ntlb_live[unsigned(size)];
-      if (ins.evicted != FlatMap::kEmpty) --m_ntlb_live[decode_tag(ins.evicted)];
-    }
+    // Not cached: the probe above missed every size that has entries.
+    if (m_ntlb.enabled())
+      m_ntlb.insert(req.asid, l, gpa, NtlbEntry{page, size, w, x}, /*absent=*/true);
     return true;
   }
   // Unreachable: level 1 entries are always leaves.
@@ -184,8 +155,7 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
   bool w = true, x = true;
   for (unsigned l = 2; l <= m_p.guest_levels; ++l) {
     if (!m_pwc[l].enabled()) continue;
-    if (const PwcEntry* e =
-            m_pwc[l].lookup(pwc_key(req.asid, l, req.gva), req.gva >> (12 + 9 * (l - 1)))) {
+    if (const PwcEntry* e = m_pwc[l].lookup_level(req.asid, l, req.gva)) {
       ++out.pwc_hits;
       table_gpa = e->table_gpa;
       level = l - 1;
@@ -262,8 +232,8 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
     // Not cached: the PWC probe at the start missed every level below the
     // one it started from.
     if (m_pwc[level].enabled())
-      m_pwc[level].insert_absent(pwc_key(req.asid, level, req.gva),
-                                 req.gva >> (12 + 9 * (level - 1)), PwcEntry{entry_addr(e), w, x});
+      m_pwc[level].insert(req.asid, level, req.gva, PwcEntry{entry_addr(e), w, x},
+                          /*absent=*/true);
     table_gpa = entry_addr(e);
   }
 }
@@ -371,38 +341,21 @@ void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
 }
 
 void NestedWalker::flush_all() {
-  for (auto& c : m_pwc) c.clear();
-  m_ntlb.clear();
-  m_ntlb_live = {};
+  for (auto& c : m_pwc) c.flush_all();
+  m_ntlb.flush_all();
 }
 
 void NestedWalker::flush_asid(std::uint16_t asid) {
-  for (auto& c : m_pwc) c.erase_if([&](std::uint64_t k, const PwcEntry&) { return decode_asid(k) == asid; });
-  m_ntlb.erase_if([&](std::uint64_t k, const NtlbEntry&) {
-    if (decode_asid(k) != asid) return false;
-    --m_ntlb_live[decode_tag(k)];
-    return true;
-  });
+  for (auto& c : m_pwc) c.flush_asid(asid);
+  m_ntlb.flush_asid(asid);
 }
 
 void NestedWalker::flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
-  for (auto& c : m_pwc)
-    c.erase_if([&](std::uint64_t k, const PwcEntry&) {
-      const unsigned level = decode_tag(k);
-      const std::uint64_t shift = 12 + 9 * (level - 1);
-      return decode_asid(k) == asid &&
-             overlaps(decode_prefix(k) << shift, 1ull << shift, gva, len);
-    });
+  for (auto& c : m_pwc) c.flush_range(asid, gva, len);
 }
 
 void NestedWalker::flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len) {
-  m_ntlb.erase_if([&](std::uint64_t k, const NtlbEntry& e) {
-    const std::uint64_t shift = 12 + 9 * unsigned(e.size);
-    if (decode_asid(k) != asid || !overlaps(decode_prefix(k) << shift, 1ull << shift, gpa, len))
-      return false;
-    --m_ntlb_live[decode_tag(k)];
-    return true;
-  });
+  m_ntlb.flush_range(asid, gpa, len);
 }
 
 }  // namespace rmpsim::walker

@@ -19,7 +19,7 @@
 #include <array>
 #include <cstdint>
 
-#include "models/common/set_assoc.hpp"
+#include "models/common/translation_cache.hpp"
 #include "models/memory/phys_store.hpp"
 #include "models/rmp/rmp_check.hpp"
 #include "models/walker/pte.hpp"
@@ -174,17 +174,15 @@ class NestedWalker {
   template <class F>
   void for_each_pwc(F f) const {
     for (unsigned l = 2; l < m_pwc.size(); ++l)
-      m_pwc[l].for_each([&](std::uint64_t k, const PwcEntry& e) {
-        const unsigned level = (k >> 12) & 0xf;
-        f(static_cast<std::uint16_t>(k & 0xfff), level, (k >> 16) << (12 + 9 * (level - 1)),
-          e.table_gpa, e.writable, e.executable);
-      });
+      m_pwc[l].for_each(
+          [&](std::uint16_t asid, unsigned level, std::uint64_t base, const PwcEntry& e) {
+            f(asid, level, base, e.table_gpa, e.writable, e.executable);
+          });
   }
   template <class F>
   void for_each_ntlb(F f) const {
-    m_ntlb.for_each([&](std::uint64_t k, const NtlbEntry& e) {
-      f(static_cast<std::uint16_t>(k & 0xfff), (k >> 16) << (12 + 9 * unsigned(e.size)),
-        NestedProbe{e.spa_page, e.size, e.writable, e.executable});
+    m_ntlb.for_each([&](std::uint16_t asid, unsigned, std::uint64_t base, const NtlbEntry& e) {
+      f(asid, base, NestedProbe{e.spa_page, e.size, e.writable, e.executable});
     });
   }
 
@@ -221,18 +219,16 @@ class NestedWalker {
     PageSize size;
     bool writable, executable;
   };
-  static std::uint64_t pwc_key(std::uint16_t asid, unsigned level, std::uint64_t gva);
-  static std::uint64_t ntlb_key(std::uint16_t asid, PageSize s, std::uint64_t gpa);
 
   memory::PhysStore& m_gmem;
   memory::PhysStore& m_hmem;
   WalkerParams m_p;
   const rmp::RmpTable* m_rmp = nullptr;
   rmp::CheckOptions m_rmp_opt;
-  // One PWC array per cached guest level (2 .. guest_levels).
-  std::array<SetAssoc<PwcEntry>, 6> m_pwc;
-  SetAssoc<NtlbEntry> m_ntlb;
-  std::array<std::uint64_t, 3> m_ntlb_live{};  // live nested TLB entries per page size
+  // One PWC array per cached guest level (2 .. guest_levels), each holding
+  // entries of its level only.
+  std::array<TranslationCache<PwcEntry, 5>, 6> m_pwc;
+  TranslationCache<NtlbEntry> m_ntlb;  // levels 1..3: 4K, 2M, 1G
 };
 
 }  // namespace rmpsim::walker

@@ -22,16 +22,12 @@ inline constexpr std::uint64_t kCbit = 1ull << kCbitPosition;
 inline constexpr std::uint64_t kAddrMask = ((1ull << kCbitPosition) - 1) & ~0xfffull;
 inline constexpr std::uint64_t kMaxPhysAddr = (1ull << kCbitPosition) - 1;
 
-// Level 1 holds 4K leaves, 2 the 2M leaves or page tables, 3 the 1G leaves
-// or page directories, 4 (and 5 with LA57) only table pointers.
+// Levels and their sizes: models/common/page_size.hpp.
 inline unsigned index_at(std::uint64_t va, unsigned level) {
-  return static_cast<unsigned>((va >> (12 + 9 * (level - 1))) & 511);
+  return static_cast<unsigned>((va >> level_shift(level)) & 511);
 }
-inline unsigned leaf_level(PageSize s) { return static_cast<unsigned>(s) + 1; }
-inline PageSize size_at_level(unsigned level) { return PageSize(level - 1); }
-inline std::uint64_t level_bytes(unsigned level) { return 1ull << (12 + 9 * (level - 1)); }
 // Virtual address width covered by `levels` levels (48 or 57).
-inline unsigned va_bits(unsigned levels) { return 12 + 9 * levels; }
+inline unsigned va_bits(unsigned levels) { return level_shift(levels + 1); }
 
 inline std::uint64_t entry_addr(std::uint64_t pte) { return pte & kAddrMask; }
 inline bool is_leaf(std::uint64_t pte, unsigned level) {

@@ -244,7 +244,7 @@ TEST_CASE("check: a conversion to private that was not validated is reported", "
   w.checker.consistent("to shared");
   REQUIRE(w.hv.userspace_convert(gpa, 1, true, cost));  // PSC to private, no PVALIDATE
   w.checker.consistent("to private");
-  const std::vector<trace::PscEntry> range{trace::PscEntry{gpa, PageSize::k4K}};
+  const std::vector<guest::PscPage> range{guest::PscPage{gpa, PageSize::k4K}};
   w.checker.conversion_done(range, true, /*validated=*/false);  // a PSC line: fine
   REQUIRE_THROWS_WITH(w.checker.conversion_done(range, true, /*validated=*/true),
                       Contains("after a conversion to private the page is assigned to the guest "

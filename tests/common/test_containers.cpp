@@ -1,5 +1,5 @@
 // FlatMap, ChunkDirectory and SetAssoc against simple reference models (std::map, per-set
-// std::list LRU) over long random operation sequences; LineCache against
+// std::list LRU) over long random operation sequences; the key-only SetAssoc<void> against
 // SetAssoc::access().
 #include <catch2/catch.hpp>
 
@@ -13,7 +13,6 @@
 #include "models/common/divisor.hpp"
 #include "models/common/flat_map.hpp"
 #include "models/common/set_assoc.hpp"
-#include "models/memory/line_cache.hpp"
 
 using rmpsim::FlatMap;
 using rmpsim::SetAssoc;
@@ -191,30 +190,40 @@ TEST_CASE("SetAssoc with zero entries is disabled", "[containers]") {
   CHECK(c.lookup(5, 5) == nullptr);
 }
 
-TEST_CASE("LineCache hits and misses exactly as SetAssoc::access", "[containers]") {
+TEST_CASE("SetAssoc<void> hits and misses exactly as SetAssoc::access", "[containers]") {
   struct Shape {
     unsigned lines, ways;
   };
+  // Recency-ordered (up to 16 ways) and wide shapes; 16384 x 8 is the
+  // line cache's default geometry, which also runs the unrolled pass.
   for (Shape sh : {Shape{16384, 8}, Shape{64, 4}, Shape{48, 12}, Shape{8, 1}, Shape{16, 16},
-                   Shape{24, 8}, Shape{36, 12}, Shape{3, 1}, Shape{15, 15}, Shape{0, 8}}) {
+                   Shape{24, 8}, Shape{36, 12}, Shape{3, 1}, Shape{15, 15}, Shape{0, 8},
+                   Shape{64, 32}, Shape{72, 72}, Shape{96, 24}}) {
     INFO("lines " << sh.lines << " ways " << sh.ways);
-    rmpsim::memory::LineCache lc(sh.lines, sh.ways);
+    SetAssoc<void> lc(sh.lines, sh.ways);
+    SetAssoc<void> unrolled(sh.lines, sh.ways);
     SetAssoc<char> ref(sh.lines, sh.ways);
+    CHECK(lc.wide() == (sh.ways > SetAssoc<void>::kMaxOrderedWays));
+    CHECK(lc.enabled() == (sh.lines != 0));
+    const bool pow2_8 = !lc.wide() && sh.ways == 8 && lc.view().map.pow2;
     std::mt19937_64 rng(sh.lines * 131 + sh.ways);
     const std::uint64_t span = std::max(3u * sh.lines, 16u);
     for (int i = 0; i < 50000; ++i) {
       // Mostly a hot subset, so that hits land at every recency position.
       const std::uint64_t line = (rng() % 4 ? rng() % (span / 3 + 1) : rng() % span) + 0x1000;
       if (rng() % 16 == 0) {
-        lc.erase(line);
+        lc.erase(line, line);
+        unrolled.erase(line, line);
         ref.erase(line, line);
       } else {
-        REQUIRE(lc.access(line) == ref.access(line, line));
+        const bool hit = ref.access(line, line);
+        REQUIRE(lc.access(line, line) == hit);
+        if (pow2_8) REQUIRE(SetAssoc<void>::access_pow2<8>(unrolled.view(), line, line) == hit);
       }
     }
   }
-  CHECK_THROWS_AS(rmpsim::memory::LineCache(24, 5), std::invalid_argument);
-  CHECK_THROWS_AS(rmpsim::memory::LineCache(64, 32), std::invalid_argument);
+  CHECK_THROWS_AS(SetAssoc<void>(24, 5), std::invalid_argument);
+  CHECK_THROWS_AS(SetAssoc<void>(64, 0), std::invalid_argument);
 }
 
 TEST_CASE("ChunkDirectory behaves like std::map over sparse and dense numbers", "[containers]") {

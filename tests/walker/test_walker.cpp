@@ -15,7 +15,7 @@ using rmpsim::test::PagingWorld;
 namespace pg = rmpsim::paging;
 
 namespace {
-std::uint64_t idx(std::uint64_t va, unsigned level) { return (va >> (12 + 9 * (level - 1))) & 511; }
+std::uint64_t idx(std::uint64_t va, unsigned level) { return (va >> level_shift(level)) & 511; }
 }  // namespace
 
 TEST_CASE("cold 4x4 walk with caches off makes exactly 24 references in order", "[walker]") {
@@ -59,7 +59,7 @@ TEST_CASE("reference counts for 5-level and mixed-depth tables", "[walker]") {
   // g*(n+1)+n: 5x5 -> 35, 5x4 -> 29, 4x5 -> 29.
   for (Case c : {Case{5, 5, 35}, Case{5, 4, 29}, Case{4, 5, 29}}) {
     PagingWorld w(c.g, c.n);
-    const std::uint64_t gva = 0x00ab'cdef'1234'5000 & ((1ull << (12 + 9 * c.g)) - 1) & ~0xfffull;
+    const std::uint64_t gva = 0x00ab'cdef'1234'5000 & ((1ull << pg::va_bits(c.g)) - 1) & ~0xfffull;
     w.gpt.map(w.gcr3, gva, 0x4000'0000, PageSize::k4K, kRw);
     w.back_guest_tables();
     w.npt.map(w.ncr3, 0x4000'0000, 0x2'0000'0000, PageSize::k4K, kRw);
