@@ -170,6 +170,9 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
         guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log,
                            [this](std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
                              for (auto& v : cpus) v->mmu().core().flush_gva_range(asid, gva, len);
+                           },
+                           [this](std::uint16_t asid, std::uint64_t gpa, std::uint64_t len) {
+                             for (auto& v : cpus) v->mmu().core().flush_gpa_range(asid, gpa, len);
                            }},
         vp));
     cpus.back()->mmu().core().attach_rmp(&rmp, rmp_opt);

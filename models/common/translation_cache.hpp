@@ -82,6 +82,14 @@ class TranslationCache {
     });
   }
 
+  // Entries of the ASID whose value satisfies `pred` (a flush by what an
+  // entry translates to rather than by its address).
+  template <class Pred>
+  void flush_if(std::uint16_t asid, Pred pred) {
+    m_array.erase_if(
+        [&](std::uint64_t k, const V& v) { return asid_of(k) == asid && pred(v) && drop(k); });
+  }
+
   // Visits every entry as f(asid, level, base address, value), without
   // touching the LRU state (inspection: the invariant checker).
   template <class F>

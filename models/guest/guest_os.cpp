@@ -79,8 +79,12 @@ GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& err
   std::uint64_t remapped = 0;
   for (std::uint64_t off = 0; off < ev.len; off += step) {
     const std::uint64_t gva = ev.addr + off;
-    if (m_pt.lookup(m_gcr3, gva)) ++remapped;
-    const auto st = m_pt.map(m_gcr3, gva, ev.gpa + off, size, flags, /*replace_smaller=*/true);
+    // A present leaf, or a table of smaller mappings that the new leaf
+    // replaces, may be cached in TLBs and walk caches: flush.
+    bool replaced = false;
+    const auto st =
+        m_pt.map(m_gcr3, gva, ev.gpa + off, size, flags, /*replace_smaller=*/true, &replaced);
+    remapped += replaced;
     if (st != pg::MapStatus::Ok) {
       error = fmt::format("MAP of {} page at GVA {:#x} lies inside a larger mapped page "
                           "(expected UNMAP first)",
@@ -99,18 +103,34 @@ GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& err
 
 GuestResult GuestOs::unmap(unsigned vcpu, const trace::Event& ev) {
   GuestResult r;
+  const std::uint64_t end = ev.addr + ev.len;
+  // What the TLBs may still hold: the range, widened to every large leaf
+  // that had to be split (its translations cover pages that stay mapped
+  // but may be cached as the old large page).
+  std::uint64_t flush_lo = ev.addr, flush_hi = end;
   std::uint64_t removed = 0;
-  for (std::uint64_t gva = ev.addr; gva < ev.addr + ev.len;) {
-    auto m = m_pt.unmap(m_gcr3, gva);
-    if (m) {
-      ++removed;
-      ++m_c.unmaps;
-      gva = (gva & ~(page_bytes(m->size) - 1)) + page_bytes(m->size);
-    } else {
+  for (std::uint64_t gva = ev.addr; gva < end;) {
+    auto m = m_pt.lookup(m_gcr3, gva);
+    if (!m) {
       gva += 0x1000;
+      continue;
     }
+    const std::uint64_t base = gva & ~(page_bytes(m->size) - 1);
+    if (base < ev.addr || base + page_bytes(m->size) > end) {
+      // The range covers part of a large leaf: split it and go on with the
+      // pieces (Linux splits a huge page before zapping part of it).
+      m_pt.split(m_gcr3, gva);
+      flush_lo = std::min(flush_lo, base);
+      flush_hi = std::max(flush_hi, base + page_bytes(m->size));
+      continue;
+    }
+    m_pt.unmap(m_gcr3, gva);
+    ++removed;
+    ++m_c.unmaps;
+    gva = base + page_bytes(m->size);
   }
-  if (removed) r.cycles += flush_cost(vcpu, ev.addr, ev.len, ev.len / 0x1000);
+  if (removed)
+    r.cycles += flush_cost(vcpu, flush_lo, flush_hi - flush_lo, (flush_hi - flush_lo) / 0x1000);
   return r;
 }
 

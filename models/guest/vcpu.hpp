@@ -73,6 +73,8 @@ struct VcpuContext {
   EventLog* log;  // null unless --events or --vcd
   // Invalidates a GVA range on every vCPU (guest-initiated broadcast).
   std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> flush_all_vcpus;
+  // Invalidates every translation of a GPA range on every vCPU.
+  std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> flush_gpa_all_vcpus;
 };
 
 // Counters of the SNP instructions and host accesses a vCPU executes.
@@ -202,6 +204,10 @@ class Vcpu : public sc_core::sc_module {
   hypervisor::ConversionLog& m_conversions;
   EventLog* m_log;
   std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_all;
+  std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_gpa_all;
+  // The guest's invalidation after it lowered what the RMP lets through for
+  // the page at `gva` (PVALIDATE rescind, RMPADJUST): see vcpu_snp.cpp.
+  void flush_after_rmp_change(std::uint64_t gva, std::uint64_t gpa, PageSize size);
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
   walker::WalkLookahead m_lookahead{m_mmu.core().walker()};

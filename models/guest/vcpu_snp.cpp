@@ -70,14 +70,22 @@ bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
         r.cf ? " with CF=1 (already in that state)" : ""));
     return false;
   }
-  if (!validate) {
-    // The TLBs cache RMP results with translations (§1.8): a rescinded page
-    // must not stay usable. The guest broadcasts an invalidation (INVLPGB,
-    // §2.3); its cost is UNKNOWN (§5) — assumption: one INVLPG.
-    m_flush_all(m_attrs.asid, base, page_bytes(size));
-    advance(m_params.invlpg_cycles);
-  }
+  if (!validate) flush_after_rmp_change(base, gpa, size);
   return true;
+}
+
+void Vcpu::flush_after_rmp_change(std::uint64_t gva, std::uint64_t gpa, PageSize size) {
+  // The TLBs cache RMP results with translations (§1.8): a rescinded page,
+  // or a permission taken away, must not stay usable. The guest broadcasts
+  // an invalidation (INVLPGB, §2.3) of the operand's GVA range. Assumption:
+  // it also drops every other translation of the same guest-physical range
+  // (a GPA can be mapped at several GVAs, and a 2M operand covers GPAs that
+  // other GVAs map); a Linux guest changes pages only its direct map maps,
+  // where the two coincide. The broadcast's cost is UNKNOWN (§5) —
+  // assumption: one INVLPG.
+  m_flush_all(m_attrs.asid, gva, page_bytes(size));
+  m_flush_gpa_all(m_attrs.asid, gpa & ~(page_bytes(size) - 1), page_bytes(size));
+  advance(m_params.invlpg_cycles);
 }
 
 void Vcpu::pvalidate(const trace::Event& ev) {
@@ -130,8 +138,7 @@ void Vcpu::run_rmpadjust(const trace::Event& ev) {
     return;
   }
   // Lowered permissions must not survive in other vCPUs' TLBs (§2.3).
-  m_flush_all(m_attrs.asid, base, page_bytes(size));
-  advance(m_params.invlpg_cycles);
+  flush_after_rmp_change(base, m_attrs.gpa, size);
 }
 
 void Vcpu::set_vmpl(unsigned vmpl) {

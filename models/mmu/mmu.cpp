@@ -132,4 +132,10 @@ void Mmu::flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t l
   m_walker.flush_gva_range(asid, gva, len);
 }
 
+void Mmu::flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len) {
+  m_l1i.flush_gpa_range(asid, gpa, len);
+  m_l1d.flush_gpa_range(asid, gpa, len);
+  m_l2.flush_gpa_range(asid, gpa, len);
+}
+
 }  // namespace rmpsim::mmu

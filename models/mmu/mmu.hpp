@@ -72,6 +72,10 @@ class Mmu {
   void flush_all();
   void flush_asid(std::uint16_t asid);
   void flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len);
+  // TLB entries that translate to guest-physical [gpa, gpa + len), through
+  // any GVA (the walk caches hold table pointers and GPA->SPA translations,
+  // which an RMP change of a data page leaves valid).
+  void flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len);
 
   const MmuCounters& counters() const { return m_c; }
   void set_fill_observer(FillObserver* o) { m_fill_observer = o; }

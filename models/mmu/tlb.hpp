@@ -62,6 +62,13 @@ class Tlb {
   void flush_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
     m_cache.flush_range(asid, gva, len);
   }
+  // Entries of the ASID whose guest-physical page overlaps [gpa, gpa + len),
+  // whatever GVA they translate.
+  void flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len) {
+    m_cache.flush_if(asid, [&](const TlbEntry& e) {
+      return e.gpa_page < gpa + len && gpa < e.gpa_page + page_bytes(e.size);
+    });
+  }
 
   std::size_t live_entries() const { return m_cache.size(); }
   // Visits every live entry as f(asid, gva_base, entry), no LRU update

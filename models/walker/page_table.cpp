@@ -30,7 +30,8 @@ std::optional<std::uint64_t> PageTableEditor::entry_slot(std::uint64_t root, std
 }
 
 MapStatus PageTableEditor::map(std::uint64_t root, std::uint64_t va, std::uint64_t pa,
-                               PageSize size, std::uint64_t leaf_flags, bool replace_smaller) {
+                               PageSize size, std::uint64_t leaf_flags, bool replace_smaller,
+                               bool* replaced) {
   const unsigned level = leaf_level(size);
   bool blocked = false;
   auto slot = entry_slot(root, va, level, /*create=*/true, &blocked);
@@ -38,6 +39,7 @@ MapStatus PageTableEditor::map(std::uint64_t root, std::uint64_t va, std::uint64
   const std::uint64_t old = m_mem.read64(*slot);
   if (!replace_smaller && (old & kPresent) && !is_leaf(old, level))
     return MapStatus::HasSmallerPages;
+  if (replaced) *replaced = old & kPresent;
   std::uint64_t e = (pa & kAddrMask & ~(page_bytes(size) - 1)) | leaf_flags | kPresent;
   if (level > 1) e |= kLarge;
   m_mem.write64(*slot, e);
@@ -66,6 +68,30 @@ std::optional<Mapping> PageTableEditor::unmap(std::uint64_t root, std::uint64_t 
       m_mem.write64(slot, 0);
       if (m_on_change) m_on_change(va & ~(level_bytes(l) - 1), level_bytes(l));
       return Mapping{entry_addr(e) & ~(level_bytes(l) - 1), size_at_level(l), e};
+    }
+    table = entry_addr(e);
+  }
+  return std::nullopt;
+}
+
+std::optional<Mapping> PageTableEditor::split(std::uint64_t root, std::uint64_t va) {
+  std::uint64_t table = root;
+  for (unsigned l = m_levels; l >= 2; --l) {
+    const std::uint64_t slot = table + 8ull * index_at(va, l);
+    const std::uint64_t e = m_mem.read64(slot);
+    if (!(e & kPresent)) return std::nullopt;
+    if (is_leaf(e, l)) {
+      const std::uint64_t base = va & ~(level_bytes(l) - 1);
+      const std::uint64_t frame = entry_addr(e) & ~(level_bytes(l) - 1);
+      // The pieces keep every flag of the old leaf (A and D included, as
+      // Linux's split does); only the PS bit goes where they are 4K leaves.
+      const std::uint64_t flags = (e & ~kAddrMask) & (l - 1 == 1 ? ~kLarge : ~0ull);
+      const std::uint64_t sub = m_alloc();
+      for (unsigned i = 0; i < 512; ++i)
+        m_mem.write64(sub + 8ull * i, (frame + i * level_bytes(l - 1)) | flags);
+      m_mem.write64(slot, sub | m_table_flags | kPresent);
+      if (m_on_change) m_on_change(base, level_bytes(l));
+      return Mapping{frame, size_at_level(l), e};
     }
     table = entry_addr(e);
   }

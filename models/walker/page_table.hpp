@@ -39,10 +39,19 @@ class PageTableEditor {
   // added). An existing leaf of the same size is replaced. A table of smaller
   // mappings at the leaf's level is discarded when `replace_smaller` (the
   // caller must then flush translations of the whole range), else reported.
+  // `replaced` (optional) tells whether a present entry — a leaf, or a
+  // table of smaller mappings — was overwritten: translations of the range
+  // may then be cached and must be flushed.
   MapStatus map(std::uint64_t root, std::uint64_t va, std::uint64_t pa, PageSize size,
-                std::uint64_t leaf_flags, bool replace_smaller = true);
+                std::uint64_t leaf_flags, bool replace_smaller = true, bool* replaced = nullptr);
   // Removes the leaf that maps va, whatever its size.
   std::optional<Mapping> unmap(std::uint64_t root, std::uint64_t va);
+  // Splits the large leaf (2M or 1G) that maps va into a table of 512 leaves
+  // one level down that map the same frames with the same flags (what
+  // Linux's split_huge_pmd does before it zaps part of a huge page). Returns
+  // the leaf that was split, nullopt if va is unmapped or mapped by a 4K
+  // leaf. The caller must flush the translations of the whole old leaf.
+  std::optional<Mapping> split(std::uint64_t root, std::uint64_t va);
   // The leaf that maps va (no side effects: no A/D updates, no timing).
   std::optional<Mapping> lookup(std::uint64_t root, std::uint64_t va) const;
   // Rewrites the leaf's flags (keeping its address); false if unmapped.
