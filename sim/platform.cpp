@@ -48,6 +48,7 @@ struct Platform::System : sc_core::sc_module {
   hypervisor::Hypervisor hv;
   std::vector<std::unique_ptr<guest::Vcpu>> cpus;
   bool skip_hv_flushes = false;  // Platform::inject_fault("skip-hv-flush")
+  stats::Group stats{basename()};  // the root of the stats tree: "system"
 
   System(const sc_core::sc_module_name& n, const Config& c, double ghz, guest::TraceFeed& feed,
          guest::GuestState& state, EventLog* log);
@@ -193,72 +194,15 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
                                                  std::move(cpus));
     for (const auto& cpu : m_system->cpus) cpu->set_check(m_checker.get());
   }
-  m_system->mem.register_stats(m_stats);
-  for (const auto& cpu : m_system->cpus) cpu->register_stats(m_stats);
-  const auto& os = m_system->os.counters();
-  m_stats.add_counters("system.guest_os", {
-      {"maps", &os.maps, "pages mapped by MAP lines"},
-      {"unmaps", &os.unmaps, "pages unmapped by UNMAP lines"},
-      {"demand_maps", &os.demand_maps,
-       "first-touch guest page faults resolved by mapping a fresh frame"},
-      {"page_faults", &os.page_faults, "guest #PF delivered to the guest OS"},
-      {"invlpgs", &os.invlpgs, "local INVLPGs"},
-      {"shootdowns", &os.shootdowns, "remote TLB shootdowns"},
-  });
-  const auto& hv = m_system->hv.counters();
-  m_stats.add_counters("system.hypervisor", {
-      {"vmexits", &hv.vmexits, "VM exits handled"},
-      {"npf", &hv.npf_total, "#NPF exits"},
-      {"npf_not_present", &hv.npf_not_present, "#NPF for a non-present NPT entry"},
-      {"npt_maps", &hv.npt_maps, "NPT leaves installed"},
-      {"npf_rmp", &hv.npf_rmp, "#NPF with the RMP bit"},
-      {"npf_rmp_size", &hv.npf_rmp_size,
-       "RMP #NPF from a 2M RMP entry used at 4K: resolved by PSMASH + NPT zap"},
-      {"npf_rmp_spurious", &hv.npf_rmp_spurious,
-       "RMP #NPF on an entry already 4K: spurious, nothing done"},
-      {"npf_mismatch", &hv.npf_mismatch,
-       "#NPF whose private/shared-ness differs from the GFN's memory attribute " "(implicit "
-       "conversion requests)"},
-      {"npf_vmpl", &hv.npf_vmpl, "VMPL permission violations"},
-      {"userspace_exits", &hv.userspace_exits,
-       "exits to the userspace model (memory faults and MAP_GPA_RANGE)"},
-      {"memory_fault_exits", &hv.memory_fault_exits, "KVM_EXIT_MEMORY_FAULT exits"},
-      {"pages_to_private", &hv.pages_to_private, "4K pages whose memory attribute became private"},
-      {"pages_to_shared", &hv.pages_to_shared, "4K pages whose memory attribute became shared"},
-      {"npt_zaps", &hv.npt_zaps, "NPT ranges unmapped (after PSMASH, on conversions)"},
-      {"tlb_flushes", &hv.tlb_flushes, "flushes of the guest's ASID on every vCPU"},
-      {"rmpupdate", &hv.rmpupdate, "RMPUPDATE instructions"},
-      {"psmash", &hv.psmash, "PSMASH instructions"},
-      {"psmash_inuse_retries", &hv.psmash_inuse_retries, "PSMASH retried after FAIL_INUSE"},
-      {"psc_msr_requests", &hv.psc_msr_requests, "MSR-protocol PSC requests handled"},
-      {"psc_ghcb_requests", &hv.psc_ghcb_requests, "GHCB PSC requests handled"},
-      {"psc_pages", &hv.psc_pages, "4K pages forwarded to userspace by PSC (KVM_HC_MAP_GPA_RANGE)"},
-      {"map_gpa_range_exits", &hv.map_gpa_range_exits, "KVM_HC_MAP_GPA_RANGE exits to userspace"},
-      {"psc_errors", &hv.psc_errors, "PSC requests answered with an error"},
-  });
-  m_stats.add_formula("system.hypervisor.private_frames",
-                      [this] { return Json(m_system->hv.memory().private_frames); },
-                      "4K guest_memfd pages populated at the end of the run");
-  m_stats.add_formula("system.hypervisor.shared_frames",
-                      [this] { return Json(m_system->hv.memory().shared_frames); },
-                      "4K shared host pages backing the guest at the end of the run");
-  m_system->conversions.register_stats(m_stats, "system.conversions");
-  m_stats.add_formula("system.rmp.stored_entries",
-                      [this] { return Json(m_system->rmp.stored_entries()); },
-                      "RMP entries ever written (the table is sparse)");
-  if (m_checker) {
-    // Registered only under --check, so that a normal run's stats are unchanged.
-    const auto& k = m_checker->counters();
-    m_stats.add_counters("system.check", {
-        {"checks", &k.checks, "invariant evaluations (run --check)"},
-        {"rmp_entries", &k.rmp_entries, "RMP entries checked (§1.3 and instruction rules)"},
-        {"rmp_regions", &k.rmp_regions, "2M RMP regions checked"},
-        {"gfns", &k.gfns, "GFNs checked against the NPT, memory attributes and the RMP"},
-        {"tlb_probes", &k.tlb_probes,
-         "cached translations (TLB, nested TLB, PWC) compared with a fresh walk"},
-        {"points", &k.points, "consistency points that had changes to check"},
-    });
-  }
+  // Each block describes its own stats; the platform only builds the tree.
+  stats::Group& root = m_system->stats;
+  root.add_child(m_system->mem.stats());
+  for (const auto& cpu : m_system->cpus) root.add_child(cpu->stats());
+  root.add_child(m_system->os.stats());
+  root.add_child(m_system->hv.stats());
+  root.add_child(m_system->conversions.stats());
+  root.add_child(m_system->rmp.stats());
+  if (m_checker) root.add_child(m_checker->stats());
 }
 
 Platform::~Platform() = default;
@@ -276,16 +220,18 @@ void Platform::run() {
   if (m_checker) m_checker->final_check();
 }
 
-std::uint64_t Platform::cycles() const {
-  std::uint64_t c = 0;
-  for (const auto& cpu : m_system->cpus) c = std::max(c, cpu->cycles());
-  return c;
-}
-
 std::uint64_t Platform::accesses() const {
   std::uint64_t a = 0;
   for (const auto& cpu : m_system->cpus) a += cpu->accesses();
   return a;
+}
+
+const stats::Group& Platform::stats() const { return m_system->stats; }
+
+std::uint64_t Platform::cycles() const {
+  std::uint64_t c = 0;
+  for (const auto& cpu : m_system->cpus) c = std::max(c, cpu->cycles());
+  return c;
 }
 
 Json Platform::summary(double host_seconds) const {
@@ -333,7 +279,7 @@ Json Platform::summary(double host_seconds) const {
   s["psmash"] = hv.psmash;
   s["pvalidate"] = snp.pvalidate;
   s["conversions"] = m_system->conversions.count();
-  s["conversion_latency_cycles"] = m_system->conversions.all().summary();
+  s["conversion_latency_cycles"] = distribution_summary(m_system->conversions.all());
   s["guest_terminated"] = m_guest_state.terminated;
   s["termination_reason"] =
       m_guest_state.terminated ? Json(m_guest_state.reason) : Json(nullptr);
