@@ -228,63 +228,44 @@ std::uint64_t Platform::accesses() const {
 
 const stats::Group& Platform::stats() const { return m_system->stats; }
 
-std::uint64_t Platform::cycles() const {
-  std::uint64_t c = 0;
-  for (const auto& cpu : m_system->cpus) c = std::max(c, cpu->cycles());
-  return c;
-}
-
 Json Platform::summary(double host_seconds) const {
   // Keys and order are the stable contract of OUTPUTS.md. Counters of blocks
   // this build does not model yet are 0 ("0 when the feature did not occur").
-  mmu::MmuCounters t;
-  guest::SnpOpCounters snp;
-  for (const auto& cpu : m_system->cpus) {
-    const auto& c = cpu->mmu().core().counters();
-    t.l1i_hits += c.l1i_hits;
-    t.l1d_hits += c.l1d_hits;
-    t.l1i_misses += c.l1i_misses;
-    t.l1d_misses += c.l1d_misses;
-    t.l2_hits += c.l2_hits;
-    t.l2_misses += c.l2_misses;
-    t.walks += c.walks;
-    t.walk_refs += c.walk_refs;
-    t.vc_not_validated += c.vc_not_validated;
-    snp.pvalidate += cpu->snp_counters().pvalidate;
-    snp.rmpadjust_vc += cpu->snp_counters().rmpadjust_vc;
-    snp.psc_requests += cpu->snp_counters().psc_requests;
-    snp.psc_pages += cpu->snp_counters().psc_pages;
-    snp.host_rmp_faults += cpu->snp_counters().host_rmp_faults;
-  }
-  const auto& hv = m_system->hv.counters();
+  // Each key is the sum (cycles: the maximum) of the named stats of the tree.
+  static const std::vector<SummaryKey> kTreeKeys = {
+      {"accesses", Reduce::Sum, {"cpu*.accesses"}},
+      {"cycles", Reduce::Max, {"cpu*.cycles"}},
+      {"tlb_l1_hits", Reduce::Sum, {"cpu*.mmu.itlb.hits", "cpu*.mmu.dtlb.hits"}},
+      {"tlb_l1_misses", Reduce::Sum, {"cpu*.mmu.itlb.misses", "cpu*.mmu.dtlb.misses"}},
+      {"tlb_l2_hits", Reduce::Sum, {"cpu*.mmu.l2tlb.hits"}},
+      {"tlb_l2_misses", Reduce::Sum, {"cpu*.mmu.l2tlb.misses"}},
+      {"walks", Reduce::Sum, {"cpu*.mmu.walker.walks"}},
+      {"walk_mem_refs", Reduce::Sum, {"cpu*.mmu.walker.refs"}},
+      {"npf_total", Reduce::Sum, {"hypervisor.npf"}},
+      {"npf_rmp", Reduce::Sum, {"hypervisor.npf_rmp"}},
+      {"npf_not_present", Reduce::Sum, {"hypervisor.npf_not_present"}},
+      {"vc_not_validated", Reduce::Sum, {"cpu*.mmu.vc_not_validated", "cpu*.rmpadjust_vc"}},
+      {"host_rmp_faults", Reduce::Sum, {"cpu*.host_rmp_faults"}},
+      {"vmexits", Reduce::Sum, {"hypervisor.vmexits"}},
+      {"userspace_exits", Reduce::Sum, {"hypervisor.userspace_exits"}},
+      {"psc_requests", Reduce::Sum, {"cpu*.psc_requests"}},
+      {"psc_pages", Reduce::Sum, {"cpu*.psc_pages"}},
+      {"rmpupdate", Reduce::Sum, {"hypervisor.rmpupdate"}},
+      {"psmash", Reduce::Sum, {"hypervisor.psmash"}},
+      {"pvalidate", Reduce::Sum, {"cpu*.pvalidate"}},
+      // Every conversion is counted once, under its trigger.
+      {"conversions", Reduce::Sum, {"conversions.*.count"}},
+  };
+  const stats::Group& root = stats();
   Json s = Json::object();
-  s["accesses"] = accesses();
-  s["cycles"] = cycles();
-  s["tlb_l1_hits"] = t.l1i_hits + t.l1d_hits;
-  s["tlb_l1_misses"] = t.l1i_misses + t.l1d_misses;
-  s["tlb_l2_hits"] = t.l2_hits;
-  s["tlb_l2_misses"] = t.l2_misses;
-  s["walks"] = t.walks;
-  s["walk_mem_refs"] = t.walk_refs;
-  s["npf_total"] = hv.npf_total;
-  s["npf_rmp"] = hv.npf_rmp;
-  s["npf_not_present"] = hv.npf_not_present;
-  s["vc_not_validated"] = t.vc_not_validated + snp.rmpadjust_vc;
-  s["host_rmp_faults"] = snp.host_rmp_faults;
-  s["vmexits"] = hv.vmexits;
-  s["userspace_exits"] = hv.userspace_exits;
-  s["psc_requests"] = snp.psc_requests;
-  s["psc_pages"] = snp.psc_pages;
-  s["rmpupdate"] = hv.rmpupdate;
-  s["psmash"] = hv.psmash;
-  s["pvalidate"] = snp.pvalidate;
-  s["conversions"] = m_system->conversions.count();
-  s["conversion_latency_cycles"] = distribution_summary(m_system->conversions.all());
+  add_summary_keys(s, root, kTreeKeys);
+  s["conversion_latency_cycles"] = distribution_summary(*root.distribution("conversions.latency"));
   s["guest_terminated"] = m_guest_state.terminated;
   s["termination_reason"] =
       m_guest_state.terminated ? Json(m_guest_state.reason) : Json(nullptr);
   s["host_seconds"] = host_seconds;
-  s["accesses_per_host_second"] = host_seconds > 0 ? double(accesses()) / host_seconds : 0.0;
+  s["accesses_per_host_second"] =
+      host_seconds > 0 ? double(s["accesses"].get<std::uint64_t>()) / host_seconds : 0.0;
   return s;
 }
 

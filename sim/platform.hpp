@@ -51,7 +51,6 @@ class Platform {
   Json summary(double host_seconds) const;
   // The stats tree: root "system", one group per block (docs/stats.md).
   const stats::Group& stats() const;
-  std::uint64_t cycles() const;
   std::uint64_t accesses() const;
   double freq_ghz() const { return m_freq_ghz; }
   const guest::GuestState& guest_state() const { return m_guest_state; }

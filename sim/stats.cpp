@@ -1,5 +1,7 @@
 #include "sim/stats.hpp"
 
+#include <algorithm>
+#include <stdexcept>
 #include <variant>
 
 #include <fmt/format.h>
@@ -72,6 +74,20 @@ std::string stats_text_lines(const stats::Group& root) {
     }
   });
   return out;
+}
+
+void add_summary_keys(Json& out, const stats::Group& root, const std::vector<SummaryKey>& table) {
+  for (const SummaryKey& k : table) {
+    std::uint64_t v = 0;
+    for (const char* pattern : k.stats) {
+      const auto counters = root.counters(pattern);
+      if (counters.empty())
+        throw std::logic_error(fmt::format("summary key {}: no stat matches {}.{}", k.key,
+                                           root.name(), pattern));
+      for (const std::uint64_t* c : counters) v = k.reduce == Reduce::Sum ? v + *c : std::max(v, *c);
+    }
+    out[k.key] = v;
+  }
 }
 
 }  // namespace rmpsim

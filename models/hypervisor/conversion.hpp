@@ -74,8 +74,6 @@ class ConversionLog {
     (r.to_private ? t.to_private : t.to_shared)++;
     t.cost += r.cost;
   }
-  std::uint64_t count() const { return m_all.count(); }
-  const stats::Distribution& all() const { return m_all; }
   // "conversions": the overall latency, then each trigger's counts, latency
   // distributions and cost components ("implicit.cost.exit", ...).
   stats::Group& stats() { return m_stats; }
