@@ -30,9 +30,9 @@ std::string stats_json(const Config& cfg, const std::string& trace, const Json& 
   return root.dump(2) + "\n";
 }
 
-std::string stats_text(const Json& summary, const StatsRegistry& stats) {
+std::string stats_text(const Json& summary, const stats::Group& stats) {
   std::string out = "---------- Begin Simulation Statistics ----------\n";
-  out += stats.to_text();
+  out += stats_text_lines(stats);
   // Host figures last: the only lines allowed to differ between identical runs.
   out += fmt::format("{:<56} {:>20} # {}\n", "host_seconds",
                      fmt::format("{:.6f}", summary["host_seconds"].get<double>()),
@@ -89,7 +89,7 @@ int simulate(const Config& cfg, const std::string& trace, const RunArgs& args,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   Json summary = platform.summary(host_s);
-  const Json tree = platform.stats().to_json();
+  const Json tree = stats_json_tree(platform.stats());
   if (platform.interrupted()) {
     // Stats of what was simulated, under names that say so: never a
     // stats.json (or a sweep's point.json), which mean "the whole trace".

@@ -48,6 +48,7 @@ struct Platform::System : sc_core::sc_module {
   hypervisor::Hypervisor hv;
   std::vector<std::unique_ptr<guest::Vcpu>> cpus;
   bool skip_hv_flushes = false;  // Platform::inject_fault("skip-hv-flush")
+  stats::Group stats{basename()};  // the root of the stats tree: "system"
 
   System(const sc_core::sc_module_name& n, const Config& c, double ghz, guest::TraceFeed& feed,
          guest::GuestState& state, EventLog* log);
@@ -196,72 +197,15 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
                                                  std::move(cpus));
     for (const auto& cpu : m_system->cpus) cpu->set_check(m_checker.get());
   }
-  m_system->mem.register_stats(m_stats);
-  for (const auto& cpu : m_system->cpus) cpu->register_stats(m_stats);
-  const auto& os = m_system->os.counters();
-  m_stats.add_counters("system.guest_os", {
-      {"maps", &os.maps, "pages mapped by MAP lines"},
-      {"unmaps", &os.unmaps, "pages unmapped by UNMAP lines"},
-      {"demand_maps", &os.demand_maps,
-       "first-touch guest page faults resolved by mapping a fresh frame"},
-      {"page_faults", &os.page_faults, "guest #PF delivered to the guest OS"},
-      {"invlpgs", &os.invlpgs, "local INVLPGs"},
-      {"shootdowns", &os.shootdowns, "remote TLB shootdowns"},
-  });
-  const auto& hv = m_system->hv.counters();
-  m_stats.add_counters("system.hypervisor", {
-      {"vmexits", &hv.vmexits, "VM exits handled"},
-      {"npf", &hv.npf_total, "#NPF exits"},
-      {"npf_not_present", &hv.npf_not_present, "#NPF for a non-present NPT entry"},
-      {"npt_maps", &hv.npt_maps, "NPT leaves installed"},
-      {"npf_rmp", &hv.npf_rmp, "#NPF with the RMP bit"},
-      {"npf_rmp_size", &hv.npf_rmp_size,
-       "RMP #NPF from a 2M RMP entry used at 4K: resolved by PSMASH + NPT zap"},
-      {"npf_rmp_spurious", &hv.npf_rmp_spurious,
-       "RMP #NPF on an entry already 4K: spurious, nothing done"},
-      {"npf_mismatch", &hv.npf_mismatch,
-       "#NPF whose private/shared-ness differs from the GFN's memory attribute " "(implicit "
-       "conversion requests)"},
-      {"npf_vmpl", &hv.npf_vmpl, "VMPL permission violations"},
-      {"userspace_exits", &hv.userspace_exits,
-       "exits to the userspace model (memory faults and MAP_GPA_RANGE)"},
-      {"memory_fault_exits", &hv.memory_fault_exits, "KVM_EXIT_MEMORY_FAULT exits"},
-      {"pages_to_private", &hv.pages_to_private, "4K pages whose memory attribute became private"},
-      {"pages_to_shared", &hv.pages_to_shared, "4K pages whose memory attribute became shared"},
-      {"npt_zaps", &hv.npt_zaps, "NPT ranges unmapped (after PSMASH, on conversions)"},
-      {"tlb_flushes", &hv.tlb_flushes, "flushes of the guest's ASID on every vCPU"},
-      {"rmpupdate", &hv.rmpupdate, "RMPUPDATE instructions"},
-      {"psmash", &hv.psmash, "PSMASH instructions"},
-      {"psmash_inuse_retries", &hv.psmash_inuse_retries, "PSMASH retried after FAIL_INUSE"},
-      {"psc_msr_requests", &hv.psc_msr_requests, "MSR-protocol PSC requests handled"},
-      {"psc_ghcb_requests", &hv.psc_ghcb_requests, "GHCB PSC requests handled"},
-      {"psc_pages", &hv.psc_pages, "4K pages forwarded to userspace by PSC (KVM_HC_MAP_GPA_RANGE)"},
-      {"map_gpa_range_exits", &hv.map_gpa_range_exits, "KVM_HC_MAP_GPA_RANGE exits to userspace"},
-      {"psc_errors", &hv.psc_errors, "PSC requests answered with an error"},
-  });
-  m_stats.add_formula("system.hypervisor.private_frames",
-                      [this] { return Json(m_system->hv.memory().private_frames); },
-                      "4K guest_memfd pages populated at the end of the run");
-  m_stats.add_formula("system.hypervisor.shared_frames",
-                      [this] { return Json(m_system->hv.memory().shared_frames); },
-                      "4K shared host pages backing the guest at the end of the run");
-  m_system->conversions.register_stats(m_stats, "system.conversions");
-  m_stats.add_formula("system.rmp.stored_entries",
-                      [this] { return Json(m_system->rmp.stored_entries()); },
-                      "RMP entries ever written (the table is sparse)");
-  if (m_checker) {
-    // Registered only under --check, so that a normal run's stats are unchanged.
-    const auto& k = m_checker->counters();
-    m_stats.add_counters("system.check", {
-        {"checks", &k.checks, "invariant evaluations (run --check)"},
-        {"rmp_entries", &k.rmp_entries, "RMP entries checked (§1.3 and instruction rules)"},
-        {"rmp_regions", &k.rmp_regions, "2M RMP regions checked"},
-        {"gfns", &k.gfns, "GFNs checked against the NPT, memory attributes and the RMP"},
-        {"tlb_probes", &k.tlb_probes,
-         "cached translations (TLB, nested TLB, PWC) compared with a fresh walk"},
-        {"points", &k.points, "consistency points that had changes to check"},
-    });
-  }
+  // Each block describes its own stats; the platform only builds the tree.
+  stats::Group& root = m_system->stats;
+  root.add_child(m_system->mem.stats());
+  for (const auto& cpu : m_system->cpus) root.add_child(cpu->stats());
+  root.add_child(m_system->os.stats());
+  root.add_child(m_system->hv.stats());
+  root.add_child(m_system->conversions.stats());
+  root.add_child(m_system->rmp.stats());
+  if (m_checker) root.add_child(m_checker->stats());
 }
 
 Platform::~Platform() = default;
@@ -279,69 +223,52 @@ void Platform::run() {
   if (m_checker) m_checker->final_check();
 }
 
-std::uint64_t Platform::cycles() const {
-  std::uint64_t c = 0;
-  for (const auto& cpu : m_system->cpus) c = std::max(c, cpu->cycles());
-  return c;
-}
-
 std::uint64_t Platform::accesses() const {
   std::uint64_t a = 0;
   for (const auto& cpu : m_system->cpus) a += cpu->accesses();
   return a;
 }
 
+const stats::Group& Platform::stats() const { return m_system->stats; }
+
 Json Platform::summary(double host_seconds) const {
   // Keys and order are the stable contract of OUTPUTS.md. Counters of blocks
   // this build does not model yet are 0 ("0 when the feature did not occur").
-  mmu::MmuCounters t;
-  guest::SnpOpCounters snp;
-  for (const auto& cpu : m_system->cpus) {
-    const auto& c = cpu->mmu().core().counters();
-    t.l1i_hits += c.l1i_hits;
-    t.l1d_hits += c.l1d_hits;
-    t.l1i_misses += c.l1i_misses;
-    t.l1d_misses += c.l1d_misses;
-    t.l2_hits += c.l2_hits;
-    t.l2_misses += c.l2_misses;
-    t.walks += c.walks;
-    t.walk_refs += c.walk_refs;
-    t.vc_not_validated += c.vc_not_validated;
-    snp.pvalidate += cpu->snp_counters().pvalidate;
-    snp.rmpadjust_vc += cpu->snp_counters().rmpadjust_vc;
-    snp.psc_requests += cpu->snp_counters().psc_requests;
-    snp.psc_pages += cpu->snp_counters().psc_pages;
-    snp.host_rmp_faults += cpu->snp_counters().host_rmp_faults;
-  }
-  const auto& hv = m_system->hv.counters();
+  // Each key is the sum (cycles: the maximum) of the named stats of the tree.
+  static const std::vector<SummaryKey> kTreeKeys = {
+      {"accesses", Reduce::Sum, {"cpu*.accesses"}},
+      {"cycles", Reduce::Max, {"cpu*.cycles"}},
+      {"tlb_l1_hits", Reduce::Sum, {"cpu*.mmu.itlb.hits", "cpu*.mmu.dtlb.hits"}},
+      {"tlb_l1_misses", Reduce::Sum, {"cpu*.mmu.itlb.misses", "cpu*.mmu.dtlb.misses"}},
+      {"tlb_l2_hits", Reduce::Sum, {"cpu*.mmu.l2tlb.hits"}},
+      {"tlb_l2_misses", Reduce::Sum, {"cpu*.mmu.l2tlb.misses"}},
+      {"walks", Reduce::Sum, {"cpu*.mmu.walker.walks"}},
+      {"walk_mem_refs", Reduce::Sum, {"cpu*.mmu.walker.refs"}},
+      {"npf_total", Reduce::Sum, {"hypervisor.npf"}},
+      {"npf_rmp", Reduce::Sum, {"hypervisor.npf_rmp"}},
+      {"npf_not_present", Reduce::Sum, {"hypervisor.npf_not_present"}},
+      {"vc_not_validated", Reduce::Sum, {"cpu*.mmu.vc_not_validated", "cpu*.rmpadjust_vc"}},
+      {"host_rmp_faults", Reduce::Sum, {"cpu*.host_rmp_faults"}},
+      {"vmexits", Reduce::Sum, {"hypervisor.vmexits"}},
+      {"userspace_exits", Reduce::Sum, {"hypervisor.userspace_exits"}},
+      {"psc_requests", Reduce::Sum, {"cpu*.psc_requests"}},
+      {"psc_pages", Reduce::Sum, {"cpu*.psc_pages"}},
+      {"rmpupdate", Reduce::Sum, {"hypervisor.rmpupdate"}},
+      {"psmash", Reduce::Sum, {"hypervisor.psmash"}},
+      {"pvalidate", Reduce::Sum, {"cpu*.pvalidate"}},
+      // Every conversion is counted once, under its trigger.
+      {"conversions", Reduce::Sum, {"conversions.*.count"}},
+  };
+  const stats::Group& root = stats();
   Json s = Json::object();
-  s["accesses"] = accesses();
-  s["cycles"] = cycles();
-  s["tlb_l1_hits"] = t.l1i_hits + t.l1d_hits;
-  s["tlb_l1_misses"] = t.l1i_misses + t.l1d_misses;
-  s["tlb_l2_hits"] = t.l2_hits;
-  s["tlb_l2_misses"] = t.l2_misses;
-  s["walks"] = t.walks;
-  s["walk_mem_refs"] = t.walk_refs;
-  s["npf_total"] = hv.npf_total;
-  s["npf_rmp"] = hv.npf_rmp;
-  s["npf_not_present"] = hv.npf_not_present;
-  s["vc_not_validated"] = t.vc_not_validated + snp.rmpadjust_vc;
-  s["host_rmp_faults"] = snp.host_rmp_faults;
-  s["vmexits"] = hv.vmexits;
-  s["userspace_exits"] = hv.userspace_exits;
-  s["psc_requests"] = snp.psc_requests;
-  s["psc_pages"] = snp.psc_pages;
-  s["rmpupdate"] = hv.rmpupdate;
-  s["psmash"] = hv.psmash;
-  s["pvalidate"] = snp.pvalidate;
-  s["conversions"] = m_system->conversions.count();
-  s["conversion_latency_cycles"] = m_system->conversions.all().summary();
+  add_summary_keys(s, root, kTreeKeys);
+  s["conversion_latency_cycles"] = distribution_summary(*root.distribution("conversions.latency"));
   s["guest_terminated"] = m_guest_state.terminated;
   s["termination_reason"] =
       m_guest_state.terminated ? Json(m_guest_state.reason) : Json(nullptr);
   s["host_seconds"] = host_seconds;
-  s["accesses_per_host_second"] = host_seconds > 0 ? double(accesses()) / host_seconds : 0.0;
+  s["accesses_per_host_second"] =
+      host_seconds > 0 ? double(s["accesses"].get<std::uint64_t>()) / host_seconds : 0.0;
   return s;
 }
 

@@ -49,8 +49,8 @@ class Platform {
 
   // The flat summary of OUTPUTS.md ("summary" in stats.json).
   Json summary(double host_seconds) const;
-  const StatsRegistry& stats() const { return m_stats; }
-  std::uint64_t cycles() const;
+  // The stats tree: root "system", one group per block (docs/stats.md).
+  const stats::Group& stats() const;
   std::uint64_t accesses() const;
   double freq_ghz() const { return m_freq_ghz; }
   const guest::GuestState& guest_state() const { return m_guest_state; }
@@ -72,7 +72,6 @@ class Platform {
   guest::GuestState m_guest_state;
   std::unique_ptr<System> m_system;
   std::unique_ptr<check::Checker> m_checker;  // --check only; detaches before m_system goes
-  StatsRegistry m_stats;
 };
 
 }  // namespace rmpsim

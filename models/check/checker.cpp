@@ -41,6 +41,15 @@ Checker::Checker(rmp::RmpTable& rmp, hypervisor::Hypervisor& hv, guest::GuestOs&
     m_fill_hooks.push_back(std::make_unique<FillHook>(*this, i));
     m_cpus[i].mmu->set_fill_observer(m_fill_hooks.back().get());
   }
+  m_stats.add_counters({
+      {"checks", &m_c.checks, "invariant evaluations (run --check)"},
+      {"rmp_entries", &m_c.rmp_entries, "RMP entries checked (§1.3 and instruction rules)"},
+      {"rmp_regions", &m_c.rmp_regions, "2M RMP regions checked"},
+      {"gfns", &m_c.gfns, "GFNs checked against the NPT, memory attributes and the RMP"},
+      {"tlb_probes", &m_c.tlb_probes,
+       "cached translations (TLB, nested TLB, PWC) compared with a fresh walk"},
+      {"points", &m_c.points, "consistency points that had changes to check"},
+  });
 }
 
 Checker::~Checker() {

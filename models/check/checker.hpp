@@ -39,6 +39,7 @@
 #include "models/check/invariant_violation.hpp"
 #include "models/common/flat_map.hpp"
 #include "models/common/snp_ext.hpp"
+#include "models/common/stats.hpp"
 #include "models/guest/guest_os.hpp"
 #include "models/guest/vcpu.hpp"
 #include "models/hypervisor/hypervisor.hpp"
@@ -88,6 +89,9 @@ class Checker final : public rmp::RmpObserver, public guest::CheckPoints {
   void final_check();
 
   const CheckCounters& counters() const { return m_c; }
+  // "check": the CheckCounters (attached only under --check, so that a
+  // normal run's stats are unchanged).
+  stats::Group& stats() { return m_stats; }
 
  private:
   struct Range {
@@ -157,6 +161,7 @@ class Checker final : public rmp::RmpObserver, public guest::CheckPoints {
   std::vector<Dirty> m_dirty;      // [0]: no vCPU running (tests); [i + 1]: vCPU i
   const char* m_after = "";        // the consistency point being checked
   CheckCounters m_c;
+  stats::Group m_stats{"check"};
 };
 
 }  // namespace rmpsim::check

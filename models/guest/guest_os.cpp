@@ -30,7 +30,21 @@ GuestOs::GuestOs(memory::PhysStore& guest_mem, const GuestOsParams& p, Shootdown
              return gpa;
            },
            pg::kWritable | pg::kUser | pg::kCbit),
-      m_gcr3(m_pt.new_root()) {}
+      m_gcr3(m_pt.new_root()) {
+  register_stats();
+}
+
+void GuestOs::register_stats() {
+  m_stats.add_counters({
+      {"maps", &m_c.maps, "pages mapped by MAP lines"},
+      {"unmaps", &m_c.unmaps, "pages unmapped by UNMAP lines"},
+      {"demand_maps", &m_c.demand_maps,
+       "first-touch guest page faults resolved by mapping a fresh frame"},
+      {"page_faults", &m_c.page_faults, "guest #PF delivered to the guest OS"},
+      {"invlpgs", &m_c.invlpgs, "local INVLPGs"},
+      {"shootdowns", &m_c.shootdowns, "remote TLB shootdowns"},
+  });
+}
 
 bool GuestOs::in_shared_range(std::uint64_t gva) const {
   for (const auto& [lo, hi] : m_p.shared_ranges)

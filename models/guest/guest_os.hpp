@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/common/flat_map.hpp"
+#include "models/common/stats.hpp"
 
 #include "models/memory/phys_store.hpp"
 #include "models/walker/page_table.hpp"
@@ -78,6 +79,8 @@ class GuestOs {
   std::uint64_t gcr3() const { return m_gcr3; }
   std::uint16_t asid() const { return m_p.asid; }
   const GuestOsCounters& counters() const { return m_c; }
+  // "guest_os": the GuestOsCounters.
+  stats::Group& stats() { return m_stats; }
 
   // MAP / UNMAP trace lines. Mapping inconsistent with existing mappings
   // (a 4K page inside a mapped 2M page) is refused with a message for the
@@ -111,6 +114,7 @@ class GuestOs {
   }
 
  private:
+  void register_stats();
   std::uint64_t flush_cost(unsigned vcpu, std::uint64_t gva, std::uint64_t len,
                            std::uint64_t pages);
   std::uint64_t alloc_demand_frame(PageSize s);
@@ -124,6 +128,7 @@ class GuestOs {
   std::uint64_t m_gcr3;
   GuestOsCounters m_c;
   FlatMap m_accepted{64};  // 2M units accepted so far (guest.accept = lazy)
+  stats::Group m_stats{"guest_os"};
 
   // Records the units of [gpa, gpa + len) not accepted yet into r.
   void need_accept(std::uint64_t gpa, std::uint64_t len, GuestResult& r);

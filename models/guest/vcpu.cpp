@@ -42,14 +42,14 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
   m_trans.set_command(tlm::TLM_READ_COMMAND);
   m_trans.set_data_length(0);
   m_trans.set_extension(&m_attrs);
+  register_stats();
 }
 
 // The payload frees its extensions when destroyed; m_attrs is a member.
 Vcpu::~Vcpu() { m_trans.clear_extension(&m_attrs); }
 
-void Vcpu::register_stats(StatsRegistry& stats) const {
-  const std::string p = name();
-  stats.add_counters(p, {
+void Vcpu::register_stats() {
+  m_stats.add_counters({
       {"cycles", &m_cycles, "core cycles until this vCPU's stream ended"},
       {"accesses", &m_accesses, "guest memory accesses after splitting page-crossing ones"},
       {"reads", &m_by_kind[0], "guest reads (R)"},
@@ -82,7 +82,7 @@ void Vcpu::register_stats(StatsRegistry& stats) const {
       {"host_rmp_faults", &m_snp.host_rmp_faults,
        "host writes refused by the RMP: host #PF with bit 31"},
   });
-  m_mmu.register_stats(stats);
+  m_stats.add_child(m_mmu.stats());
 }
 
 void Vcpu::check_consistent(const char* after) { m_check->consistent(after); }

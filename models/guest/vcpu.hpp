@@ -21,6 +21,7 @@
 
 #include "models/common/event_log.hpp"
 #include "models/common/snp_ext.hpp"
+#include "models/common/stats.hpp"
 #include "models/guest/guest_os.hpp"
 #include "models/guest/trace_feed.hpp"
 #include "models/hypervisor/conversion.hpp"
@@ -28,7 +29,6 @@
 #include "models/mmu/mmu_module.hpp"
 #include "models/walker/lookahead.hpp"
 #include "models/rmp/rmp_table.hpp"
-#include "sim/stats.hpp"
 
 namespace rmpsim::guest {
 
@@ -128,7 +128,8 @@ class Vcpu : public sc_core::sc_module {
        const VcpuParams& params);
   ~Vcpu() override;
 
-  void register_stats(StatsRegistry& stats) const;
+  // "cpuN": the vCPU's own counters, with its MMU's group below.
+  stats::Group& stats() { return m_stats; }
 
   unsigned id() const { return m_id; }
   mmu::MmuModule& mmu() { return m_mmu; }
@@ -144,6 +145,7 @@ class Vcpu : public sc_core::sc_module {
   void set_check(CheckPoints* c) { m_check = c; }
 
  private:
+  void register_stats();
   void run();
   void replay();
   void access(const trace::Event& ev);
@@ -229,6 +231,7 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t m_fault_cycles = 0;
   SnpOpCounters m_snp;
   CheckPoints* m_check = nullptr;  // run --check only
+  stats::Group m_stats{basename()};
 };
 
 }  // namespace rmpsim::guest

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/stats.hpp"
+#include "models/common/stats.hpp"
 
 namespace rmpsim::hypervisor {
 
@@ -61,6 +61,8 @@ namespace rmpsim::hypervisor {
 // Every completed conversion, as distributions per trigger and overall.
 class ConversionLog {
  public:
+  ConversionLog() { register_stats(); }
+
   void add(const ConversionRecord& r) {
     const std::uint64_t cycles = r.end - r.start;
     m_all.sample(cycles);
@@ -72,47 +74,48 @@ class ConversionLog {
     (r.to_private ? t.to_private : t.to_shared)++;
     t.cost += r.cost;
   }
-  std::uint64_t count() const { return m_all.count(); }
-  const Distribution& all() const { return m_all; }
+  // "conversions": the overall latency, then each trigger's counts, latency
+  // distributions and cost components ("implicit.cost.exit", ...).
+  stats::Group& stats() { return m_stats; }
 
-  void register_stats(StatsRegistry& stats, const std::string& prefix) const {
-    stats.add_distribution(prefix + ".latency", &m_all,
-                           "cycles from the access or PSC request that needed a conversion "
-                           "until the guest made progress again");
+ private:
+  void register_stats() {
+    m_stats.add_distribution("latency", &m_all,
+                             "cycles from the access or PSC request that needed a conversion "
+                             "until the guest made progress again");
     for (int i = 0; i < kTriggerCount; ++i) {
       const auto& t = m_by_trigger[i];
-      const std::string p = prefix + "." + trigger_name(Trigger(i));
-      stats.add_counters(p, {
-          {"count", &t.count, "completed conversions"},
-          {"pages", &t.pages, "4K pages converted"},
-          {"to_private", &t.to_private, "conversions to private"},
-          {"to_shared", &t.to_shared, "conversions to shared"},
-      });
-      stats.add_distribution(p + ".latency", &t.latency, "conversion latency (cycles)");
-      stats.add_distribution(p + ".latency_per_page", &t.per_page,
-                             "conversion latency per 4K page (cycles)");
-      stats.add_counters(p, {
-          {"cost.exit", &t.cost.exit, "cycles in VM exit round trips"},
-          {"cost.userspace", &t.cost.userspace, "cycles in userspace exits and userspace work"},
-          {"cost.rmpupdate", &t.cost.rmpupdate, "cycles in RMPUPDATE"},
-          {"cost.psmash", &t.cost.psmash, "cycles in PSMASH"},
-          {"cost.flush", &t.cost.flush, "cycles in TLB flushes and IPIs"},
-          {"cost.npt", &t.cost.npt, "cycles in NPT fault-in"},
-          {"cost.pvalidate", &t.cost.pvalidate, "cycles in PVALIDATE"},
-          {"cost.guest", &t.cost.guest,
-           "cycles of guest work: PTE updates, #VC handling, retried walks"},
-      });
+      const std::string p = std::string(trigger_name(Trigger(i))) + ".";
+      auto add = [&](const char* name, const std::uint64_t* v, const char* desc) {
+        m_stats.add_counter(p + name, v, desc);
+      };
+      add("count", &t.count, "completed conversions");
+      add("pages", &t.pages, "4K pages converted");
+      add("to_private", &t.to_private, "conversions to private");
+      add("to_shared", &t.to_shared, "conversions to shared");
+      m_stats.add_distribution(p + "latency", &t.latency, "conversion latency (cycles)");
+      m_stats.add_distribution(p + "latency_per_page", &t.per_page,
+                               "conversion latency per 4K page (cycles)");
+      add("cost.exit", &t.cost.exit, "cycles in VM exit round trips");
+      add("cost.userspace", &t.cost.userspace, "cycles in userspace exits and userspace work");
+      add("cost.rmpupdate", &t.cost.rmpupdate, "cycles in RMPUPDATE");
+      add("cost.psmash", &t.cost.psmash, "cycles in PSMASH");
+      add("cost.flush", &t.cost.flush, "cycles in TLB flushes and IPIs");
+      add("cost.npt", &t.cost.npt, "cycles in NPT fault-in");
+      add("cost.pvalidate", &t.cost.pvalidate, "cycles in PVALIDATE");
+      add("cost.guest", &t.cost.guest,
+          "cycles of guest work: PTE updates, #VC handling, retried walks");
     }
   }
 
- private:
   struct PerTrigger {
     std::uint64_t count = 0, pages = 0, to_private = 0, to_shared = 0;
-    Distribution latency, per_page;
+    stats::Distribution latency, per_page;
     ConversionCost cost;
   };
-  Distribution m_all;
+  stats::Distribution m_all;
   std::array<PerTrigger, kTriggerCount> m_by_trigger;
+  stats::Group m_stats{"conversions"};
 };
 
 }  // namespace rmpsim::hypervisor

@@ -41,7 +41,49 @@ Hypervisor::Hypervisor(memory::PhysStore& host_mem, rmp::RmpTable& rmp, const Hy
             },
             pg::kWritable | pg::kUser),
       m_ncr3(m_npt.new_root()),
-      m_gm(p.backing_page_size) {}
+      m_gm(p.backing_page_size) {
+  register_stats();
+}
+
+void Hypervisor::register_stats() {
+  m_stats.add_counters({
+      {"vmexits", &m_c.vmexits, "VM exits handled"},
+      {"npf", &m_c.npf_total, "#NPF exits"},
+      {"npf_not_present", &m_c.npf_not_present, "#NPF for a non-present NPT entry"},
+      {"npt_maps", &m_c.npt_maps, "NPT leaves installed"},
+      {"npf_rmp", &m_c.npf_rmp, "#NPF with the RMP bit"},
+      {"npf_rmp_size", &m_c.npf_rmp_size,
+       "RMP #NPF from a 2M RMP entry used at 4K: resolved by PSMASH + NPT zap"},
+      {"npf_rmp_spurious", &m_c.npf_rmp_spurious,
+       "RMP #NPF on an entry already 4K: spurious, nothing done"},
+      {"npf_mismatch", &m_c.npf_mismatch,
+       "#NPF whose private/shared-ness differs from the GFN's memory attribute (implicit "
+       "conversion requests)"},
+      {"npf_vmpl", &m_c.npf_vmpl, "VMPL permission violations"},
+      {"userspace_exits", &m_c.userspace_exits,
+       "exits to the userspace model (memory faults and MAP_GPA_RANGE)"},
+      {"memory_fault_exits", &m_c.memory_fault_exits, "KVM_EXIT_MEMORY_FAULT exits"},
+      {"pages_to_private", &m_c.pages_to_private,
+       "4K pages whose memory attribute became private"},
+      {"pages_to_shared", &m_c.pages_to_shared, "4K pages whose memory attribute became shared"},
+      {"npt_zaps", &m_c.npt_zaps, "NPT ranges unmapped (after PSMASH, on conversions)"},
+      {"tlb_flushes", &m_c.tlb_flushes, "flushes of the guest's ASID on every vCPU"},
+      {"rmpupdate", &m_c.rmpupdate, "RMPUPDATE instructions"},
+      {"psmash", &m_c.psmash, "PSMASH instructions"},
+      {"psmash_inuse_retries", &m_c.psmash_inuse_retries, "PSMASH retried after FAIL_INUSE"},
+      {"psc_msr_requests", &m_c.psc_msr_requests, "MSR-protocol PSC requests handled"},
+      {"psc_ghcb_requests", &m_c.psc_ghcb_requests, "GHCB PSC requests handled"},
+      {"psc_pages", &m_c.psc_pages,
+       "4K pages forwarded to userspace by PSC (KVM_HC_MAP_GPA_RANGE)"},
+      {"map_gpa_range_exits", &m_c.map_gpa_range_exits,
+       "KVM_HC_MAP_GPA_RANGE exits to userspace"},
+      {"psc_errors", &m_c.psc_errors, "PSC requests answered with an error"},
+  });
+  m_stats.add_formula("private_frames", [this] { return stats::Value(m_gm.private_frames); },
+                      "4K guest_memfd pages populated at the end of the run");
+  m_stats.add_formula("shared_frames", [this] { return stats::Value(m_gm.shared_frames); },
+                      "4K shared host pages backing the guest at the end of the run");
+}
 
 bool Hypervisor::backing_of(std::uint64_t gpa, std::uint64_t& spa) const {
   return m_gm.find_backing(gpa, m_gm.is_private(gpa), spa);

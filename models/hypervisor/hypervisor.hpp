@@ -22,6 +22,7 @@
 #include <functional>
 #include <string>
 
+#include "models/common/stats.hpp"
 #include "models/hypervisor/conversion.hpp"
 #include "models/hypervisor/guest_memory.hpp"
 #include "models/hypervisor/psc.hpp"
@@ -104,6 +105,8 @@ class Hypervisor {
 
   std::uint64_t ncr3() const { return m_ncr3; }
   const HypervisorCounters& counters() const { return m_c; }
+  // "hypervisor": the HypervisorCounters and the guest's backing at the end.
+  stats::Group& stats() { return m_stats; }
   const HypervisorParams& params() const { return m_p; }
   GuestMemory& memory() { return m_gm; }
   rmp::RmpTable& rmp() { return m_rmp; }
@@ -159,6 +162,7 @@ class Hypervisor {
   }
 
  private:
+  void register_stats();
   NpfResult fault_in(std::uint64_t gpa, bool is_private);
   NpfResult rmp_fault(std::uint64_t gpa, std::uint64_t exitinfo1);
   NpfResult mismatch(std::uint64_t gpa, bool access_private, std::uint64_t exitinfo1);
@@ -187,6 +191,7 @@ class Hypervisor {
   psc::GhcbPscHandler m_psc;
   HypervisorCounters m_c;
   std::string m_error;  // why the last userspace conversion failed, if it did
+  stats::Group m_stats{"hypervisor"};
 };
 
 }  // namespace rmpsim::hypervisor

@@ -10,9 +10,9 @@
 
 #include <systemc>
 
+#include "models/common/stats.hpp"
 #include "models/memory/mem_timing.hpp"
 #include "models/memory/phys_store.hpp"
-#include "sim/stats.hpp"
 
 namespace rmpsim::memory {
 
@@ -34,7 +34,8 @@ class MemoryModule : public sc_core::sc_module, public MemTimingIf {
   sc_core::sc_export<MemTimingIf> timing_export;
 
   MemoryModule(const sc_core::sc_module_name& name, const MemTimingParams& p);
-  void register_stats(StatsRegistry& stats) const;
+  // "mem": the line cache, DRAM queueing and the page-table stores.
+  stats::Group& stats() { return m_stats; }
 
   std::uint64_t reference(std::uint64_t spa, std::uint64_t now) override {
     return m_timing.access(spa, now);
@@ -49,9 +50,12 @@ class MemoryModule : public sc_core::sc_module, public MemTimingIf {
   MemTiming& timing() { return m_timing; }
 
  private:
+  void register_stats();
+
   PhysStore m_guest;  // guest-physical: guest page tables
   PhysStore m_host;   // system-physical: nested page tables
   MemTiming m_timing;
+  stats::Group m_stats{basename()};
 };
 
 }  // namespace rmpsim::memory

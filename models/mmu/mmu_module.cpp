@@ -6,6 +6,7 @@ MmuModule::MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& gue
                      memory::PhysStore& host_mem, const MmuParams& p, const MmuTiming& t)
     : sc_module(name), socket("socket"), mem("mem"), m_mmu(guest_mem, host_mem, p), m_t(t) {
   socket.register_b_transport(this, &MmuModule::b_transport);
+  register_stats();
 }
 
 void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -40,10 +41,9 @@ std::uint64_t MmuModule::time_walk(const walker::WalkOutcome& w, std::uint64_t s
   return walk;
 }
 
-void MmuModule::register_stats(StatsRegistry& stats) const {
-  const std::string n = name();
+void MmuModule::register_stats() {
   const MmuCounters& c = m_mmu.counters();
-  stats.add_counters(n, {
+  m_stats.add_counters({
       {"itlb.hits", &c.l1i_hits, "L1 ITLB hits"},
       {"itlb.misses", &c.l1i_misses, "L1 ITLB misses"},
       {"dtlb.hits", &c.l1d_hits, "L1 DTLB hits"},

@@ -11,9 +11,9 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "models/common/snp_ext.hpp"
+#include "models/common/stats.hpp"
 #include "models/memory/memory_module.hpp"
 #include "models/mmu/mmu.hpp"
-#include "sim/stats.hpp"
 
 namespace rmpsim::mmu {
 
@@ -30,13 +30,15 @@ class MmuModule : public sc_core::sc_module {
 
   MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& guest_mem,
             memory::PhysStore& host_mem, const MmuParams& p, const MmuTiming& t);
-  void register_stats(StatsRegistry& stats) const;
+  // "mmu": TLBs and walker; the vCPU attaches it below its own group.
+  stats::Group& stats() { return m_stats; }
 
   Mmu& core() { return m_mmu; }
   const Mmu& core() const { return m_mmu; }
   std::uint64_t walk_cycles() const { return m_walk_cycles; }
 
  private:
+  void register_stats();
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   // The latency of a walk that starts at cycle `start`. Out of line: TLB
   // hits, the common case, should not carry its code and registers.
@@ -46,6 +48,7 @@ class MmuModule : public sc_core::sc_module {
   Mmu m_mmu;
   MmuTiming m_t;
   std::uint64_t m_walk_cycles = 0;
+  stats::Group m_stats{basename()};
 };
 
 }  // namespace rmpsim::mmu

@@ -6,6 +6,11 @@
 
 namespace rmpsim::rmp {
 
+RmpTable::RmpTable() {
+  m_stats.add_formula("stored_entries", [this] { return stats::Value(stored_entries()); },
+                      "RMP entries ever written (the table is sparse)");
+}
+
 // The well-formedness invariant of one entry (snp-semantics §1.3, VeriSMo's
 // is_valid); "" when it holds.
 std::string RmpTable::entry_violation(std::uint64_t pfn, const RmpEntry& e) {

@@ -16,6 +16,7 @@
 
 #include "models/common/chunk_directory.hpp"
 #include "models/common/flat_map.hpp"
+#include "models/common/stats.hpp"
 #include "models/common/types.hpp"
 
 namespace rmpsim::rmp {
@@ -63,6 +64,8 @@ class RmpObserver {
 
 class RmpTable {
  public:
+  RmpTable();
+
   // An entry as stored: 16 bytes. `flags` holds the RmpEntry booleans and
   // kStored, set once a PFN has been written with a non-zero entry (it then
   // counts in stored_entries(), as a slot of the old per-entry table did).
@@ -141,6 +144,8 @@ class RmpTable {
   }
 
   std::size_t stored_entries() const { return m_pfns.size(); }
+  // "rmp": stored_entries.
+  stats::Group& stats() { return m_stats; }
   // Visits every stored entry as f(pfn, entry) (the invariant checker).
   template <class F>
   void for_each_stored(F f) const {
@@ -166,6 +171,7 @@ class RmpTable {
   std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};
   RmpObserver* m_observer = nullptr;
+  stats::Group m_stats{"rmp"};
 };
 
 }  // namespace rmpsim::rmp

@@ -108,7 +108,7 @@ TEST_CASE("config dump prints the resolved configuration", "[cli][config]") {
   CHECK(j["cpu"]["freq_ghz"] == 2.7);
 }
 
-TEST_CASE("docs/stats.md lists every stat the registry writes", "[cli][docs]") {
+TEST_CASE("docs/stats.md lists every stat the tree writes", "[cli][docs]") {
   TempDir tmp;
   spit(tmp.file("t.rmpt"), kSmall);
   REQUIRE(run_cli("run " + tmp.file("t.rmpt") + " --set cpu.count=2 --out " + tmp.file("out"),
