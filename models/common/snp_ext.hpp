@@ -8,7 +8,7 @@
 #include <tlm>
 
 #include "models/common/types.hpp"
-#include "models/walker/nested_walker.hpp"
+#include "models/common/x86_fault.hpp"
 
 namespace rmpsim {
 
@@ -30,7 +30,7 @@ struct SnpAttrs : tlm::tlm_extension<SnpAttrs> {
   std::uint64_t spa = 0;
   std::uint64_t gpa = 0;
   bool cbit = false;
-  walker::Fault fault;             // kind None when the access may proceed (its other
+  x86::Fault fault;             // kind None when the access may proceed (its other
                                    // fields are then left from an earlier fault)
 
   tlm::tlm_extension_base* clone() const override { return new SnpAttrs(*this); }

@@ -154,7 +154,7 @@ class Vcpu : public sc_core::sc_module {
                 hypervisor::NpfResult* result = nullptr);
   // The #VC 0x404 handler of an enlightened guest (guest.on_vc_not_validated
   // = validate): PVALIDATE the page and retry.
-  bool validate_on_vc(const walker::Fault& f, std::uint64_t& cycles);
+  bool validate_on_vc(const x86::Fault& f, std::uint64_t& cycles);
 
   // SNP operations of the trace (vcpu_snp.cpp).
   // The translation of a PVALIDATE/RMPADJUST operand; false if the guest died.

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include "models/rmp/rmp_instructions.hpp"
-#include "models/walker/nested_walker.hpp"
+#include "models/common/x86_fault.hpp"
 
 namespace rmpsim::hypervisor {
 
 namespace pg = paging;
-namespace pf = walker::pf;
+namespace pf = x86::pf;
 
 namespace {
 // PSMASH is retried while another CPU holds the entry (KVM loops, §6 row

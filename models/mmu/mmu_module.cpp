@@ -25,7 +25,7 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   a->gpa = r.gpa;
   a->cbit = r.cbit;
   if (r.ok)
-    a->fault.kind = walker::FaultKind::None;  // the rest of a->fault is then unused
+    a->fault.kind = x86::FaultKind::None;  // the rest of a->fault is then unused
   else
     a->fault = *r.fault;
   if (cycles) delay += sc_core::sc_time::from_value(cycles * m_t.fs_per_cycle);
