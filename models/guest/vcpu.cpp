@@ -99,33 +99,37 @@ void Vcpu::sync() {
   m_synced_cycles = m_cycles;
 }
 
+__attribute__((always_inline)) inline std::uint64_t Vcpu::translate() {
+  // Time travels on the extension only (SnpAttrs): the MMU reads the start
+  // cycle and returns the latency. The TLM delay argument stays zero and
+  // unread (see snp_ext.hpp).
+  m_attrs.now_cycles = m_cycles;
+  sc_core::sc_time unused = sc_core::SC_ZERO_TIME;
+  socket->b_transport(m_trans, unused);
+  const std::uint64_t cycles = m_attrs.cycles;
+  m_translate_cycles += cycles;
+  if (m_log) m_log->translate_interval(m_id, m_cycles, cycles);
+  m_cycles += cycles;
+  return cycles;
+}
+
 bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
   m_trans.set_address(gva);
   m_attrs.kind = kind;
-  m_attrs.now_cycles = m_cycles;
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  socket->b_transport(m_trans, delay);
-  m_translate_cycles += m_attrs.cycles;
-  if (m_log) m_log->translate_interval(m_id, m_cycles, m_attrs.cycles);
-  m_cycles += m_attrs.cycles;
+  translate();
   if (m_attrs.fault.kind == x86::FaultKind::None) return true;  // the common case
   return resolve_and_retry(gva);
 }
 
 bool Vcpu::resolve_and_retry(std::uint64_t gva) {
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   // An implicit conversion started by this access is timed from the fault
   // that needed it to the moment the access completes.
   bool converting = false;
   hypervisor::ConversionRecord rec;
   for (unsigned round = 0; round < kMaxFaultRounds; ++round) {
     if (round > 0) {
-      m_attrs.now_cycles = m_cycles;
-      socket->b_transport(m_trans, delay);
-      m_translate_cycles += m_attrs.cycles;
-      if (m_log) m_log->translate_interval(m_id, m_cycles, m_attrs.cycles);
-      m_cycles += m_attrs.cycles;
-      if (converting) rec.cost.guest += m_attrs.cycles;  // the retried walks
+      const std::uint64_t cycles = translate();
+      if (converting) rec.cost.guest += cycles;  // the retried walks
     }
     const x86::Fault f = m_attrs.fault;
     if (f.kind == x86::FaultKind::None) {

@@ -8,7 +8,7 @@ MmuModule::MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& gue
   socket.register_b_transport(this, &MmuModule::b_transport);
 }
 
-void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& /*delay*/) {
   SnpAttrs* a = trans.get_extension<SnpAttrs>();
   if (!a) {
     trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
@@ -28,7 +28,6 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     a->fault.kind = x86::FaultKind::None;  // the rest of a->fault is then unused
   else
     a->fault = *r.fault;
-  if (cycles) delay += sc_core::sc_time::from_value(cycles * m_t.fs_per_cycle);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
