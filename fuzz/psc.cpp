@@ -34,18 +34,18 @@
 #include <fmt/format.h>
 
 #include "fuzz/fuzz_support.hpp"
+#include "models/common/x86_fault.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/hypervisor/psc.hpp"
 #include "models/memory/phys_store.hpp"
 #include "models/rmp/rmp_check.hpp"
 #include "models/rmp/rmp_table.hpp"
-#include "models/walker/nested_walker.hpp"
 #include "models/walker/page_table.hpp"
 
 namespace {
 
 namespace psc = rmpsim::hypervisor::psc;
-namespace pf = rmpsim::walker::pf;
+namespace x86 = rmpsim::x86;
 using rmpsim::PageSize;
 using rmpsim::fuzz::finding;
 using rmpsim::fuzz::require;
@@ -273,11 +273,10 @@ struct World {
     const bool priv = flags & 1, write = flags & 2;
     const std::uint64_t gpa = gfn << 12 | 0x18;
     touched.insert(gfn);
-    const std::uint64_t base = pf::kUser | pf::kFinalGpa | (priv ? pf::kEncrypted : 0) |
-                               (write ? pf::kWrite : 0);
     constexpr unsigned kRounds = 16;  // the vCPU's bound (models/guest/vcpu.cpp)
     for (unsigned round = 0; round < kRounds; ++round) {
-      std::uint64_t exitinfo1 = base;
+      std::uint64_t exitinfo1 = x86::npf_exitinfo1(/*present=*/false, write, /*fetch=*/false,
+                                                   /*guest_page_table=*/false, priv);
       const auto m = npt->lookup(hv->ncr3(), gpa);
       if (m) {
         rmpsim::rmp::GuestAccess a;
@@ -292,7 +291,8 @@ struct World {
         // Not validated: #VC 0x404 inside the guest, no exit; the guest's
         // business from here.
         if (c.result == rmpsim::rmp::CheckResult::NotValidated) return;
-        exitinfo1 |= pf::kPresent | c.npf_bits;
+        exitinfo1 = x86::npf_exitinfo1(/*present=*/true, write, /*fetch=*/false,
+                                       /*guest_page_table=*/false, priv, c.npf_bits);
       }
       const rmpsim::hypervisor::NpfResult r = hv->handle_npf(0, gpa, exitinfo1);
       if (!r.resolved) {

@@ -137,7 +137,6 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   mmu::MmuTiming& mt = vp.mmu_timing;
   mt.l2_hit_cycles = static_cast<std::uint64_t>(c.get_int("mmu.l2.hit_cycles"));
   mt.walk_cache_hit_cycles = static_cast<std::uint64_t>(c.get_int("walker.cache_hit_cycles"));
-  mt.fs_per_cycle = static_cast<std::uint64_t>(std::llround(1e6 / ghz));
 
   vp.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
   vp.pvalidate_cycles = std::llround(c.get_float("rmp.pvalidate_ns") * ghz);
@@ -152,7 +151,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
   rmp::CheckOptions rmp_opt;
   rmp_opt.npt_larger_than_rmp_faults = c.get_string("rmp.npt_larger_than_rmp") == "npf";
   rmp_opt.gpt_not_validated_is_npf = c.get_string("rmp.gpt_not_validated") == "npf";
-  vp.fs_per_cycle = mt.fs_per_cycle;
+  vp.fs_per_cycle = static_cast<std::uint64_t>(std::llround(1e6 / ghz));
   const auto vcpus = static_cast<unsigned>(c.get_int("cpu.count"));
   // The quantum bounds how far one vCPU runs ahead of the others. With one
   // vCPU there are no others (the vCPU threads are the only SystemC

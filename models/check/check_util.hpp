@@ -24,13 +24,13 @@ inline std::string entry_text(const rmp::RmpEntry& e) {
       e.asid, e.gpa, e.perms[0], e.perms[1], e.perms[2], e.perms[3]);
 }
 
-inline const char* fault_name(walker::FaultKind k) {
+inline const char* fault_name(x86::FaultKind k) {
   switch (k) {
-    case walker::FaultKind::GuestPageFault:
+    case x86::FaultKind::GuestPageFault:
       return "a guest #PF";
-    case walker::FaultKind::NestedPageFault:
+    case x86::FaultKind::NestedPageFault:
       return "a #NPF";
-    case walker::FaultKind::VcNotValidated:
+    case x86::FaultKind::VcNotValidated:
       return "#VC 0x404";
     default:
       return "no fault";

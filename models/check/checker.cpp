@@ -111,8 +111,9 @@ bool Checker::hits(const std::vector<Range>& v, std::uint64_t lo, std::uint64_t 
 
 void Checker::consistent(const char* after) {
   m_after = after;
-  // RMP writes outside an instruction (the hypervisor's boot-time
-  // validation of pre-accepted pages) get the per-entry and region rules.
+  // RMP writes outside an instruction (none in the model: the hypervisor
+  // changes the RMP through the instructions; tests that write entries
+  // directly) get the per-entry and region rules.
   if (!m_pending.empty()) check_pending_rmp("a direct RMP write", nullptr);
   const int cpu = current_cpu();
   for (Dirty* d : {&m_dirty[0], &m_dirty[std::size_t(cpu + 1)]}) {

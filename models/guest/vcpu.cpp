@@ -100,48 +100,52 @@ void Vcpu::sync() {
   m_synced_cycles = m_cycles;
 }
 
+__attribute__((always_inline)) inline std::uint64_t Vcpu::translate() {
+  // Time travels on the extension only (SnpAttrs): the MMU reads the start
+  // cycle and returns the latency. The TLM delay argument stays zero and
+  // unread (see snp_ext.hpp).
+  m_attrs.now_cycles = m_cycles;
+  sc_core::sc_time unused = sc_core::SC_ZERO_TIME;
+  socket->b_transport(m_trans, unused);
+  const std::uint64_t cycles = m_attrs.cycles;
+  m_translate_cycles += cycles;
+  if (m_log) m_log->translate_interval(m_id, m_cycles, cycles);
+  m_cycles += cycles;
+  return cycles;
+}
+
 bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
   m_trans.set_address(gva);
   m_attrs.kind = kind;
-  m_attrs.now_cycles = m_cycles;
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  socket->b_transport(m_trans, delay);
-  m_translate_cycles += m_attrs.cycles;
-  if (m_log) m_log->translate_interval(m_id, m_cycles, m_attrs.cycles);
-  m_cycles += m_attrs.cycles;
-  if (m_attrs.fault.kind == walker::FaultKind::None) return true;  // the common case
+  translate();
+  if (m_attrs.fault.kind == x86::FaultKind::None) return true;  // the common case
   return resolve_and_retry(gva);
 }
 
 bool Vcpu::resolve_and_retry(std::uint64_t gva) {
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   // An implicit conversion started by this access is timed from the fault
   // that needed it to the moment the access completes.
   bool converting = false;
   hypervisor::ConversionRecord rec;
   for (unsigned round = 0; round < kMaxFaultRounds; ++round) {
     if (round > 0) {
-      m_attrs.now_cycles = m_cycles;
-      socket->b_transport(m_trans, delay);
-      m_translate_cycles += m_attrs.cycles;
-      if (m_log) m_log->translate_interval(m_id, m_cycles, m_attrs.cycles);
-      m_cycles += m_attrs.cycles;
-      if (converting) rec.cost.guest += m_attrs.cycles;  // the retried walks
+      const std::uint64_t cycles = translate();
+      if (converting) rec.cost.guest += cycles;  // the retried walks
     }
-    const walker::Fault f = m_attrs.fault;
-    if (f.kind == walker::FaultKind::None) {
+    const x86::Fault f = m_attrs.fault;
+    if (f.kind == x86::FaultKind::None) {
       if (converting) {
         rec.end = m_cycles;
         record_conversion(rec);
       }
       return true;
     }
-    if (m_log && m_log->wants_events() && f.kind != walker::FaultKind::NestedPageFault)
+    if (m_log && m_log->wants_events() && f.kind != x86::FaultKind::NestedPageFault)
       m_log->event(m_cycles, m_id,
-                   f.kind == walker::FaultKind::GuestPageFault ? "guest_pf" : "vc_not_validated",
+                   f.kind == x86::FaultKind::GuestPageFault ? "guest_pf" : "vc_not_validated",
                    fmt::format("\"gva\": {}, \"addr\": {}, \"code\": {}", gva, f.addr,
                                f.error_code));
-    if (f.kind == walker::FaultKind::GuestPageFault) {
+    if (f.kind == x86::FaultKind::GuestPageFault) {
       GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
       checkpoint("a guest #PF");
       m_fault_cycles += r.cycles;
@@ -151,7 +155,7 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
       // Lazy acceptance happens before the access goes on (§4.7).
       for (std::uint64_t unit : r.accept_units)
         if (!m_state.terminated) accept_unit(unit);
-    } else if (f.kind == walker::FaultKind::VcNotValidated) {
+    } else if (f.kind == x86::FaultKind::VcNotValidated) {
       std::uint64_t cycles = 0;
       const bool ok = validate_on_vc(f, cycles);
       if (converting) rec.cost.pvalidate += cycles;
@@ -187,7 +191,7 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
   return false;
 }
 
-bool Vcpu::validate_on_vc(const walker::Fault& f, std::uint64_t& cycles) {
+bool Vcpu::validate_on_vc(const x86::Fault& f, std::uint64_t& cycles) {
   if (!m_params.vc_validates) return false;
   // The #VC handler runs in the guest (no exit), then PVALIDATEs the page.
   cycles += m_params.vc_handler_cycles;
@@ -203,10 +207,7 @@ bool Vcpu::validate_on_vc(const walker::Fault& f, std::uint64_t& cycles) {
       m_fault_cycles += cycles;
       m_cycles += cycles;
       cycles = 0;
-      if (!npf_exit(f.addr, walker::pf::kPresent | walker::pf::kUser | walker::pf::kFinalGpa |
-                                walker::pf::kEncrypted | r.npf_bits,
-                    &nr))
-        return false;
+      if (!npf_exit(f.addr, x86::npf_private_read(/*present=*/true, r.npf_bits), &nr)) return false;
       continue;
     }
     m_fault_cycles += cycles;

@@ -154,6 +154,9 @@ class Vcpu : public sc_core::sc_module {
   // faults and retrying until it succeeds; false if the guest died on the
   // way. On success m_attrs holds the SPA and GPA.
   bool access_page(std::uint64_t gva, AccessKind kind);
+  // One b_transport of m_trans at the vCPU's local time; adds the
+  // translation latency to the local time and returns it.
+  std::uint64_t translate();
   // The slow path: resolve the fault in m_attrs, retry until it completes.
   bool resolve_and_retry(std::uint64_t gva);
   // Adds a finished conversion to the log (and the event stream).
@@ -165,7 +168,7 @@ class Vcpu : public sc_core::sc_module {
                 hypervisor::NpfResult* result = nullptr);
   // The #VC 0x404 handler of an enlightened guest (guest.on_vc_not_validated
   // = validate): PVALIDATE the page and retry.
-  bool validate_on_vc(const walker::Fault& f, std::uint64_t& cycles);
+  bool validate_on_vc(const x86::Fault& f, std::uint64_t& cycles);
 
   // SNP operations of the trace (vcpu_snp.cpp).
   // The translation of a PVALIDATE/RMPADJUST operand; false if the guest died.

@@ -199,7 +199,6 @@ void Vcpu::convert(const trace::Event& ev) {
 }
 
 bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
-  namespace pf = walker::pf;
   for (unsigned round = 0;; ++round) {
     if (round == kMaxPscRounds) {
       m_state.terminate(fmt::format("accepting GPA {:#x} made no progress: the guest livelocks",
@@ -211,7 +210,7 @@ bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
     // not backed yet takes a not-present #NPF and is faulted in (and, being
     // private, RMPUPDATEd to the guest).
     if (!m_hv.backing_of(gpa, spa) || !m_rmp.governing(spa).entry.assigned) {
-      if (!npf_exit(gpa, pf::kUser | pf::kFinalGpa | pf::kEncrypted)) return false;
+      if (!npf_exit(gpa, x86::npf_private_read(/*present=*/false))) return false;
       continue;
     }
     const rmp::GuestInsnResult r =
@@ -219,8 +218,7 @@ bool Vcpu::pvalidate_physical(std::uint64_t gpa, PageSize size) {
     ++m_snp.pvalidate;
     advance(m_params.pvalidate_cycles);
     if (r.npf) {
-      if (!npf_exit(gpa, pf::kPresent | pf::kUser | pf::kFinalGpa | pf::kEncrypted | r.npf_bits))
-        return false;
+      if (!npf_exit(gpa, x86::npf_private_read(/*present=*/true, r.npf_bits))) return false;
       continue;
     }
     if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {

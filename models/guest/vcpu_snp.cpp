@@ -8,14 +8,7 @@
 
 namespace rmpsim::guest {
 
-namespace pf = walker::pf;
-
 namespace {
-// #NPF EXITINFO1 for an RMP fault raised by a guest instruction on its own
-// (private) page: present, final GPA, encrypted, plus the check's bits.
-std::uint64_t insn_npf_code(std::uint64_t rmp_bits) {
-  return pf::kPresent | pf::kUser | pf::kFinalGpa | pf::kEncrypted | rmp_bits;
-}
 // Instructions whose fault the hypervisor resolved are retried; a
 // resolution that never lets the instruction through is a model error.
 constexpr unsigned kMaxInsnRounds = 8;
@@ -50,7 +43,7 @@ bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
     if (!r.npf) break;
     // 4K inside a 2M entry (SIZEM, §6 row 10) or a page the guest does not
     // own: the hypervisor decides; on success the instruction is retried.
-    if (!npf_exit(gpa, insn_npf_code(r.npf_bits))) return false;
+    if (!npf_exit(gpa, x86::npf_private_read(/*present=*/true, r.npf_bits))) return false;
   }
   if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {
     // Linux retries a 2M PVALIDATE as 512 x 4K (§3.3, §6 row 9).
@@ -123,7 +116,7 @@ void Vcpu::run_rmpadjust(const trace::Event& ev) {
     ++m_snp.rmpadjust;
     advance(m_params.rmpadjust_cycles);
     if (!r.npf) break;
-    if (!npf_exit(m_attrs.gpa, insn_npf_code(r.npf_bits))) return;
+    if (!npf_exit(m_attrs.gpa, x86::npf_private_read(/*present=*/true, r.npf_bits))) return;
   }
   if (r.not_validated) {
     ++m_snp.rmpadjust_vc;

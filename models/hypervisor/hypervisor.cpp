@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include "models/rmp/rmp_instructions.hpp"
-#include "models/walker/nested_walker.hpp"
+#include "models/common/x86_fault.hpp"
 
 namespace rmpsim::hypervisor {
 
 namespace pg = paging;
-namespace pf = walker::pf;
+namespace pf = x86::pf;
 
 namespace {
 // PSMASH is retried while another CPU holds the entry (KVM loops, §6 row
@@ -139,13 +139,22 @@ PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost, std
   if (big)  // the whole folio is prepared: every page of it is populated
     for (std::uint64_t a = base_gpa; a < base_gpa + k2M; a += 0x1000) m_gm.backing(a, true);
   // Pages the guest validated before the trace began (guest.accept) are
-  // modelled as validated already: their PVALIDATE happened at boot. A page
-  // converted since then is not: the guest validates it itself.
+  // modelled as validated already: their PVALIDATE happened at boot (eager
+  // acceptance validates all memory at boot, snp-semantics §4.7; the kernel's
+  // page tables were built before the trace began). That PVALIDATE is
+  // replayed here, the guest's VMPL0 one of the entry just assigned (§2.2),
+  // so that the change goes through the instruction and its observers; it
+  // costs the trace nothing, the boot not being part of it. A page
+  // converted since then is not validated: the guest validates it itself.
   if (m_prevalidated(base_gpa) && !m_gm.ever_converted(base_gpa)) {
-    const std::uint64_t pfn = base_spa >> 12;
-    rmp::RmpEntry e = m_rmp.raw(pfn);
-    e.validated = true;
-    m_rmp.set_raw(pfn, e);
+    const rmp::GuestInsnResult v = rmp::pvalidate(m_rmp, base_spa, base_gpa, s.size,
+                                                  /*validate=*/true, m_p.guest_asid, /*vmpl=*/0);
+    if (v.faulted() || v.rc != rmp::kSuccess || v.cf) {
+      error = fmt::format("the boot-time PVALIDATE of GPA {:#x} (SPA {:#x}) failed: rc {}, CF {}, "
+                          "fault {}",
+                          base_gpa, base_spa, v.rc, v.cf, v.faulted());
+      return PageSize::k4K;
+    }
   }
   return s.size;
 }

@@ -84,14 +84,14 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   TranslateResult r;
   r.level = HitLevel::Walk;
   r.walk = &m_walk;
-  if (m_walk.fault.kind != walker::FaultKind::None) {
-    const walker::Fault& f = m_walk.fault;
+  if (m_walk.fault.kind != x86::FaultKind::None) {
+    const x86::Fault& f = m_walk.fault;
     switch (f.kind) {
-      case walker::FaultKind::GuestPageFault: ++m_c.guest_page_faults; break;
-      case walker::FaultKind::VcNotValidated: ++m_c.vc_not_validated; break;
+      case x86::FaultKind::GuestPageFault: ++m_c.guest_page_faults; break;
+      case x86::FaultKind::VcNotValidated: ++m_c.vc_not_validated; break;
       default:
         ++m_c.nested_page_faults;
-        if (f.error_code & walker::pf::kRmp) ++(f.gpt ? m_c.rmp_npf_gpt : m_c.rmp_npf_final);
+        if (f.error_code & x86::pf::kRmp) ++(f.gpt ? m_c.rmp_npf_gpt : m_c.rmp_npf_final);
         break;
     }
     r.fault = &m_walk.fault;

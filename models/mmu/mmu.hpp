@@ -26,7 +26,7 @@ struct TranslateResult {
   PageSize size = PageSize::k4K;
   // When !ok: the fault (the walk's, valid until the next translation). A
   // pointer, so that TLB hits do not build and copy a Fault.
-  const walker::Fault* fault = nullptr;
+  const x86::Fault* fault = nullptr;
   const walker::WalkOutcome* walk = nullptr;  // when level == Walk
 };
 

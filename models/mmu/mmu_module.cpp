@@ -9,7 +9,7 @@ MmuModule::MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& gue
   register_stats();
 }
 
-void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& /*delay*/) {
   SnpAttrs* a = trans.get_extension<SnpAttrs>();
   if (!a) {
     trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
@@ -26,10 +26,9 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   a->gpa = r.gpa;
   a->cbit = r.cbit;
   if (r.ok)
-    a->fault.kind = walker::FaultKind::None;  // the rest of a->fault is then unused
+    a->fault.kind = x86::FaultKind::None;  // the rest of a->fault is then unused
   else
     a->fault = *r.fault;
-  if (cycles) delay += sc_core::sc_time::from_value(cycles * m_t.fs_per_cycle);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

@@ -4,6 +4,8 @@
 // cycles for an L1 hit (the L1 lookup is part of cpu.access_cycles), the L2
 // hit latency, or for a walk the L2 lookup plus the walk's dependent table
 // references, each timed by the memory block at the moment it is issued.
+// Time in and out travels on the SnpAttrs extension as integer cycles
+// (now_cycles, cycles), never in the TLM delay argument: see snp_ext.hpp.
 #include <cstdint>
 
 #include <systemc>
@@ -20,7 +22,6 @@ namespace rmpsim::mmu {
 struct MmuTiming {
   std::uint64_t l2_hit_cycles = 7;       // mmu.l2.hit_cycles
   std::uint64_t walk_cache_hit_cycles = 2;  // walker.cache_hit_cycles (PWC / nested TLB)
-  std::uint64_t fs_per_cycle = 370370;   // SystemC time of one cycle
 };
 
 class MmuModule : public sc_core::sc_module {

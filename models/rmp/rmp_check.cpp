@@ -1,12 +1,6 @@
 #include "models/rmp/rmp_check.hpp"
 
-#include "models/walker/nested_walker.hpp"
-
 namespace rmpsim::rmp {
-
-// check_guest_access() (inline, in the header) cannot see the walker's
-// names for the EXITINFO1 bits it sets.
-static_assert(walker::pf::kRmp == kRmpBit && walker::pf::kVmpl == kVmplBit);
 
 bool host_write_faults(const RmpTable& rmp, std::uint64_t spa, PageSize host_mapping) {
   if (rmp.governing(spa).entry.assigned) return true;

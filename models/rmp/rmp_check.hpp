@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "models/common/types.hpp"
+#include "models/common/x86_fault.hpp"
 #include "models/rmp/rmp_table.hpp"
 
 namespace rmpsim::rmp {
@@ -15,7 +16,7 @@ enum class CheckResult : std::uint8_t { Ok, Npf, NotValidated };
 
 struct CheckOutcome {
   CheckResult result = CheckResult::Ok;
-  std::uint64_t npf_bits = 0;  // EXITINFO1 bits the check adds: 31, and 36 for VMPL
+  std::uint64_t npf_bits = 0;  // EXITINFO1 bits the check adds (x86::rmp_npf_bits)
   std::uint8_t perms = kPermAll;  // Ok private access: the VMPL's RMP permissions
 };
 
@@ -40,10 +41,6 @@ struct GuestAccess {
   bool gpt = false;                 // a guest page-table access
 };
 
-// The #NPF EXITINFO1 bits a check adds (snp-semantics §1.6; walker::pf
-// names them too): 31 RMP, 36 VMPL.
-inline constexpr std::uint64_t kRmpBit = 1ull << 31, kVmplBit = 1ull << 36;
-
 // Always inline: a walk makes one check per guest page-table page and one
 // for the data page on every TLB miss. With a second caller (the --check
 // probe) GCC stopped inlining it, +6% instructions on a random 1 M trace.
@@ -53,9 +50,9 @@ __attribute__((always_inline)) inline CheckOutcome check_guest_access(const RmpT
   PageSize size;
   std::uint64_t page_gpa;
   const RmpTable::Stored& e = rmp.governing_stored(a.spa, size, page_gpa);
-  auto npf = [&](std::uint64_t bits = kRmpBit) {
+  auto npf = [&](x86::RmpViolation why = x86::RmpViolation::Entry) {
     out.result = CheckResult::Npf;
-    out.npf_bits = bits;
+    out.npf_bits = x86::rmp_npf_bits(why);
     return out;
   };
   if (!a.is_private) {
@@ -79,7 +76,7 @@ __attribute__((always_inline)) inline CheckOutcome check_guest_access(const RmpT
   const std::uint8_t need =
       a.kind == AccessKind::Write ? kPermW : a.kind == AccessKind::Fetch ? kPermXu : kPermR;
   const std::uint8_t perms = e.perms[a.vmpl & 3];
-  if (!(perms & need)) return npf(kRmpBit | kVmplBit);
+  if (!(perms & need)) return npf(x86::RmpViolation::Vmpl);
   out.perms = perms;
   return out;
 }

@@ -1,6 +1,6 @@
 #include "models/rmp/rmp_instructions.hpp"
 
-#include "models/walker/nested_walker.hpp"
+#include "models/common/x86_fault.hpp"
 
 namespace rmpsim::rmp {
 
@@ -25,12 +25,12 @@ bool owner_fault(const Governing& g, std::uint64_t gpa, PageSize size, std::uint
   const RmpEntry& e = g.entry;
   if (!e.assigned || e.immutable || e.asid != asid || g.page_gpa != (gpa & ~0xfffull)) {
     r.npf = true;
-    r.npf_bits = walker::pf::kRmp;
+    r.npf_bits = x86::rmp_npf_bits(x86::RmpViolation::Entry);
     return true;
   }
   if (g.size == PageSize::k2M && size == PageSize::k4K) {
     r.npf = true;
-    r.npf_bits = walker::pf::kRmp | walker::pf::kSizeMismatch;
+    r.npf_bits = x86::rmp_npf_bits(x86::RmpViolation::SizeMismatch);
     return true;
   }
   return false;

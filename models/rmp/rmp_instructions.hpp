@@ -40,7 +40,7 @@ struct GuestInsnResult {
   std::uint32_t rc = kSuccess;
   bool cf = false;              // PVALIDATE: the RMP was not updated
   bool npf = false;             // the instruction raised a #NPF instead
-  std::uint64_t npf_bits = 0;   // EXITINFO1 bits: 31 (RMP), 35 (SIZEM)
+  std::uint64_t npf_bits = 0;   // EXITINFO1 bits (x86::rmp_npf_bits): 31 (RMP), 35 (SIZEM)
   bool not_validated = false;   // RMPADJUST on a page not validated: #VC 0x404
   bool faulted() const { return npf || not_validated; }
 };

@@ -41,31 +41,26 @@ __attribute__((always_inline)) inline bool NestedWalker::rmp_check(
   out.fault.spa = spa;
   out.fault.gpt = gpt;
   if (c.result == rmp::CheckResult::NotValidated) {
-    out.fault.kind = FaultKind::VcNotValidated;
-    out.fault.error_code = 0x404;  // SVM exit code PAGE_NOT_VALIDATED (§1.6)
+    out.fault.kind = x86::FaultKind::VcNotValidated;
+    out.fault.error_code = x86::kExitPageNotValidated;
     return false;
   }
   // An RMP #NPF: the nested entry was present, so bit 0 is set (§1.6).
   const bool write = kind == AccessKind::Write, fetch = kind == AccessKind::Fetch;
-  out.fault.kind = FaultKind::NestedPageFault;
-  out.fault.error_code = pf::kPresent | (write ? pf::kWrite : 0) | pf::kUser |
-                         (fetch ? pf::kFetch : 0) | (gpt ? pf::kGuestPageTable : pf::kFinalGpa) |
-                         (is_private ? pf::kEncrypted : 0) | c.npf_bits;
+  out.fault.kind = x86::FaultKind::NestedPageFault;
+  out.fault.error_code = x86::npf_exitinfo1(/*present=*/true, write, fetch, gpt, is_private,
+                                            c.npf_bits);
   return false;
 }
 
 namespace {
-// A #NPF with its EXITINFO1 (snp-semantics §1.6). Nested-dimension accesses
-// are checked as user accesses (AMD APM: guest accesses through the nested
-// table are treated as user; general knowledge), so bit 2 is always set.
+// A #NPF with its EXITINFO1 (snp-semantics §1.6).
 // Out of line: faults are rare, and the walk loop stays small.
-__attribute__((cold, noinline)) bool nested_fault(Fault& f, std::uint64_t gpa, bool present,
+__attribute__((cold, noinline)) bool nested_fault(x86::Fault& f, std::uint64_t gpa, bool present,
                                                   bool write, bool fetch, bool gpt, bool cbit) {
-  f.kind = FaultKind::NestedPageFault;
+  f.kind = x86::FaultKind::NestedPageFault;
   f.addr = gpa;
-  f.error_code = (present ? pf::kPresent : 0) | (write ? pf::kWrite : 0) | pf::kUser |
-                 (fetch ? pf::kFetch : 0) | (gpt ? pf::kGuestPageTable : pf::kFinalGpa) |
-                 (cbit ? pf::kEncrypted : 0);
+  f.error_code = x86::npf_exitinfo1(present, write, fetch, gpt, cbit);
   return false;
 }
 }  // namespace
@@ -137,16 +132,15 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
     WalkRef*& cur;
     ~Count() { out.nrefs = static_cast<unsigned>(cur - out.refs.data()); }
   } count{out, cur};
-  out.fault = Fault{};
+  out.fault = x86::Fault{};
   out.pwc_hits = out.ntlb_hits = out.ntlb_misses = out.ad_updates = out.rmp_checks = 0;
   out.guest_refs = 0;
   const bool write = req.kind == AccessKind::Write;
   const bool fetch = req.kind == AccessKind::Fetch;
   auto guest_pf = [&](bool present) {
-    out.fault.kind = FaultKind::GuestPageFault;
+    out.fault.kind = x86::FaultKind::GuestPageFault;
     out.fault.addr = req.gva;
-    out.fault.error_code = (present ? pf::kPresent : 0) | (write ? pf::kWrite : 0) | pf::kUser |
-                           (fetch ? pf::kFetch : 0);
+    out.fault.error_code = x86::pf_error_code(present, write, fetch);
   };
 
   // Start from the deepest guest level the PWC knows for this GVA.
@@ -191,10 +185,11 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       // The A/D write-back is a write to the guest page-table page through
       // its nested mapping, which must allow it.
       if (!nr.writable) {
-        out.fault.kind = FaultKind::NestedPageFault;
+        out.fault.kind = x86::FaultKind::NestedPageFault;
         out.fault.addr = gpte_gpa;
-        out.fault.error_code = pf::kPresent | pf::kWrite | pf::kUser | pf::kGuestPageTable |
-                               pf::kEncrypted;
+        out.fault.error_code =
+            x86::npf_exitinfo1(/*present=*/true, /*write=*/true, /*fetch=*/false,
+                               /*guest_page_table=*/true, /*encrypted=*/true);
         return;
       }
       m_gmem.write64(gpte_gpa, upd);
@@ -276,7 +271,7 @@ bool NestedWalker::probe_guest_table(std::uint64_t gcr3, std::uint64_t gva, unsi
 
 void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
   out = ProbeResult{};
-  auto fail = [&](FaultKind k, std::uint64_t addr, bool rmp, bool gpt) {
+  auto fail = [&](x86::FaultKind k, std::uint64_t addr, bool rmp, bool gpt) {
     out.fault = k;
     out.fault_addr = addr;
     out.rmp = rmp;
@@ -302,11 +297,11 @@ void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
     NestedProbe np;
     // Guest page-table reads are private accesses (§1.4).
     if (!probe_nested(req.ncr3, gpte_gpa, np))
-      return fail(FaultKind::NestedPageFault, gpte_gpa, false, true);
+      return fail(x86::FaultKind::NestedPageFault, gpte_gpa, false, true);
     const std::uint64_t gpte_spa = np.spa_page | (gpte_gpa & (page_bytes(np.size) - 1));
     if (!rmp_ok(gpte_spa, gpte_gpa, np.size, /*is_private=*/true, /*gpt=*/true, nullptr)) return;
     const std::uint64_t e = m_gmem.read64(gpte_gpa);
-    if (!(e & kPresent)) return fail(FaultKind::GuestPageFault, req.gva, false, false);
+    if (!(e & kPresent)) return fail(x86::FaultKind::GuestPageFault, req.gva, false, false);
     w = w && (e & kWritable);
     x = x && !(e & kNoExec);
     if (!is_leaf(e, level)) {
@@ -317,7 +312,8 @@ void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
     const std::uint64_t gpa = leaf_address(e, level, req.gva);
     const bool cbit = e & kCbit;
     NestedProbe fp;
-    if (!probe_nested(req.ncr3, gpa, fp)) return fail(FaultKind::NestedPageFault, gpa, false, false);
+    if (!probe_nested(req.ncr3, gpa, fp))
+      return fail(x86::FaultKind::NestedPageFault, gpa, false, false);
     const std::uint64_t spa = fp.spa_page | (gpa & (page_bytes(fp.size) - 1));
     std::uint8_t perms = rmp::kPermAll;
     if (!rmp_ok(spa, gpa, fp.size, cbit, /*gpt=*/false, &perms)) return;

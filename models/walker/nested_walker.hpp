@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "models/common/translation_cache.hpp"
+#include "models/common/x86_fault.hpp"
 #include "models/memory/phys_store.hpp"
 #include "models/rmp/rmp_check.hpp"
 #include "models/walker/pte.hpp"
@@ -41,32 +42,6 @@ struct WalkRef {
   std::uint64_t spa;  // system-physical address of the entry read
   RefKind kind;
   std::uint8_t level; // 1 = leaf level of its dimension
-};
-
-// VcNotValidated: #VC with exit code 0x404 inside the guest (§1.4 step 3):
-// a private access to a page assigned to the guest but not validated.
-enum class FaultKind : std::uint8_t { None, GuestPageFault, NestedPageFault, VcNotValidated };
-
-// #PF error code bits (guest) and #NPF EXITINFO1 bits (snp-semantics §1.6).
-namespace pf {
-inline constexpr std::uint64_t kPresent = 1ull << 0;
-inline constexpr std::uint64_t kWrite = 1ull << 1;
-inline constexpr std::uint64_t kUser = 1ull << 2;
-inline constexpr std::uint64_t kFetch = 1ull << 4;
-inline constexpr std::uint64_t kRmp = 1ull << 31;
-inline constexpr std::uint64_t kFinalGpa = 1ull << 32;
-inline constexpr std::uint64_t kGuestPageTable = 1ull << 33;
-inline constexpr std::uint64_t kEncrypted = 1ull << 34;
-inline constexpr std::uint64_t kSizeMismatch = 1ull << 35;
-inline constexpr std::uint64_t kVmpl = 1ull << 36;
-}  // namespace pf
-
-struct Fault {
-  FaultKind kind = FaultKind::None;
-  std::uint64_t addr = 0;        // GVA for a guest #PF, GPA for a #NPF and a #VC
-  std::uint64_t error_code = 0;  // #PF error code or #NPF EXITINFO1 (0x404 for #VC)
-  std::uint64_t spa = 0;         // RMP faults: the page whose RMP entry refused
-  bool gpt = false;              // RMP faults: on a guest page-table access
 };
 
 struct WalkRequest {
@@ -96,7 +71,7 @@ struct Translation {
 
 struct WalkOutcome {
   Translation tr;
-  Fault fault;
+  x86::Fault fault;
   unsigned nrefs = 0;
   // (5+1)*(5+1)-1 = 35 table references at most (5-level x 5-level, all
   // misses), plus one RMP entry per guest level and one for the data page.
@@ -113,7 +88,7 @@ struct WalkOutcome {
 struct ProbeResult {
   bool ok = false;
   Translation tr;                      // when ok (gpa/spa of req.gva)
-  FaultKind fault = FaultKind::None;   // when !ok
+  x86::FaultKind fault = x86::FaultKind::None;  // when !ok
   std::uint64_t fault_addr = 0;        // GVA (guest #PF) or GPA (#NPF, #VC)
   bool rmp = false;                    // the RMP refused (an RMP #NPF or #VC 0x404)
   bool gpt = false;                    // ... on a guest page-table page

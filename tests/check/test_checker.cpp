@@ -71,11 +71,11 @@ struct World {
     for (int round = 0; round < 8; ++round) {
       mmu::TranslateResult r = mmu.translate(gva, kind, kAsid, ctx.gcr3, ctx.ncr3, ctx.vmpl);
       if (r.ok) return r;
-      if (r.fault->kind == walker::FaultKind::GuestPageFault) {
+      if (r.fault->kind == x86::FaultKind::GuestPageFault) {
         REQUIRE_FALSE(os.handle_page_fault(0, r.fault->addr, r.fault->error_code).terminated);
         checker.consistent("a guest #PF");
       } else {
-        REQUIRE(r.fault->kind == walker::FaultKind::NestedPageFault);
+        REQUIRE(r.fault->kind == x86::FaultKind::NestedPageFault);
         REQUIRE(hv.handle_npf(0, r.fault->addr, r.fault->error_code).resolved);
         checker.consistent("a #NPF exit");
       }

@@ -3,13 +3,13 @@
 #include "rmp_fixture.hpp"
 
 #include "models/rmp/rmp_check.hpp"
-#include "models/walker/nested_walker.hpp"
+#include "models/common/x86_fault.hpp"
 
 using namespace rmpsim;
 using namespace rmpsim::rmp;
 using rmpsim::test::assign;
 using rmpsim::test::kGuest;
-namespace pf = rmpsim::walker::pf;
+namespace pf = rmpsim::x86::pf;
 
 namespace {
 GuestAccess priv(std::uint64_t spa, std::uint64_t gpa, AccessKind k = AccessKind::Read) {

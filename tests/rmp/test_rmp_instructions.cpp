@@ -1,13 +1,13 @@
 // SNP instructions against snp-semantics §6 rows 8-20.
 #include "rmp_fixture.hpp"
 
-#include "models/walker/nested_walker.hpp"
+#include "models/common/x86_fault.hpp"
 
 using namespace rmpsim;
 using namespace rmpsim::rmp;
 using rmpsim::test::assign;
 using rmpsim::test::kGuest;
-namespace pf = rmpsim::walker::pf;
+namespace pf = rmpsim::x86::pf;
 
 TEST_CASE("row 8: PVALIDATE to the state the page is in: EAX 0, CF 1, entry unchanged",
           "[rmp][spec6]") {

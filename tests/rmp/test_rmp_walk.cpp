@@ -9,6 +9,8 @@
 
 using namespace rmpsim;
 using namespace rmpsim::walker;
+using rmpsim::x86::FaultKind;
+namespace pf = rmpsim::x86::pf;
 using rmpsim::test::assign;
 using rmpsim::test::kGuest;
 using rmpsim::test::kRw;

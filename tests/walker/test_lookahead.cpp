@@ -12,6 +12,7 @@
 
 using namespace rmpsim;
 using namespace rmpsim::walker;
+using rmpsim::x86::FaultKind;
 using rmpsim::test::kRw;
 using rmpsim::test::no_caches;
 using rmpsim::test::PagingWorld;

@@ -9,6 +9,8 @@
 
 using namespace rmpsim;
 using namespace rmpsim::walker;
+using rmpsim::x86::FaultKind;
+namespace pf = rmpsim::x86::pf;
 using rmpsim::test::kRw;
 using rmpsim::test::no_caches;
 using rmpsim::test::PagingWorld;
