@@ -1,5 +1,6 @@
-// Fuzz target: the configuration loader (sim/config.*, sim/config_schema.cpp)
-// as `rmpsim run --config FILE --set KEY=VALUE...` resolves it.
+// Fuzz target: the configuration loader (models/common/config.*, over the
+// schema of models/config_schema.cpp) as `rmpsim run --config FILE --set
+// KEY=VALUE...` resolves it.
 //
 // Input: a JSON document, then optionally a line "--set" and one KEY=VALUE
 // override per line after it (NUL also ends one, as it ends a command-line
@@ -19,7 +20,7 @@
 #include <fmt/format.h>
 
 #include "fuzz/fuzz_support.hpp"
-#include "sim/config.hpp"
+#include "models/common/config.hpp"
 #include "traces/input_error.hpp"
 
 namespace {
@@ -33,7 +34,7 @@ using rmpsim::fuzz::require;
 const std::string kFile = "fuzz.json";
 
 void check_schema_holds(const Config& c) {
-  for (const ConfigKey& k : rmpsim::config_schema()) {
+  for (const ConfigKey& k : rmpsim::config_schema().keys) {
     const std::string& p = k.path;
     switch (k.type) {
       case KeyType::Int: {

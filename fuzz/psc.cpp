@@ -36,9 +36,11 @@
 #include "fuzz/fuzz_support.hpp"
 #include "models/common/x86_fault.hpp"
 #include "models/hypervisor/hypervisor.hpp"
+#include "models/hypervisor/hypervisor_params.hpp"
 #include "models/hypervisor/psc.hpp"
 #include "models/memory/phys_store.hpp"
 #include "models/rmp/rmp_check.hpp"
+#include "models/rmp/rmp_params.hpp"
 #include "models/rmp/rmp_table.hpp"
 #include "models/walker/page_table.hpp"
 
@@ -100,10 +102,21 @@ void check_exit_shape(const psc::MapGpaRange& x) {
             fmt::format("2M MAP_GPA_RANGE {:#x} + {} pages not 2M aligned", x.gpa, x.npages));
 }
 
+// The configured defaults, built once: a Config per input would slow the
+// fuzzer down.
+const rmpsim::Config& default_config() {
+  static const rmpsim::Config c;
+  return c;
+}
+const rmpsim::Clock kClock{2.7};  // cpu.freq_ghz's default
+
 struct World {
   rmpsim::memory::PhysStore hmem;
   rmpsim::rmp::RmpTable rmp;
-  rmpsim::hypervisor::HypervisorParams params;
+  rmpsim::hypervisor::HypervisorParams params =
+      rmpsim::hypervisor::hypervisor_params_from(default_config(), kClock);
+  const rmpsim::rmp::CheckOptions check_options =
+      rmpsim::rmp::check_options_from(default_config(), kClock);
   std::unique_ptr<rmpsim::hypervisor::Hypervisor> hv;
   // Reads the hypervisor's nested page tables (lookup only, never allocates).
   std::unique_ptr<rmpsim::paging::PageTableEditor> npt;
@@ -286,7 +299,7 @@ struct World {
         a.kind = write ? rmpsim::AccessKind::Write : rmpsim::AccessKind::Read;
         a.is_private = priv;
         a.nested_size = m->size;
-        const rmpsim::rmp::CheckOutcome c = rmpsim::rmp::check_guest_access(rmp, a);
+        const rmpsim::rmp::CheckOutcome c = rmpsim::rmp::check_guest_access(rmp, a, check_options);
         if (c.result == rmpsim::rmp::CheckResult::Ok) return;
         // Not validated: #VC 0x404 inside the guest, no exit; the guest's
         // business from here.

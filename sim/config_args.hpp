@@ -1,6 +1,6 @@
 #pragma once
+#include "models/common/config.hpp"
 #include "sim/commands.hpp"
-#include "sim/config.hpp"
 
 namespace rmpsim {
 // Defaults, then --config FILE, then each --set in order.

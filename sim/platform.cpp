@@ -1,8 +1,11 @@
 #include "sim/platform.hpp"
 
 #include <algorithm>
-#include <cmath>
 
+#include "models/guest/guest_params.hpp"
+#include "models/hypervisor/hypervisor_params.hpp"
+#include "models/memory/memory_params.hpp"
+#include "models/rmp/rmp_params.hpp"
 #include "traces/input_error.hpp"
 
 namespace rmpsim {
@@ -23,19 +26,6 @@ void set_time_resolution_once() {
   done = true;
 }
 
-PageSize size_from_name(const std::string& s) {
-  return s == "1g" ? PageSize::k1G : s == "2m" ? PageSize::k2M : PageSize::k4K;
-}
-
-mmu::TlbGeometry tlb_geometry(const Config& c, const std::string& name) {
-  mmu::TlbGeometry g;
-  g.entries = static_cast<unsigned>(c.get_int("mmu." + name + ".entries"));
-  g.ways = static_cast<unsigned>(c.get_int("mmu." + name + ".ways"));
-  const std::string sizes = c.get_string("mmu." + name + ".page_sizes");
-  g.holds = {true, sizes.find("2m") != std::string::npos, sizes.find("1g") != std::string::npos};
-  return g;
-}
-
 }  // namespace
 
 // The module tree. Members are declared in construction order; children are
@@ -50,71 +40,26 @@ struct Platform::System : sc_core::sc_module {
   bool skip_hv_flushes = false;  // Platform::inject_fault("skip-hv-flush")
   stats::Group stats{basename()};  // the root of the stats tree: "system"
 
-  System(const sc_core::sc_module_name& n, const Config& c, double ghz, guest::TraceFeed& feed,
-         guest::GuestState& state, EventLog* log);
+  System(const sc_core::sc_module_name& n, const Config& c, const Clock& clock,
+         guest::TraceFeed& feed, guest::GuestState& state, EventLog* log);
 };
 
-Platform::System::System(const sc_core::sc_module_name& n, const Config& c, double ghz,
+Platform::System::System(const sc_core::sc_module_name& n, const Config& c, const Clock& clock,
                          guest::TraceFeed& feed, guest::GuestState& state, EventLog* log)
     : sc_module(n),
       mem("mem",
           [&] {
-            memory::MemTimingParams p;
             // Geometry relations (entries a multiple of ways) are checked
             // once for every structure when the configuration is resolved.
             c.check_relations("", 0);
-            p.cache_lines = static_cast<unsigned>(c.get_int("memory.ptcache.lines"));
-            p.cache_ways = static_cast<unsigned>(c.get_int("memory.ptcache.ways"));
-            p.hit_cycles = static_cast<std::uint64_t>(c.get_int("memory.ptcache.hit_cycles"));
-            p.dram_cycles = std::llround(c.get_float("memory.dram.latency_ns") * ghz);
-            p.dram_busy_cycles = std::llround(c.get_float("memory.dram.busy_ns") * ghz);
-            p.channels = static_cast<unsigned>(c.get_int("memory.dram.channels"));
-            return p;
+            return memory::mem_timing_params_from(c, clock);
           }()),
-      os(mem.guest_store(),
-         [&] {
-           guest::GuestOsParams p;
-           p.asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
-           const std::string accept = c.get_string("guest.accept");
-           p.accept = accept == "none"   ? guest::Accept::None
-                      : accept == "lazy" ? guest::Accept::Lazy
-                                         : guest::Accept::Eager;
-           p.levels = static_cast<unsigned>(c.get_int("walker.guest_levels"));
-           p.auto_map = c.get_bool("guest.auto_map");
-           for (const auto& r : c.get("guest.shared_ranges"))
-             p.shared_ranges.emplace_back(r[0].get<std::uint64_t>(), r[1].get<std::uint64_t>());
-           p.demand_page_size = size_from_name(c.get_string("guest.demand_page_size"));
-           p.page_fault_cycles = std::llround(c.get_float("guest.page_fault_ns") * ghz);
-           p.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
-           p.shootdown_cycles = std::llround(c.get_float("guest.tlb_shootdown_ns") * ghz);
-           p.vcpus = static_cast<unsigned>(c.get_int("cpu.count"));
-           return p;
-         }(),
+      os(mem.guest_store(), guest::guest_os_params_from(c, clock),
          // A guest mapping change invalidates the range on every vCPU.
          [this](unsigned, std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
            for (auto& cpu : cpus) cpu->mmu().core().flush_gva_range(asid, gva, len);
          }),
-      hv(mem.host_store(), rmp,
-         [&] {
-           hypervisor::HypervisorParams p;
-           p.npt_levels = static_cast<unsigned>(c.get_int("walker.nested_levels"));
-           p.backing_page_size = size_from_name(c.get_string("hypervisor.backing_page_size"));
-           p.exit_cycles = std::llround(c.get_float("hypervisor.exit_roundtrip_ns") * ghz);
-           p.npt_map_cycles = std::llround(c.get_float("hypervisor.npt_map_ns") * ghz);
-           p.rmpupdate_cycles = std::llround(c.get_float("rmp.rmpupdate_ns") * ghz);
-           p.psmash_cycles = std::llround(c.get_float("rmp.psmash_ns") * ghz);
-           p.guest_asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
-           const std::string policy = c.get_string("hypervisor.policy");
-           p.policy = policy == "auto-convert" ? hypervisor::Policy::AutoConvert
-                      : policy == "terminate"  ? hypervisor::Policy::Terminate
-                                               : hypervisor::Policy::ExitToUserspace;
-           p.tlb_flush_cycles = std::llround(c.get_float("hypervisor.tlb_flush_ns") * ghz);
-           p.userspace_cycles = std::llround(c.get_float("userspace.exit_roundtrip_ns") * ghz);
-           p.userspace_page_cycles =
-               std::llround(c.get_float("userspace.convert_page_ns") * ghz);
-           p.userspace_refuses = c.get_bool("userspace.refuse_conversions");
-           return p;
-         }(),
+      hv(mem.host_store(), rmp, hypervisor::hypervisor_params_from(c, clock),
          [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
          // RMP or NPT changes: flush the ASID on every vCPU (snp-semantics
          // §2.3: KVM flushes explicitly; hardware coherence is UNKNOWN).
@@ -123,46 +68,9 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
            for (auto& cpu : cpus) cpu->mmu().core().flush_asid(asid);
          },
          [this](std::uint64_t spa) { mem.timing().flush_frame(spa); }) {
-  guest::VcpuParams vp;
-  mmu::MmuParams& mp = vp.mmu;
-  mp.l1d = tlb_geometry(c, "l1d");
-  mp.l1i = tlb_geometry(c, "l1i");
-  mp.l2 = tlb_geometry(c, "l2");
-  mp.walker.guest_levels = static_cast<unsigned>(c.get_int("walker.guest_levels"));
-  mp.walker.nested_levels = static_cast<unsigned>(c.get_int("walker.nested_levels"));
-  mp.walker.pwc_entries = static_cast<unsigned>(c.get_int("walker.pwc.entries"));
-  mp.walker.pwc_ways = static_cast<unsigned>(c.get_int("walker.pwc.ways"));
-  mp.walker.ntlb_entries = static_cast<unsigned>(c.get_int("walker.ntlb.entries"));
-  mp.walker.ntlb_ways = static_cast<unsigned>(c.get_int("walker.ntlb.ways"));
-  mmu::MmuTiming& mt = vp.mmu_timing;
-  mt.l2_hit_cycles = static_cast<std::uint64_t>(c.get_int("mmu.l2.hit_cycles"));
-  mt.walk_cache_hit_cycles = static_cast<std::uint64_t>(c.get_int("walker.cache_hit_cycles"));
-
-  vp.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
-  vp.pvalidate_cycles = std::llround(c.get_float("rmp.pvalidate_ns") * ghz);
-  vp.rmpadjust_cycles = std::llround(c.get_float("rmp.rmpadjust_ns") * ghz);
-  vp.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
-  vp.host_mapping = size_from_name(c.get_string("host.mapping_page_size"));
-  vp.vc_validates = c.get_string("guest.on_vc_not_validated") == "validate";
-  vp.psc_msr = c.get_string("guest.psc_protocol") == "msr";
-  vp.psc_2m = c.get_bool("guest.psc_2m");
-  vp.psc_max_entries = static_cast<unsigned>(c.get_int("guest.psc_max_entries"));
-  vp.vc_handler_cycles = std::llround(c.get_float("guest.vc_handler_ns") * ghz);
-  rmp::CheckOptions rmp_opt;
-  rmp_opt.npt_larger_than_rmp_faults = c.get_string("rmp.npt_larger_than_rmp") == "npf";
-  rmp_opt.gpt_not_validated_is_npf = c.get_string("rmp.gpt_not_validated") == "npf";
-  vp.fs_per_cycle = static_cast<std::uint64_t>(std::llround(1e6 / ghz));
-  const auto vcpus = static_cast<unsigned>(c.get_int("cpu.count"));
-  // The quantum bounds how far one vCPU runs ahead of the others. With one
-  // vCPU there are no others (the vCPU threads are the only SystemC
-  // processes, and nothing reads the kernel's time), so it synchronises
-  // only at the end: a mid-trace wait() would cost host time and change
-  // nothing (a walk-heavy trace reached the quantum every 2-3 accesses).
-  vp.quantum_cycles =
-      vcpus == 1 ? ~0ull
-                 : std::max<std::uint64_t>(
-                       1, std::llround(double(c.get_int("sim.quantum_ns")) * ghz));
-
+  const guest::VcpuParams vp = guest::vcpu_params_from(c, clock);
+  const rmp::CheckOptions rmp_opt = rmp::check_options_from(c, clock);
+  const unsigned vcpus = guest::vcpu_count(c);
   for (unsigned i = 0; i < vcpus; ++i) {
     const std::string cpu = "cpu" + std::to_string(i);
     cpus.push_back(std::make_unique<guest::Vcpu>(
@@ -180,11 +88,10 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, doub
 }
 
 Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, bool check)
-    : m_freq_ghz(config.get_float("cpu.freq_ghz")),
-      m_feed(reader, static_cast<unsigned>(config.get_int("cpu.count"))) {
+    : m_freq_ghz(guest::clock_from(config).ghz), m_feed(reader, guest::vcpu_count(config)) {
   set_time_resolution_once();
-  m_system =
-      std::make_unique<System>("system", config, m_freq_ghz, m_feed, m_guest_state, log);
+  m_system = std::make_unique<System>("system", config, Clock{m_freq_ghz}, m_feed,
+                                      m_guest_state, log);
   if (check) {
     std::vector<check::CheckedCpu> cpus;
     for (const auto& cpu : m_system->cpus) {

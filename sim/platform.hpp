@@ -16,6 +16,7 @@
 #include <systemc>
 
 #include "models/check/checker.hpp"
+#include "models/common/config.hpp"
 #include "models/common/event_log.hpp"
 #include "models/guest/guest_os.hpp"
 #include "models/guest/trace_feed.hpp"
@@ -23,7 +24,6 @@
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/memory/memory_module.hpp"
 #include "models/mmu/mmu_module.hpp"
-#include "sim/config.hpp"
 #include "sim/stats.hpp"
 
 namespace rmpsim {

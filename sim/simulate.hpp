@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/config.hpp"
 #include "sim/commands.hpp"
-#include "sim/config.hpp"
 #include "sim/output.hpp"
 
 namespace rmpsim {

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/config.hpp"
+#include "models/common/config.hpp"
 
 namespace rmpsim {
 

@@ -30,18 +30,19 @@ namespace rmpsim::guest {
 //          from it — never on a fault (§4.7). Page tables count as accepted.
 enum class Accept : std::uint8_t { Eager, None, Lazy };
 
+// Built by guest_os_params_from() (guest_params.hpp); the defaults live in the schema.
 struct GuestOsParams {
-  std::uint16_t asid = 1;
-  Accept accept = Accept::Eager;
-  unsigned levels = 4;
-  bool auto_map = true;
+  std::uint16_t asid;
+  Accept accept;
+  unsigned levels;
+  bool auto_map;
   // [start, end) GVA ranges that demand mapping maps shared (C-bit clear).
   std::vector<std::pair<std::uint64_t, std::uint64_t>> shared_ranges;
-  PageSize demand_page_size = PageSize::k4K;
-  std::uint64_t page_fault_cycles = 2700;  // handling one demand fault
-  std::uint64_t invlpg_cycles = 150;       // one local INVLPG
-  std::uint64_t shootdown_cycles = 10422;  // remote TLB shootdown (IPI round trip)
-  unsigned vcpus = 1;
+  PageSize demand_page_size;
+  std::uint64_t page_fault_cycles;  // handling one demand fault
+  std::uint64_t invlpg_cycles;      // one local INVLPG
+  std::uint64_t shootdown_cycles;   // remote TLB shootdown (IPI round trip)
+  unsigned vcpus;
 };
 
 // GPA regions the model allocates from (documented in docs/models.md):

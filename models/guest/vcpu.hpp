@@ -32,21 +32,22 @@
 
 namespace rmpsim::guest {
 
+// Built by vcpu_params_from() (guest_params.hpp); the defaults live in the schema.
 struct VcpuParams {
-  std::uint64_t access_cycles = 4;   // cpu.access_cycles
-  std::uint64_t pvalidate_cycles = 810;   // rmp.pvalidate_ns in cycles
-  std::uint64_t rmpadjust_cycles = 810;   // rmp.rmpadjust_ns in cycles
-  std::uint64_t invlpg_cycles = 150;      // guest.invlpg_cycles
-  PageSize host_mapping = PageSize::k4K;  // host.mapping_page_size
+  std::uint64_t access_cycles;     // cpu.access_cycles
+  std::uint64_t pvalidate_cycles;  // rmp.pvalidate_ns in cycles
+  std::uint64_t rmpadjust_cycles;  // rmp.rmpadjust_ns in cycles
+  std::uint64_t invlpg_cycles;     // guest.invlpg_cycles
+  PageSize host_mapping;           // host.mapping_page_size
   // guest.on_vc_not_validated: Linux terminates on #VC 0x404 (§4.7); an
   // enlightened guest may validate the page in its #VC handler and retry.
-  bool vc_validates = false;
-  bool psc_msr = false;               // guest.psc_protocol = msr (else ghcb)
-  bool psc_2m = true;                 // guest.psc_2m: 2M entries where aligned
-  unsigned psc_max_entries = 64;      // guest.psc_max_entries (Linux: 64)
-  std::uint64_t vc_handler_cycles = 1755;  // guest.vc_handler_ns in cycles
-  std::uint64_t quantum_cycles = 0;  // sim.quantum_ns in cycles
-  std::uint64_t fs_per_cycle = 0;    // SystemC time of one cycle (resolution 1 fs)
+  bool vc_validates;
+  bool psc_msr;                     // guest.psc_protocol = msr (else ghcb)
+  bool psc_2m;                      // guest.psc_2m: 2M entries where aligned
+  unsigned psc_max_entries;         // guest.psc_max_entries (Linux: 64)
+  std::uint64_t vc_handler_cycles;  // guest.vc_handler_ns in cycles
+  std::uint64_t quantum_cycles;     // sim.quantum_ns in cycles
+  std::uint64_t fs_per_cycle;       // SystemC time of one cycle (resolution 1 fs)
   mmu::MmuParams mmu;
   mmu::MmuTiming mmu_timing;
 };

@@ -34,19 +34,20 @@ namespace rmpsim::hypervisor {
 
 enum class Policy : std::uint8_t { ExitToUserspace, AutoConvert, Terminate };
 
+// Built by hypervisor_params_from() (hypervisor_params.hpp); the defaults live in the schema.
 struct HypervisorParams {
-  Policy policy = Policy::ExitToUserspace;
-  unsigned npt_levels = 4;
-  PageSize backing_page_size = PageSize::k4K;
-  std::uint16_t guest_asid = 1;
-  std::uint64_t exit_cycles = 10422;        // one SNP exit round trip
-  std::uint64_t npt_map_cycles = 1350;      // in-kernel fault-in: allocate, map
-  std::uint64_t rmpupdate_cycles = 1080;    // one RMPUPDATE
-  std::uint64_t psmash_cycles = 2160;       // one PSMASH
-  std::uint64_t tlb_flush_cycles = 2700;    // flushing the guest's ASID on every vCPU
-  std::uint64_t userspace_cycles = 16200;   // KVM_RUN return to userspace and back
-  std::uint64_t userspace_page_cycles = 1350;  // userspace work per 4K page converted
-  bool userspace_refuses = false;           // userspace.refuse_conversions
+  Policy policy;
+  unsigned npt_levels;
+  PageSize backing_page_size;
+  std::uint16_t guest_asid;
+  std::uint64_t exit_cycles;            // one SNP exit round trip
+  std::uint64_t npt_map_cycles;         // in-kernel fault-in: allocate, map
+  std::uint64_t rmpupdate_cycles;       // one RMPUPDATE
+  std::uint64_t psmash_cycles;          // one PSMASH
+  std::uint64_t tlb_flush_cycles;       // flushing the guest's ASID on every vCPU
+  std::uint64_t userspace_cycles;       // KVM_RUN return to userspace and back
+  std::uint64_t userspace_page_cycles;  // userspace work per 4K page converted
+  bool userspace_refuses;               // userspace.refuse_conversions
 };
 
 inline constexpr std::uint64_t kNptSpaBase = 0x7f0'0000'0000;

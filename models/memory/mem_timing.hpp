@@ -14,13 +14,15 @@
 
 namespace rmpsim::memory {
 
+// Built by mem_timing_params_from() (memory_params.hpp); the defaults live in
+// the schema.
 struct MemTimingParams {
-  unsigned cache_lines = 16384;   // memory.ptcache.lines
-  unsigned cache_ways = 16;       // memory.ptcache.ways
-  std::uint64_t hit_cycles = 14;  // memory.ptcache.hit_cycles
-  std::uint64_t dram_cycles = 297;  // memory.dram.latency_ns in cycles
-  std::uint64_t dram_busy_cycles = 5;  // memory.dram.busy_ns in cycles
-  unsigned channels = 12;         // memory.dram.channels
+  unsigned cache_lines;            // memory.ptcache.lines
+  unsigned cache_ways;             // memory.ptcache.ways
+  std::uint64_t hit_cycles;        // memory.ptcache.hit_cycles
+  std::uint64_t dram_cycles;       // memory.dram.latency_ns in cycles
+  std::uint64_t dram_busy_cycles;  // memory.dram.busy_ns in cycles
+  unsigned channels;               // memory.dram.channels
 };
 
 class MemTiming {

@@ -10,6 +10,7 @@
 
 namespace rmpsim::mmu {
 
+// Built by mmu_params_from() (mmu_params.hpp); the defaults live in the schema.
 struct MmuParams {
   TlbGeometry l1i, l1d, l2;
   walker::WalkerParams walker;

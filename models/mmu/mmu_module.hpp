@@ -19,9 +19,10 @@
 
 namespace rmpsim::mmu {
 
+// Built by mmu_timing_from() (mmu_params.hpp); the defaults live in the schema.
 struct MmuTiming {
-  std::uint64_t l2_hit_cycles = 7;       // mmu.l2.hit_cycles
-  std::uint64_t walk_cache_hit_cycles = 2;  // walker.cache_hit_cycles (PWC / nested TLB)
+  std::uint64_t l2_hit_cycles;          // mmu.l2.hit_cycles
+  std::uint64_t walk_cache_hit_cycles;  // walker.cache_hit_cycles (PWC / nested TLB)
 };
 
 class MmuModule : public sc_core::sc_module {

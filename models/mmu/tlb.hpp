@@ -16,10 +16,11 @@
 
 namespace rmpsim::mmu {
 
+// Built by mmu_params_from() (mmu_params.hpp); the defaults live in the schema.
 struct TlbGeometry {
-  unsigned entries = 64;  // 0 disables the structure
-  unsigned ways = 64;     // == entries: fully associative
-  std::array<bool, kPageSizes> holds{true, true, true};  // per PageSize; 4K must be held
+  unsigned entries;           // 0 disables the structure
+  unsigned ways;              // == entries: fully associative
+  std::array<bool, kPageSizes> holds;  // per PageSize; 4K must be held
 };
 
 struct TlbEntry {

@@ -21,13 +21,14 @@ struct CheckOutcome {
 };
 
 // Behaviours the spec leaves UNKNOWN, as named options (docs/config.md).
+// Built by check_options_from() (rmp_params.hpp); the defaults live in the schema.
 struct CheckOptions {
   // rmp.npt_larger_than_rmp: an NPT 2M leaf over 4K RMP entries. KVM never
   // creates it (§1.5, §8 point 3); default: treat it as an RMP #NPF.
-  bool npt_larger_than_rmp_faults = true;
+  bool npt_larger_than_rmp_faults;
   // rmp.gpt_not_validated: a guest page-table read of an assigned but not
   // validated page; default the not-validated outcome (#VC), §1.4.
-  bool gpt_not_validated_is_npf = false;
+  bool gpt_not_validated_is_npf;
 };
 
 struct GuestAccess {
@@ -45,7 +46,7 @@ struct GuestAccess {
 // for the data page on every TLB miss. With a second caller (the --check
 // probe) GCC stopped inlining it, +6% instructions on a random 1 M trace.
 __attribute__((always_inline)) inline CheckOutcome check_guest_access(const RmpTable& rmp, const GuestAccess& a,
-                                       const CheckOptions& opt = {}) {
+                                       const CheckOptions& opt) {
   CheckOutcome out;
   PageSize size;
   std::uint64_t page_gpa;

@@ -27,13 +27,14 @@
 
 namespace rmpsim::walker {
 
+// Built by walker_params_from() (walker_params.hpp); the defaults live in the schema.
 struct WalkerParams {
-  unsigned guest_levels = 4;    // 4, or 5 with LA57
-  unsigned nested_levels = 4;   // 4, or 5
-  unsigned pwc_entries = 16;    // per cached guest level; 0 = off
-  unsigned pwc_ways = 16;
-  unsigned ntlb_entries = 64;   // 0 = off
-  unsigned ntlb_ways = 4;
+  unsigned guest_levels;   // 4, or 5 with LA57
+  unsigned nested_levels;  // 4, or 5
+  unsigned pwc_entries;    // per cached guest level; 0 = off
+  unsigned pwc_ways;
+  unsigned ntlb_entries;   // 0 = off
+  unsigned ntlb_ways;
 };
 
 enum class RefKind : std::uint8_t { GuestPte, NestedPte, Rmp };

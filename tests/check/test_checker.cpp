@@ -8,7 +8,12 @@
 #include <catch2/catch.hpp>
 
 #include "models/check/checker.hpp"
+#include "models/guest/guest_params.hpp"
+#include "models/hypervisor/hypervisor_params.hpp"
+#include "models/mmu/mmu_params.hpp"
 #include "models/rmp/rmp_instructions.hpp"
+#include "models/rmp/rmp_params.hpp"
+#include "support/config_params.hpp"
 
 namespace rmpsim::test {
 namespace {
@@ -26,36 +31,34 @@ struct World {
   SnpAttrs ctx;
   check::Checker checker;
 
-  static mmu::MmuParams mmu_params() {
-    mmu::MmuParams p;
-    p.l1i = p.l1d = mmu::TlbGeometry{64, 64, {true, true, true}};
-    p.l2 = mmu::TlbGeometry{512, 8, {true, true, false}};
-    return p;
-  }
-  static guest::GuestOsParams os_params() {
-    guest::GuestOsParams p;
-    p.asid = kAsid;
-    p.accept = guest::Accept::Eager;  // pages are assigned already validated
-    return p;
-  }
-  static hypervisor::HypervisorParams hv_params() {
-    hypervisor::HypervisorParams p;
-    p.guest_asid = kAsid;
-    return p;
+  // The guest's ASID, and pages assigned already validated.
+  static Config config() {
+    return config_with({{"guest.asid", kAsid},
+                        {"guest.accept", "eager"},
+                        {"mmu.l1d.entries", 64},
+                        {"mmu.l1d.ways", 64},
+                        {"mmu.l1d.page_sizes", "4k,2m,1g"},
+                        {"mmu.l1i.entries", 64},
+                        {"mmu.l1i.ways", 64},
+                        {"mmu.l1i.page_sizes", "4k,2m,1g"},
+                        {"mmu.l2.entries", 512},
+                        {"mmu.l2.ways", 8},
+                        {"mmu.l2.page_sizes", "4k,2m"}});
   }
 
   World()
-      : mmu(gmem, hmem, mmu_params()),
-        os(gmem, os_params(),
+      : mmu(gmem, hmem, mmu::mmu_params_from(config(), kClock)),
+        os(gmem, guest::guest_os_params_from(config(), kClock),
            [this](unsigned, std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
              mmu.flush_gva_range(asid, gva, len);
            }),
         hv(
-            hmem, rmp, hv_params(), [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
+            hmem, rmp, hypervisor::hypervisor_params_from(config(), kClock),
+            [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
             [this](std::uint16_t asid) { mmu.flush_asid(asid); }),
         ctx(make_ctx(os, hv)),
         checker(rmp, hv, os, {check::CheckedCpu{&mmu, &ctx, [] { return 1234; }, nullptr}}) {
-    mmu.attach_rmp(&rmp, rmp::CheckOptions{});
+    mmu.attach_rmp(&rmp, rmp::check_options_from(config(), kClock));
   }
   static SnpAttrs make_ctx(guest::GuestOs& os, hypervisor::Hypervisor& hv) {
     SnpAttrs a;

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/mmu/mmu.hpp"
+#include "models/mmu/mmu_params.hpp"
 #include "models/mmu/tlb.hpp"
 #include "walker/walk_fixture.hpp"
 
@@ -57,10 +58,17 @@ TEST_CASE("MMU: L1 hit, L2 hit, walk, and a write to a clean entry re-walks", "[
   w.gpt.map(w.gcr3, 0x5000, 0x4000'5000, PageSize::k4K, pg::kWritable | pg::kUser);
   w.back_guest_tables();
   w.npt.map(w.ncr3, 0x4000'5000, 0x2'0000'5000, PageSize::k4K, pg::kWritable | pg::kUser);
-  MmuParams p;
-  p.l1d = TlbGeometry{2, 2, {true, true, true}};
-  p.l1i = TlbGeometry{2, 2, {true, true, true}};
-  p.l2 = TlbGeometry{16, 4, {true, true, false}};
+  const MmuParams p = mmu_params_from(
+      test::config_with({{"mmu.l1d.entries", 2},
+                         {"mmu.l1d.ways", 2},
+                         {"mmu.l1d.page_sizes", "4k,2m,1g"},
+                         {"mmu.l1i.entries", 2},
+                         {"mmu.l1i.ways", 2},
+                         {"mmu.l1i.page_sizes", "4k,2m,1g"},
+                         {"mmu.l2.entries", 16},
+                         {"mmu.l2.ways", 4},
+                         {"mmu.l2.page_sizes", "4k,2m"}}),
+      test::kClock);
   Mmu m(w.gmem, w.hmem, p);
   auto r = m.translate(0x5010, AccessKind::Read, 1, w.gcr3, w.ncr3);
   CHECK(r.level == HitLevel::Walk);

@@ -4,6 +4,8 @@
 
 #include "models/rmp/rmp_check.hpp"
 #include "models/common/x86_fault.hpp"
+#include "models/rmp/rmp_params.hpp"
+#include "support/config_params.hpp"
 
 using namespace rmpsim;
 using namespace rmpsim::rmp;
@@ -12,6 +14,9 @@ using rmpsim::test::kGuest;
 namespace pf = rmpsim::x86::pf;
 
 namespace {
+// The configured behaviours: rmp.npt_larger_than_rmp = npf, rmp.gpt_not_validated = vc.
+const CheckOptions kDefaults = check_options_from(Config{}, test::kClock);
+
 GuestAccess priv(std::uint64_t spa, std::uint64_t gpa, AccessKind k = AccessKind::Read) {
   GuestAccess a;
   a.spa = spa;
@@ -25,7 +30,7 @@ GuestAccess priv(std::uint64_t spa, std::uint64_t gpa, AccessKind k = AccessKind
 
 TEST_CASE("row 1: private write to a hypervisor-owned page is an RMP #NPF", "[rmp][spec6]") {
   RmpTable t;
-  auto c = check_guest_access(t, priv(0x10000, 0x5000, AccessKind::Write));
+  auto c = check_guest_access(t, priv(0x10000, 0x5000, AccessKind::Write), kDefaults);
   CHECK(c.result == CheckResult::Npf);
   CHECK(c.npf_bits == pf::kRmp);
 }
@@ -35,33 +40,34 @@ TEST_CASE("row 2: shared read of a guest-assigned page is an RMP #NPF", "[rmp][s
   assign(t, 0x10000, 0x5000, true);
   GuestAccess a = priv(0x10000, 0x5000);
   a.is_private = false;
-  auto c = check_guest_access(t, a);
+  auto c = check_guest_access(t, a, kDefaults);
   CHECK(c.result == CheckResult::Npf);
   CHECK(c.npf_bits == pf::kRmp);
   // ... while a shared read of a hypervisor-owned page is fine.
   a.spa = 0x20000;
-  CHECK(check_guest_access(t, a).result == CheckResult::Ok);
+  CHECK(check_guest_access(t, a, kDefaults).result == CheckResult::Ok);
 }
 
 TEST_CASE("row 3: private access to an assigned page not validated is #VC 0x404", "[rmp][spec6]") {
   RmpTable t;
   assign(t, 0x10000, 0x5000, /*validated=*/false);
-  CHECK(check_guest_access(t, priv(0x10000, 0x5000)).result == CheckResult::NotValidated);
+  CHECK(check_guest_access(t, priv(0x10000, 0x5000), kDefaults).result ==
+        CheckResult::NotValidated);
   REQUIRE(pvalidate(t, 0x10000, 0x5000, PageSize::k4K, true, kGuest, 0).rc == kSuccess);
-  CHECK(check_guest_access(t, priv(0x10000, 0x5000)).result == CheckResult::Ok);
+  CHECK(check_guest_access(t, priv(0x10000, 0x5000), kDefaults).result == CheckResult::Ok);
 }
 
 TEST_CASE("row 4: private access where the RMP GPA differs (remap) is an RMP #NPF",
           "[rmp][spec6]") {
   RmpTable t;
   assign(t, 0x10000, 0x5000, true);
-  auto c = check_guest_access(t, priv(0x10000, 0x6000));
+  auto c = check_guest_access(t, priv(0x10000, 0x6000), kDefaults);
   CHECK(c.result == CheckResult::Npf);
   CHECK(c.npf_bits == pf::kRmp);
   // Another ASID is refused the same way.
   GuestAccess other = priv(0x10000, 0x5000);
   other.asid = kGuest + 1;
-  CHECK(check_guest_access(t, other).result == CheckResult::Npf);
+  CHECK(check_guest_access(t, other, kDefaults).result == CheckResult::Npf);
 }
 
 TEST_CASE("row 5: VMPL1 write without W in its mask is #NPF with bits 31 and 36",
@@ -73,11 +79,11 @@ TEST_CASE("row 5: VMPL1 write without W in its mask is #NPF with bits 31 and 36"
           kSuccess);
   GuestAccess a = priv(0x10000, 0x5000, AccessKind::Write);
   a.vmpl = 1;
-  auto c = check_guest_access(t, a);
+  auto c = check_guest_access(t, a, kDefaults);
   CHECK(c.result == CheckResult::Npf);
   CHECK(c.npf_bits == (pf::kRmp | pf::kVmpl));
   a.kind = AccessKind::Read;
-  CHECK(check_guest_access(t, a).result == CheckResult::Ok);
+  CHECK(check_guest_access(t, a, kDefaults).result == CheckResult::Ok);
 }
 
 TEST_CASE("row 6: host write to a guest-assigned page faults, reads do not", "[rmp][spec6]") {
@@ -104,15 +110,15 @@ TEST_CASE("§1.5: NPT 4K over a 2M RMP entry faults; NPT 2M over 4K entries is a
   assign(t, 0x400000, 0x200000, true, PageSize::k2M);
   GuestAccess a = priv(0x401000, 0x201000);
   a.nested_size = PageSize::k4K;
-  CHECK(check_guest_access(t, a).result == CheckResult::Npf);
+  CHECK(check_guest_access(t, a, kDefaults).result == CheckResult::Npf);
   a.nested_size = PageSize::k2M;
-  CHECK(check_guest_access(t, a).result == CheckResult::Ok);
+  CHECK(check_guest_access(t, a, kDefaults).result == CheckResult::Ok);
 
   RmpTable small;
   assign(small, 0x401000, 0x201000, true);
   a.nested_size = PageSize::k2M;
-  CHECK(check_guest_access(small, a).result == CheckResult::Npf);
-  CheckOptions allow;
-  allow.npt_larger_than_rmp_faults = false;
+  CHECK(check_guest_access(small, a, kDefaults).result == CheckResult::Npf);
+  const CheckOptions allow =
+      check_options_from(test::config_with({{"rmp.npt_larger_than_rmp", "allow"}}), test::kClock);
   CHECK(check_guest_access(small, a, allow).result == CheckResult::Ok);
 }

@@ -8,6 +8,8 @@
 #include "rmp_fixture.hpp"
 
 #include "models/rmp/rmp_check.hpp"
+#include "models/rmp/rmp_params.hpp"
+#include "support/config_params.hpp"
 
 using namespace rmpsim;
 using namespace rmpsim::rmp;
@@ -29,6 +31,7 @@ RmpEntry owner_of(const RmpTable& t, std::uint64_t pfn, std::uint64_t& expected_
 
 TEST_CASE("random instruction sequences keep the RMP invariants", "[rmp][invariants]") {
   RmpTable t;
+  const CheckOptions options = check_options_from(Config{}, test::kClock);
   std::mt19937_64 rng(7);
   const std::uint16_t asids[] = {0, 5, 6};
   constexpr std::uint64_t kBase = 0x4000000, kPages = 2048;  // 8 MiB: four 2M regions
@@ -82,7 +85,7 @@ TEST_CASE("random instruction sequences keep the RMP invariants", "[rmp][invaria
       a.kind = AccessKind(rng() % 3);
       a.is_private = true;
       a.nested_size = o.large ? PageSize::k2M : PageSize::k4K;
-      if (check_guest_access(t, a).result == CheckResult::Ok) {
+      if (check_guest_access(t, a, options).result == CheckResult::Ok) {
         INFO("private access completed at SPA " << std::hex << pspa);
         REQUIRE(o.assigned);
         REQUIRE(!o.immutable);

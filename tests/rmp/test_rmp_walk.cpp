@@ -4,6 +4,8 @@
 #include "rmp_fixture.hpp"
 
 #include "models/hypervisor/hypervisor.hpp"
+#include "models/hypervisor/hypervisor_params.hpp"
+#include "models/rmp/rmp_params.hpp"
 #include "models/walker/nested_walker.hpp"
 #include "walker/walk_fixture.hpp"
 
@@ -23,18 +25,12 @@ struct RmpWorld {
   test::PagingWorld w;
   rmp::RmpTable rmp;
   NestedWalker walker;
-  RmpWorld() : walker(w.gmem, w.hmem, caches_off()) {}
-  static WalkerParams caches_off() {
-    WalkerParams p;
-    p.pwc_entries = 0;
-    p.ntlb_entries = 0;
-    return p;
-  }
+  RmpWorld() : walker(w.gmem, w.hmem, test::no_caches()) {}
   void finish_tables() {
     w.back_guest_tables();
     for (std::uint64_t g = 0x10001000; g <= w.next_gpt_gpa; g += 0x1000)
       assign(rmp, g + 0x100000000, g, true);
-    walker.attach_rmp(&rmp, rmp::CheckOptions{});
+    walker.attach_rmp(&rmp, rmp::check_options_from(Config{}, test::kClock));
   }
   WalkOutcome walk(std::uint64_t gva, AccessKind k) {
     WalkRequest r = w.req(gva, k);
@@ -93,7 +89,7 @@ TEST_CASE("a guest page table in a shared page cannot work: bit 33 RMP #NPF", "[
   RmpWorld x;
   x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw | pg::kCbit);
   x.w.back_guest_tables();  // backed, but the table pages stay hypervisor-owned
-  x.walker.attach_rmp(&x.rmp, rmp::CheckOptions{});
+  x.walker.attach_rmp(&x.rmp, rmp::check_options_from(Config{}, test::kClock));
   WalkOutcome out = x.walk(0x7000, AccessKind::Read);
   CHECK(out.fault.kind == FaultKind::NestedPageFault);
   CHECK(out.fault.error_code ==
@@ -111,7 +107,8 @@ struct HvWorld {
                    hypervisor::Policy policy = hypervisor::Policy::ExitToUserspace)
       : hv(hmem, rmp,
            [&] {
-             hypervisor::HypervisorParams p;
+             hypervisor::HypervisorParams p =
+                 hypervisor::hypervisor_params_from(Config{}, test::kClock);
              p.policy = policy;
              p.backing_page_size = backing;
              p.guest_asid = kGuest;

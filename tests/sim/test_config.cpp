@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "sim/config.hpp"
+#include "models/common/config.hpp"
 #include "support/cli_runner.hpp"
 #include "traces/input_error.hpp"
 

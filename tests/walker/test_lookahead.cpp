@@ -86,7 +86,8 @@ TEST_CASE("look-ahead changes nothing a walk sees, however the tables change", "
   PagingWorld plain_world, ahead_world;
   build(plain_world);
   build(ahead_world);
-  WalkerParams params;  // default caches on: the look-ahead must not touch them either
+  // Default caches on: the look-ahead must not touch them either.
+  const WalkerParams params = walker_params_from(Config{}, test::kClock);
   NestedWalker plain(plain_world.gmem, plain_world.hmem, params);
   NestedWalker ahead(ahead_world.gmem, ahead_world.hmem, params);
   WalkLookahead la(ahead);

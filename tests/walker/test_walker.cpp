@@ -130,8 +130,8 @@ TEST_CASE("nested TLB and guest PWC skip the walks they cache", "[walker]") {
   w.npt.map(w.ncr3, 0x4000'1000, 0x2'0000'1000, PageSize::k4K, kRw);
 
   SECTION("nested TLB only: second walk re-reads 4 guest entries, one nested walk") {
-    WalkerParams p = no_caches();
-    p.ntlb_entries = 64;
+    const WalkerParams p = walker_params_from(
+        test::config_with({{"walker.pwc.entries", 0}, {"walker.ntlb.entries", 64}}), test::kClock);
     NestedWalker walker(w.gmem, w.hmem, p);
     WalkOutcome out;
     walker.walk(w.req(a), out);
@@ -143,9 +143,8 @@ TEST_CASE("nested TLB and guest PWC skip the walks they cache", "[walker]") {
     CHECK(out.ntlb_misses == 1);
   }
   SECTION("PWC and nested TLB: second walk reads the leaf guest entry and one nested walk") {
-    WalkerParams p = no_caches();
-    p.ntlb_entries = 64;
-    p.pwc_entries = 16;
+    const WalkerParams p = walker_params_from(
+        test::config_with({{"walker.pwc.entries", 16}, {"walker.ntlb.entries", 64}}), test::kClock);
     NestedWalker walker(w.gmem, w.hmem, p);
     WalkOutcome out;
     walker.walk(w.req(a), out);

@@ -6,6 +6,8 @@
 
 #include "models/walker/nested_walker.hpp"
 #include "models/walker/page_table.hpp"
+#include "models/walker/walker_params.hpp"
+#include "support/config_params.hpp"
 
 namespace rmpsim::test {
 
@@ -14,12 +16,11 @@ inline constexpr std::uint64_t kRw = paging::kWritable | paging::kUser;
 
 // Walker parameters with both walk caches off (every walk is cold).
 inline walker::WalkerParams no_caches(unsigned guest_levels = 4, unsigned nested_levels = 4) {
-  walker::WalkerParams p;
-  p.guest_levels = guest_levels;
-  p.nested_levels = nested_levels;
-  p.pwc_entries = 0;
-  p.ntlb_entries = 0;
-  return p;
+  return walker::walker_params_from(config_with({{"walker.guest_levels", guest_levels},
+                                                 {"walker.nested_levels", nested_levels},
+                                                 {"walker.pwc.entries", 0},
+                                                 {"walker.ntlb.entries", 0}}),
+                                    kClock);
 }
 
 struct PagingWorld {

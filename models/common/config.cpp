@@ -1,4 +1,4 @@
-#include "sim/config.hpp"
+#include "models/common/config.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -15,7 +15,7 @@ namespace rmpsim {
 namespace {
 
 const ConfigKey* find_key(const std::string& path) {
-  for (const auto& k : config_schema())
+  for (const auto& k : config_schema().keys)
     if (k.path == path) return &k;
   return nullptr;
 }
@@ -26,7 +26,7 @@ const ConfigKey* find_key(const std::string& path) {
 // nested 100000 objects deep overflowed the stack, found while checking what
 // the fuzz target's 8 KiB inputs cannot reach).
 bool is_key_prefix(const std::string& path) {
-  for (const auto& k : config_schema())
+  for (const auto& k : config_schema().keys)
     if (k.path.size() > path.size() && k.path[path.size()] == '.' &&
         k.path.compare(0, path.size(), path) == 0)
       return true;
@@ -227,7 +227,7 @@ bool is_config_key(const std::string& path) { return find_key(path) != nullptr; 
 std::string closest_key(const std::string& path) {
   std::string best;
   std::size_t best_d = SIZE_MAX;
-  for (const auto& k : config_schema()) {
+  for (const auto& k : config_schema().keys) {
     std::size_t d = edit_distance(path, k.path);
     if (d < best_d) best_d = d, best = k.path;
   }
@@ -235,7 +235,7 @@ std::string closest_key(const std::string& path) {
 }
 
 Config::Config() : m_tree(Json::object()) {
-  for (const auto& k : config_schema()) {
+  for (const auto& k : config_schema().keys) {
     Json* node = &m_tree;
     for (const auto& part : split_path(k.path)) node = &(*node)[part];
     *node = k.def;
@@ -358,11 +358,7 @@ void Config::apply_set(const std::string& assignment) {
 }
 
 const std::vector<std::pair<std::string, std::string>>& Config::related_keys() {
-  static const std::vector<std::pair<std::string, std::string>> pairs = {
-      {"mmu.l1d.entries", "mmu.l1d.ways"},         {"mmu.l1i.entries", "mmu.l1i.ways"},
-      {"mmu.l2.entries", "mmu.l2.ways"},           {"walker.pwc.entries", "walker.pwc.ways"},
-      {"walker.ntlb.entries", "walker.ntlb.ways"}, {"memory.ptcache.lines", "memory.ptcache.ways"}};
-  return pairs;
+  return config_schema().multiples;
 }
 
 const std::pair<std::string, std::string>* Config::broken_relation() const {
@@ -398,6 +394,10 @@ std::int64_t Config::get_int(const std::string& p) const { return get(p).get<std
 double Config::get_float(const std::string& p) const { return get(p).get<double>(); }
 bool Config::get_bool(const std::string& p) const { return get(p).get<bool>(); }
 std::string Config::get_string(const std::string& p) const { return get(p).get<std::string>(); }
+PageSize Config::get_page_size(const std::string& p) const {
+  const std::string s = get_string(p);
+  return s == "1g" ? PageSize::k1G : s == "2m" ? PageSize::k2M : PageSize::k4K;
+}
 
 std::string Config::hash() const { return fnv1a_hex(m_tree.dump()); }
 
@@ -410,7 +410,7 @@ std::string Config::reference_markdown() {
       "(`--set key=value`, applied after the file). `rmpsim config dump` prints the resolved\n"
       "configuration. Defaults marked *assumption* are modelling choices, not measurements.\n";
   std::string section;
-  for (const auto& k : config_schema()) {
+  for (const auto& k : config_schema().keys) {
     std::string top = k.path.substr(0, k.path.find('.'));
     if (top != section) {
       section = top;

@@ -1,35 +1,19 @@
 #pragma once
-// The resolved configuration: every key has a documented default (the table
-// in config_schema.cpp), a JSON file may override any of them, and
-// `--set a.b=value` overrides that. Unknown keys and ill-typed values are
-// InputErrors that name the key and, for unknown keys, the closest valid one.
+// The resolved configuration: every key has a documented default (the
+// blocks' schema fragments, models/config_schema.cpp), a JSON file may
+// override any of them, and `--set a.b=value` overrides that. Unknown keys
+// and ill-typed values are InputErrors that name the key and, for unknown
+// keys, the closest valid one.
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "models/common/schema_builder.hpp"
+#include "models/common/types.hpp"
 
 namespace rmpsim {
-
-using Json = nlohmann::ordered_json;
-
-enum class KeyType { Int, Float, Bool, String, Enum, RangeList };
-
-// One documented configuration key.
-struct ConfigKey {
-  std::string path;     // dotted, e.g. "cpu.count"
-  KeyType type;
-  Json def;             // default value
-  double min = 0;       // Int/Float bounds (inclusive)
-  double max = 0;
-  std::vector<std::string> choices;  // Enum
-  std::string unit;     // "cycles", "ns", "entries", ... (documentation)
-  std::string doc;      // what it controls
-  std::string source;   // where the default comes from, or "assumption: ..."
-};
-
-// The whole key table, in documentation order.
-const std::vector<ConfigKey>& config_schema();
 
 class Config {
  public:
@@ -44,10 +28,10 @@ class Config {
   // Applies one "a.b=value" override. The value is parsed according to the
   // key's type (numbers, true/false, enum names, JSON for lists).
   void apply_set(const std::string& assignment);
-  // Sets one key to a JSON value (sweep axes): unknown keys and ill-typed or
-  // out-of-range values are InputError(where, line, ...).
-  void set(const std::string& key, const Json& value, const std::string& where,
-           std::uint64_t line);
+  // Sets one key to a JSON value (sweep axes, tests): unknown keys and
+  // ill-typed or out-of-range values are InputError(where, line, ...).
+  void set(const std::string& key, const Json& value, const std::string& where = "Config::set",
+           std::uint64_t line = 0);
 
   // Relations between keys that no single key's range can express (a
   // set-associative structure's entries must be a multiple of its ways).
@@ -57,7 +41,8 @@ class Config {
   // The first {entries key, ways key} pair check_relations() would refuse,
   // or nullptr.
   const std::pair<std::string, std::string>* broken_relation() const;
-  // The keys check_relations() relates, as {entries key, ways key} pairs.
+  // The keys check_relations() relates, as {entries key, ways key} pairs
+  // (SchemaBuilder::multiple_of).
   static const std::vector<std::pair<std::string, std::string>>& related_keys();
 
   const Json& tree() const { return m_tree; }
@@ -70,6 +55,8 @@ class Config {
   bool get_bool(const std::string& path) const;
   std::string get_string(const std::string& path) const;
   const Json& get(const std::string& path) const;
+  // A page-size Enum key ("4k", "2m" or "1g").
+  PageSize get_page_size(const std::string& path) const;
 
   // Markdown reference of every key (docs/config.md is this text; a test
   // keeps them equal).
@@ -79,6 +66,16 @@ class Config {
   void set_value(const ConfigKey& key, const Json& value, const std::string& where,
                  std::uint64_t line);
   Json m_tree;
+};
+
+// The core clock (cpu.freq_ghz): params_from() functions convert the
+// schema's ns latencies to the integer cycles the models count in.
+struct Clock {
+  double ghz;
+  // Rounded to the nearest cycle.
+  std::uint64_t cycles(double ns) const { return std::llround(ns * ghz); }
+  // SystemC time of one cycle at a resolution of 1 fs.
+  std::uint64_t fs_per_cycle() const { return std::llround(1e6 / ghz); }
 };
 
 // Whether `path` names a configuration key.

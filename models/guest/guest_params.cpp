@@ -1,0 +1,144 @@
+#include "models/guest/guest_params.hpp"
+
+#include <algorithm>
+
+#include "models/mmu/mmu_params.hpp"
+
+namespace rmpsim::guest {
+
+void cpu_schema(SchemaBuilder& b) {
+  b.int_key("cpu.count", 1, 1, 256, "vCPUs",
+            "Number of vCPUs. Trace events for vCPU numbers >= this are an error.",
+            "assumption: one vCPU, the common case for lackey traces");
+  b.float_key("cpu.freq_ghz", 2.7, 0.1, 10.0, "GHz",
+              "Core clock; converts the ns latencies below to cycles and cycles to "
+              "time in reports.",
+              "AMD EPYC 9334 (Zen 4) base clock, the host of the exit figures in "
+              "snp-semantics §5 [TUM]");
+  b.int_key("cpu.access_cycles", 4, 0, 1000, "cycles",
+            "Cost of one guest data access once translated. Data caches are not "
+            "modelled, so every access is charged an L1D hit.",
+            "assumption: Zen 4 L1D load-to-use latency (4 cycles)");
+}
+
+void guest_schema(SchemaBuilder& b) {
+  b.int_key("guest.asid", 1, 1, 1006, "", "The guest's ASID (TLB tag)",
+            "assumption: any non-zero SNP ASID");
+  b.bool_key("guest.auto_map", true,
+             "Demand mapping: the first touch of an unmapped GVA maps a fresh "
+             "guest-physical frame (false: such a touch terminates the guest)",
+             "TRACE-FORMAT.md, traces that carry only accesses");
+  b.range_list_key("guest.shared_ranges",
+                   "GVA ranges [start, end) that demand mapping maps shared (C-bit clear); "
+                   "everything else is private. JSON list of pairs, e.g. "
+                   "[[140737488355328, 140737490452480]]",
+                   "TRACE-FORMAT.md");
+  b.enum_key("guest.accept", "eager", {"eager", "lazy", "none"},
+             "Memory acceptance. eager: all guest memory was validated at launch; "
+             "lazy: Linux unaccepted memory, a 2 MiB unit is accepted (PSC to private "
+             "+ PVALIDATE, 4K fallback) when the guest OS first hands out a frame "
+             "from it; none: only the kernel's page tables are validated, for traces "
+             "that carry their own PVALIDATE lines. A private access to a page never "
+             "validated takes #VC 0x404, which a Linux guest cannot survive",
+             "snp-semantics §4.7. Assumption: eager is the default so that "
+             "access-only traces measure steady state; Linux defaults to lazy");
+  b.enum_key("guest.on_vc_not_validated", "terminate", {"terminate", "validate"},
+             "What the guest does on #VC 0x404 (a private access to a page it has not "
+             "validated): terminate, as Linux does, or PVALIDATE the page and retry "
+             "(an enlightened guest)",
+             "snp-semantics §4.7: Linux cannot recover");
+  b.float_key("guest.vc_handler_ns", 650.0, 0.0, 1e9, "ns",
+              "The guest's #VC handler without an exit",
+              "#VC handled inside an SNP guest, 645-672 ns [TUM], snp-semantics §5");
+  b.enum_key("guest.psc_protocol", "ghcb", {"ghcb", "msr"},
+             "How CONVERT asks for page state changes: GHCB descriptors (batched) or "
+             "the MSR protocol (one 4K page per VMGEXIT)",
+             "Linux uses the GHCB once it is set up, the MSR protocol in early boot "
+             "(snp-semantics §3.3)");
+  b.bool_key("guest.psc_2m", true,
+             "CONVERT uses 2M PSC entries and 2M PVALIDATEs where the range is 2M "
+             "aligned (else 4K only)",
+             "Linux __set_pages_state (snp-semantics §3.3)");
+  b.int_key("guest.psc_max_entries", 64, 1, 253, "entries",
+            "Entries per GHCB PSC request that CONVERT builds",
+            "Linux VMGEXIT_PSC_MAX_ENTRY = 64; the GHCB allows 253 (snp-semantics §3.2)");
+  b.enum_key("guest.demand_page_size", "4k", {"4k", "2m"},
+             "Page size of demand mappings (2m: transparent huge pages; falls back to "
+             "4k where smaller pages already exist)",
+             "assumption: Linux maps anonymous memory at 4K unless THP applies");
+  b.float_key("guest.page_fault_ns", 1000.0, 0.0, 1e9, "ns",
+              "Guest kernel time to handle one demand (first-touch) page fault",
+              "assumption: Linux anonymous fault including zeroing a 4K page");
+  b.int_key("guest.invlpg_cycles", 150, 0, 1000000, "cycles",
+            "One local INVLPG when the guest changes or removes a mapping", "assumption");
+  b.float_key("guest.tlb_shootdown_ns", 3860.0, 0.0, 1e9, "ns",
+              "Remote TLB shootdown when other vCPUs exist: the IPI costs an SNP "
+              "exit round trip",
+              "assumption: one SNP exit round trip (CPUID in an SNP guest, 3.86 us "
+              "[TUM], snp-semantics §5)");
+}
+
+void host_schema(SchemaBuilder& b) {
+  b.enum_key("host.mapping_page_size", "4k", {"4k", "2m", "1g"},
+             "Page size of the host's own mapping of guest memory. With 2m or 1g a "
+             "host write faults when any 4K page of its 2 MiB region is assigned",
+             "snp-semantics §1.5, §1.7: Linux splits its direct map to 4K around "
+             "converted pages, so 4k is its behaviour");
+}
+
+void sim_schema(SchemaBuilder& b) {
+  b.int_key("sim.quantum_ns", 1000, 1, 1000000, "ns",
+            "Temporal-decoupling quantum: how far a vCPU may run ahead of the "
+            "SystemC kernel before it synchronises. With one vCPU it has no "
+            "effect: the vCPU synchronises only at the end.",
+            "ARCHITECTURE.md: quantum >= 1 us keeps wait() off the access path");
+}
+
+Clock clock_from(const Config& c) { return Clock{c.get_float("cpu.freq_ghz")}; }
+
+unsigned vcpu_count(const Config& c) { return static_cast<unsigned>(c.get_int("cpu.count")); }
+
+GuestOsParams guest_os_params_from(const Config& c, const Clock& clock) {
+  GuestOsParams p;
+  p.asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
+  const std::string accept = c.get_string("guest.accept");
+  p.accept = accept == "none" ? Accept::None : accept == "lazy" ? Accept::Lazy : Accept::Eager;
+  p.levels = static_cast<unsigned>(c.get_int("walker.guest_levels"));
+  p.auto_map = c.get_bool("guest.auto_map");
+  for (const auto& r : c.get("guest.shared_ranges"))
+    p.shared_ranges.emplace_back(r[0].get<std::uint64_t>(), r[1].get<std::uint64_t>());
+  p.demand_page_size = c.get_page_size("guest.demand_page_size");
+  p.page_fault_cycles = clock.cycles(c.get_float("guest.page_fault_ns"));
+  p.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
+  p.shootdown_cycles = clock.cycles(c.get_float("guest.tlb_shootdown_ns"));
+  p.vcpus = vcpu_count(c);
+  return p;
+}
+
+VcpuParams vcpu_params_from(const Config& c, const Clock& clock) {
+  VcpuParams p;
+  p.mmu = mmu::mmu_params_from(c, clock);
+  p.mmu_timing = mmu::mmu_timing_from(c, clock);
+  p.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
+  p.pvalidate_cycles = clock.cycles(c.get_float("rmp.pvalidate_ns"));
+  p.rmpadjust_cycles = clock.cycles(c.get_float("rmp.rmpadjust_ns"));
+  p.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
+  p.host_mapping = c.get_page_size("host.mapping_page_size");
+  p.vc_validates = c.get_string("guest.on_vc_not_validated") == "validate";
+  p.psc_msr = c.get_string("guest.psc_protocol") == "msr";
+  p.psc_2m = c.get_bool("guest.psc_2m");
+  p.psc_max_entries = static_cast<unsigned>(c.get_int("guest.psc_max_entries"));
+  p.vc_handler_cycles = clock.cycles(c.get_float("guest.vc_handler_ns"));
+  p.fs_per_cycle = clock.fs_per_cycle();
+  // The quantum bounds how far one vCPU runs ahead of the others. With one
+  // vCPU there are no others (the vCPU threads are the only SystemC
+  // processes, and nothing reads the kernel's time), so it synchronises
+  // only at the end: a mid-trace wait() would cost host time and change
+  // nothing (a walk-heavy trace reached the quantum every 2-3 accesses).
+  p.quantum_cycles = vcpu_count(c) == 1 ? ~0ull
+                                        : std::max<std::uint64_t>(
+                                              1, clock.cycles(double(c.get_int("sim.quantum_ns"))));
+  return p;
+}
+
+}  // namespace rmpsim::guest

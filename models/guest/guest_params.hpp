@@ -1,0 +1,25 @@
+#pragma once
+// The guest block's configuration keys and its parameters: the vCPUs (cpu.*,
+// and sim.quantum_ns, how far a vCPU runs ahead), the guest kernel and its
+// SNP handling (guest.*), and the host's own accesses that the vCPU replays
+// (host.*). Each section is a fragment of its own, so that the whole schema
+// keeps the documentation order of models/config_schema.cpp.
+#include "models/common/config.hpp"
+#include "models/guest/guest_os.hpp"
+#include "models/guest/vcpu.hpp"
+
+namespace rmpsim::guest {
+
+void cpu_schema(SchemaBuilder& b);
+void guest_schema(SchemaBuilder& b);
+void host_schema(SchemaBuilder& b);
+void sim_schema(SchemaBuilder& b);
+
+// The core clock (cpu.freq_ghz).
+Clock clock_from(const Config& c);
+unsigned vcpu_count(const Config& c);
+GuestOsParams guest_os_params_from(const Config& c, const Clock& clock);
+// Every vCPU's parameters, with its MMU's (mmu::mmu_params_from).
+VcpuParams vcpu_params_from(const Config& c, const Clock& clock);
+
+}  // namespace rmpsim::guest

@@ -1,0 +1,13 @@
+#pragma once
+// The RMP block's configuration keys (rmp.*): the options for behaviours the
+// spec leaves UNKNOWN, and the SNP instructions' latencies, which the
+// hypervisor (RMPUPDATE, PSMASH) and the vCPU (PVALIDATE, RMPADJUST) charge.
+#include "models/common/config.hpp"
+#include "models/rmp/rmp_check.hpp"
+
+namespace rmpsim::rmp {
+
+void rmp_schema(SchemaBuilder& b);
+CheckOptions check_options_from(const Config& c, const Clock& clock);
+
+}  // namespace rmpsim::rmp
