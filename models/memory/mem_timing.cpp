@@ -7,18 +7,16 @@ namespace rmpsim::memory {
 MemTiming::MemTiming(const MemTimingParams& p)
     : m_p(p),
       m_lines(p.cache_lines, p.cache_ways),
-      m_next_free(std::max(1u, p.channels), 0),
-      m_channels(m_next_free.size()) {}
+      m_dram(std::max(1u, p.channels), DramChannel(p.dram_busy_cycles)),
+      m_channels(m_dram.size()) {}
 
 // A miss (the line is now cached, if the cache is enabled) goes to DRAM.
 std::uint64_t MemTiming::miss(std::uint64_t line, std::uint64_t now) {
   ++misses;
   // Lines interleave over channels; a reference waits for its channel.
-  std::uint64_t& free_at = m_next_free[m_channels.mod(line)];
-  const std::uint64_t start = std::max(now, free_at);
-  free_at = start + m_p.dram_busy_cycles;
-  queue_cycles += start - now;
-  return (start - now) + m_p.dram_cycles;
+  const std::uint64_t wait = m_dram[m_channels.mod(line)].reserve(now);
+  queue_cycles += wait;
+  return wait + m_p.dram_cycles;
 }
 
 template <class Access>

@@ -2,14 +2,15 @@
 // Timing of page-table and RMP references (functional core: no SystemC).
 // A set-associative LRU cache of 64-byte lines stands for the part of the
 // cache hierarchy that holds page-table and RMP lines; a miss goes to DRAM,
-// whose channels are a shared resource: each keeps a next-free cycle, so
-// references that pile onto one channel wait (ARCHITECTURE.md "next free"
-// contention). Data accesses are not modelled here (cpu.access_cycles).
+// whose channels are a shared resource: a reference occupies its channel
+// for memory.dram.busy_ns and waits while the channel is taken
+// (DramChannel, dram_channel.hpp). Data accesses are not modelled here (cpu.access_cycles).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "models/common/divisor.hpp"
+#include "models/memory/dram_channel.hpp"
 #include "models/common/set_assoc.hpp"
 
 namespace rmpsim::memory {
@@ -62,7 +63,7 @@ class MemTiming {
   MemTimingParams m_p;
   // The line cache's tags (the line number is key and index).
   SetAssoc<void> m_lines;
-  std::vector<std::uint64_t> m_next_free;  // per channel
+  std::vector<DramChannel> m_dram;          // per channel
   Divisor m_channels;                      // line -> channel
 };
 
