@@ -33,11 +33,11 @@ void set_time_resolution_once() {
 struct Platform::System : sc_core::sc_module {
   memory::MemoryModule mem;
   rmp::RmpTable rmp;
+  mmu::TranslationDomain tlbs;  // every vCPU's MMU: the one coherence path
   hypervisor::ConversionLog conversions;
   guest::GuestOs os;
   hypervisor::Hypervisor hv;
   std::vector<std::unique_ptr<guest::Vcpu>> cpus;
-  bool skip_hv_flushes = false;  // Platform::inject_fault("skip-hv-flush")
   stats::Group stats{basename()};  // the root of the stats tree: "system"
 
   System(const sc_core::sc_module_name& n, const Config& c, const Clock& clock,
@@ -54,19 +54,9 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
             c.check_relations("", 0);
             return memory::mem_timing_params_from(c, clock);
           }()),
-      os(mem.guest_store(), guest::guest_os_params_from(c, clock),
-         // A guest mapping change invalidates the range on every vCPU.
-         [this](unsigned, std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
-           for (auto& cpu : cpus) cpu->mmu().core().flush_gva_range(asid, gva, len);
-         }),
+      os(mem.guest_store(), guest::guest_os_params_from(c, clock), tlbs),
       hv(mem.host_store(), rmp, hypervisor::hypervisor_params_from(c, clock),
-         [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
-         // RMP or NPT changes: flush the ASID on every vCPU (snp-semantics
-         // §2.3: KVM flushes explicitly; hardware coherence is UNKNOWN).
-         [this](std::uint16_t asid) {
-           if (skip_hv_flushes) return;
-           for (auto& cpu : cpus) cpu->mmu().core().flush_asid(asid);
-         },
+         [this](std::uint64_t gpa) { return os.prevalidated(gpa); }, tlbs,
          [this](std::uint64_t spa) { mem.timing().flush_frame(spa); }) {
   const guest::VcpuParams vp = guest::vcpu_params_from(c, clock);
   const rmp::CheckOptions rmp_opt = rmp::check_options_from(c, clock);
@@ -75,15 +65,9 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
     const std::string cpu = "cpu" + std::to_string(i);
     cpus.push_back(std::make_unique<guest::Vcpu>(
         cpu.c_str(), i,
-        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log,
-                           [this](std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
-                             for (auto& v : cpus) v->mmu().core().flush_gva_range(asid, gva, len);
-                           },
-                           [this](std::uint16_t asid, std::uint64_t gpa, std::uint64_t len) {
-                             for (auto& v : cpus) v->mmu().core().flush_gpa_range(asid, gpa, len);
-                           }},
-        vp));
+        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log, tlbs}, vp));
     cpus.back()->mmu().core().attach_rmp(&rmp, rmp_opt);
+    tlbs.attach(cpus.back()->mmu().core());
   }
 }
 
@@ -119,7 +103,7 @@ Platform::~Platform() = default;
 void Platform::inject_fault(const std::string& kind) {
   if (kind != "skip-hv-flush")
     throw InputError("--check-inject", 0, "unknown fault '" + kind + "' (expected skip-hv-flush)");
-  m_system->skip_hv_flushes = true;
+  m_system->tlbs.drop_asid_flushes();
 }
 
 void Platform::run() {

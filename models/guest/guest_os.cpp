@@ -16,10 +16,11 @@ namespace {
 constexpr std::uint64_t kSinglePageFlushCeiling = 33;
 }  // namespace
 
-GuestOs::GuestOs(memory::PhysStore& guest_mem, const GuestOsParams& p, Shootdown shootdown)
+GuestOs::GuestOs(memory::PhysStore& guest_mem, const GuestOsParams& p,
+                 mmu::TranslationDomain& tlbs)
     : m_mem(guest_mem),
       m_p(p),
-      m_shootdown(std::move(shootdown)),
+      m_tlbs(tlbs),
       // Guest page-table pages; the walker always reads them as private
       // (snp-semantics §1.4), and their pointers carry the C-bit.
       m_pt(guest_mem, p.levels,
@@ -54,7 +55,8 @@ bool GuestOs::in_shared_range(std::uint64_t gva) const {
 
 std::uint64_t GuestOs::flush_cost(unsigned vcpu, std::uint64_t gva, std::uint64_t len,
                                   std::uint64_t pages) {
-  m_shootdown(vcpu, m_p.asid, gva, len);
+  (void)vcpu;  // the broadcast reaches every vCPU, the initiator included
+  m_tlbs.shootdown(m_p.asid, gva, len);
   const std::uint64_t local = std::min(pages, kSinglePageFlushCeiling);
   m_c.invlpgs += local;
   std::uint64_t cycles = local * m_p.invlpg_cycles;

@@ -17,6 +17,7 @@
 
 #include "models/memory/phys_store.hpp"
 #include "models/walker/page_table.hpp"
+#include "models/mmu/translation_domain.hpp"
 #include "traces/event.hpp"
 
 namespace rmpsim::guest {
@@ -71,11 +72,9 @@ struct GuestResult {
 
 class GuestOs {
  public:
-  // `shootdown(initiator_vcpu, asid, gva, len)` flushes the range from every
-  // vCPU's TLBs and walk caches.
-  using Shootdown = std::function<void(unsigned, std::uint16_t, std::uint64_t, std::uint64_t)>;
-
-  GuestOs(memory::PhysStore& guest_mem, const GuestOsParams& p, Shootdown shootdown);
+  // `tlbs`: every vCPU's TLBs and walk caches, which a page-table change
+  // flushes (the kernel's TLB shootdown).
+  GuestOs(memory::PhysStore& guest_mem, const GuestOsParams& p, mmu::TranslationDomain& tlbs);
 
   std::uint64_t gcr3() const { return m_gcr3; }
   std::uint16_t asid() const { return m_p.asid; }
@@ -122,7 +121,7 @@ class GuestOs {
 
   memory::PhysStore& m_mem;
   GuestOsParams m_p;
-  Shootdown m_shootdown;
+  mmu::TranslationDomain& m_tlbs;
   std::uint64_t m_next_pt_gpa = kPageTableGpaBase;
   std::uint64_t m_next_demand_gpa = kDemandGpaBase;
   paging::PageTableEditor m_pt;

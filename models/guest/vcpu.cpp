@@ -28,8 +28,7 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_rmp(ctx.rmp),
       m_conversions(ctx.conversions),
       m_log(ctx.log),
-      m_flush_all(ctx.flush_all_vcpus),
-      m_flush_gpa_all(ctx.flush_gpa_all_vcpus),
+      m_tlbs(ctx.tlbs),
       m_params(params),
       m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing) {
   SC_HAS_PROCESS(Vcpu);

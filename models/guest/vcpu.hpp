@@ -27,6 +27,7 @@
 #include "models/hypervisor/conversion.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/mmu/mmu_module.hpp"
+#include "models/mmu/translation_domain.hpp"
 #include "models/walker/lookahead.hpp"
 #include "models/rmp/rmp_table.hpp"
 
@@ -72,10 +73,8 @@ struct VcpuContext {
   rmp::RmpTable& rmp;
   hypervisor::ConversionLog& conversions;
   EventLog* log;  // null unless --events or --vcd
-  // Invalidates a GVA range on every vCPU (guest-initiated broadcast).
-  std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> flush_all_vcpus;
-  // Invalidates every translation of a GPA range on every vCPU.
-  std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> flush_gpa_all_vcpus;
+  // Every vCPU's TLBs and walk caches (the guest's broadcast invalidations).
+  mmu::TranslationDomain& tlbs;
 };
 
 // Counters of the SNP instructions and host accesses a vCPU executes.
@@ -209,8 +208,7 @@ class Vcpu : public sc_core::sc_module {
   rmp::RmpTable& m_rmp;
   hypervisor::ConversionLog& m_conversions;
   EventLog* m_log;
-  std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_all;
-  std::function<void(std::uint16_t, std::uint64_t, std::uint64_t)> m_flush_gpa_all;
+  mmu::TranslationDomain& m_tlbs;
   // The guest's invalidation after it lowered what the RMP lets through for
   // the page at `gva` (PVALIDATE rescind, RMPADJUST): see vcpu_snp.cpp.
   void flush_after_rmp_change(std::uint64_t gva, std::uint64_t gpa, PageSize size);

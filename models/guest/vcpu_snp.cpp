@@ -76,8 +76,8 @@ void Vcpu::flush_after_rmp_change(std::uint64_t gva, std::uint64_t gpa, PageSize
   // other GVAs map); a Linux guest changes pages only its direct map maps,
   // where the two coincide. The broadcast's cost is UNKNOWN (§5) —
   // assumption: one INVLPG.
-  m_flush_all(m_attrs.asid, gva, page_bytes(size));
-  m_flush_gpa_all(m_attrs.asid, gpa & ~(page_bytes(size) - 1), page_bytes(size));
+  m_tlbs.shootdown(m_attrs.asid, gva, page_bytes(size));
+  m_tlbs.shootdown_gpa(m_attrs.asid, gpa & ~(page_bytes(size) - 1), page_bytes(size));
   advance(m_params.invlpg_cycles);
 }
 

@@ -24,13 +24,12 @@ const char* kind_name(std::uint64_t code) {
 
 Hypervisor::Hypervisor(memory::PhysStore& host_mem, rmp::RmpTable& rmp, const HypervisorParams& p,
                        std::function<bool(std::uint64_t)> prevalidated,
-                       std::function<void(std::uint16_t)> flush,
-                       std::function<void(std::uint64_t)> clflush)
+                       mmu::TranslationDomain& tlbs, std::function<void(std::uint64_t)> clflush)
     : m_mem(host_mem),
       m_rmp(rmp),
       m_p(p),
       m_prevalidated(std::move(prevalidated)),
-      m_flush(std::move(flush)),
+      m_tlbs(tlbs),
       m_clflush(std::move(clflush)),
       m_npt(host_mem, p.npt_levels,
             [this] {
@@ -90,7 +89,7 @@ bool Hypervisor::backing_of(std::uint64_t gpa, std::uint64_t& spa) const {
 }
 
 void Hypervisor::flush(ConversionCost& cost) {
-  m_flush(m_p.guest_asid);
+  m_tlbs.flush_asid(m_p.guest_asid);
   ++m_c.tlb_flushes;
   cost.flush += m_p.tlb_flush_cycles;
 }

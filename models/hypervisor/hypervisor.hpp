@@ -29,6 +29,7 @@
 #include "models/memory/phys_store.hpp"
 #include "models/rmp/rmp_table.hpp"
 #include "models/walker/page_table.hpp"
+#include "models/mmu/translation_domain.hpp"
 
 namespace rmpsim::hypervisor {
 
@@ -97,11 +98,11 @@ class Hypervisor {
  public:
   // `prevalidated(gpa)`: whether the guest validated this page before the
   // trace began (guest.accept); such pages are assigned already validated.
-  // `flush(asid)`: flush the ASID's translations on every vCPU.
+  // `tlbs`: every vCPU's TLBs and walk caches; NPT and RMP changes flush
+  // the guest's ASID there (snp-semantics §2.3).
   // `clflush(spa)`: write back and forget a 4K frame's cache lines.
   Hypervisor(memory::PhysStore& host_mem, rmp::RmpTable& rmp, const HypervisorParams& p,
-             std::function<bool(std::uint64_t)> prevalidated,
-             std::function<void(std::uint16_t)> flush,
+             std::function<bool(std::uint64_t)> prevalidated, mmu::TranslationDomain& tlbs,
              std::function<void(std::uint64_t)> clflush = {});
 
   std::uint64_t ncr3() const { return m_ncr3; }
@@ -183,7 +184,7 @@ class Hypervisor {
   rmp::RmpTable& m_rmp;
   HypervisorParams m_p;
   std::function<bool(std::uint64_t)> m_prevalidated;
-  std::function<void(std::uint16_t)> m_flush;
+  mmu::TranslationDomain& m_tlbs;
   std::function<void(std::uint64_t)> m_clflush;
   std::uint64_t m_next_npt_spa = kNptSpaBase;
   paging::PageTableEditor m_npt;

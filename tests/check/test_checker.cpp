@@ -26,6 +26,7 @@ struct World {
   memory::PhysStore gmem, hmem;
   rmp::RmpTable rmp;
   mmu::Mmu mmu;
+  mmu::TranslationDomain tlbs;  // this one vCPU's MMU
   guest::GuestOs os;
   hypervisor::Hypervisor hv;
   SnpAttrs ctx;
@@ -48,17 +49,16 @@ struct World {
 
   World()
       : mmu(gmem, hmem, mmu::mmu_params_from(config(), kClock)),
-        os(gmem, guest::guest_os_params_from(config(), kClock),
-           [this](unsigned, std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
-             mmu.flush_gva_range(asid, gva, len);
-           }),
-        hv(
-            hmem, rmp, hypervisor::hypervisor_params_from(config(), kClock),
-            [this](std::uint64_t gpa) { return os.prevalidated(gpa); },
-            [this](std::uint16_t asid) { mmu.flush_asid(asid); }),
+        os(gmem, guest::guest_os_params_from(config(), kClock), attached(tlbs, mmu)),
+        hv(hmem, rmp, hypervisor::hypervisor_params_from(config(), kClock),
+           [this](std::uint64_t gpa) { return os.prevalidated(gpa); }, tlbs),
         ctx(make_ctx(os, hv)),
         checker(rmp, hv, os, {check::CheckedCpu{&mmu, &ctx, [] { return 1234; }, nullptr}}) {
     mmu.attach_rmp(&rmp, rmp::check_options_from(config(), kClock));
+  }
+  static mmu::TranslationDomain& attached(mmu::TranslationDomain& d, mmu::Mmu& m) {
+    d.attach(m);
+    return d;
   }
   static SnpAttrs make_ctx(guest::GuestOs& os, hypervisor::Hypervisor& hv) {
     SnpAttrs a;

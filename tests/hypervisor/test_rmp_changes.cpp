@@ -14,9 +14,11 @@
 
 #include "models/common/x86_fault.hpp"
 #include "models/hypervisor/hypervisor.hpp"
+#include "models/hypervisor/hypervisor_params.hpp"
 #include "models/memory/phys_store.hpp"
 #include "models/rmp/rmp_instructions.hpp"
 #include "models/rmp/rmp_table.hpp"
+#include "support/config_params.hpp"
 
 using namespace rmpsim;
 
@@ -59,16 +61,18 @@ struct World {
   memory::PhysStore hmem;
   rmp::RmpTable rmp;
   ChangeLog log;
+  mmu::TranslationDomain tlbs;
   hypervisor::Hypervisor hv;
   World(PageSize backing, bool prevalidated)
       : hv(hmem, rmp,
            [&] {
-             hypervisor::HypervisorParams p;
+             hypervisor::HypervisorParams p =
+                 hypervisor::hypervisor_params_from(Config{}, test::kClock);
              p.backing_page_size = backing;
              p.guest_asid = kAsid;
              return p;
            }(),
-           [prevalidated](std::uint64_t) { return prevalidated; }, [](std::uint16_t) {}) {
+           [prevalidated](std::uint64_t) { return prevalidated; }, tlbs) {
     rmp.set_observer(&log);
   }
   ~World() { rmp.set_observer(nullptr); }

@@ -101,7 +101,7 @@ namespace {
 struct HvWorld {
   memory::PhysStore hmem;
   rmp::RmpTable rmp;
-  unsigned flushes = 0;
+  mmu::TranslationDomain tlbs;
   hypervisor::Hypervisor hv;
   explicit HvWorld(PageSize backing,
                    hypervisor::Policy policy = hypervisor::Policy::ExitToUserspace)
@@ -114,7 +114,7 @@ struct HvWorld {
              p.guest_asid = kGuest;
              return p;
            }(),
-           [](std::uint64_t) { return false; }, [this](std::uint16_t) { ++flushes; }) {}
+           [](std::uint64_t) { return false; }, tlbs) {}
   std::uint64_t spa_of(std::uint64_t gpa) {
     std::uint64_t spa = 0;
     REQUIRE(hv.backing_of(gpa, spa));
@@ -151,7 +151,7 @@ TEST_CASE("rows 10-12: the hypervisor PSMASHes, zaps and flushes; a 4K entry is 
   CHECK(r.resolved);
   CHECK(x.hv.counters().psmash == 1);
   CHECK(x.hv.counters().npt_zaps == 1);
-  CHECK(x.flushes == 1);
+  CHECK(x.tlbs.asid_flushes() == 1);
   CHECK(x.rmp.governing(spa).size == PageSize::k4K);
   CHECK(rmp::pvalidate(x.rmp, spa, 0x4020'3000, PageSize::k4K, true, kGuest, 0).rc ==
         rmp::kSuccess);
