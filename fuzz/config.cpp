@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "models/config_schema.hpp"
 #include "fuzz/fuzz_support.hpp"
 #include "models/common/config.hpp"
 #include "traces/input_error.hpp"
@@ -98,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos = nl + 1;
   }
 
-  Config c;
+  Config c = rmpsim::default_config();
   bool in_file = false;
   try {
     if (!doc.empty()) {
@@ -126,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // `rmpsim config dump > f.json; rmpsim run --config f.json` must give the
   // same configuration.
-  Config again;
+  Config again = rmpsim::default_config();
   try {
     again.load_text(c.dump(), "dump.json");
   } catch (const InputError& e) {

@@ -33,6 +33,7 @@
 
 #include <fmt/format.h>
 
+#include "models/config_schema.hpp"
 #include "fuzz/fuzz_support.hpp"
 #include "models/common/x86_fault.hpp"
 #include "models/hypervisor/hypervisor.hpp"
@@ -105,7 +106,7 @@ void check_exit_shape(const psc::MapGpaRange& x) {
 // The configured defaults, built once: a Config per input would slow the
 // fuzzer down.
 const rmpsim::Config& default_config() {
-  static const rmpsim::Config c;
+  static const rmpsim::Config c = rmpsim::default_config();
   return c;
 }
 const rmpsim::Clock kClock{2.7};  // cpu.freq_ghz's default
@@ -117,6 +118,7 @@ struct World {
       rmpsim::hypervisor::hypervisor_params_from(default_config(), kClock);
   const rmpsim::rmp::CheckOptions check_options =
       rmpsim::rmp::check_options_from(default_config(), kClock);
+  rmpsim::mmu::TranslationDomain tlbs;  // no vCPUs: flushes reach no TLB
   std::unique_ptr<rmpsim::hypervisor::Hypervisor> hv;
   // Reads the hypervisor's nested page tables (lookup only, never allocates).
   std::unique_ptr<rmpsim::paging::PageTableEditor> npt;
@@ -140,8 +142,7 @@ struct World {
     params.guest_asid = kAsid;
     const bool prevalidated = (setup >> 5) & 1;
     hv = std::make_unique<rmpsim::hypervisor::Hypervisor>(
-        hmem, rmp, params, [prevalidated](std::uint64_t) { return prevalidated; },
-        [](std::uint16_t) {});
+        hmem, rmp, params, [prevalidated](std::uint64_t) { return prevalidated; }, tlbs);
     npt = std::make_unique<rmpsim::paging::PageTableEditor>(
         hmem, params.npt_levels, [] { return std::uint64_t{0}; }, 0);
   }

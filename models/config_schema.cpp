@@ -2,7 +2,7 @@
 // order (docs/config.md and config.json list the keys in this order, so it is
 // part of the output contract). A key belongs to the block whose code reads
 // it; keys are added by the issue that gives them a meaning.
-#include "models/common/schema_builder.hpp"
+#include "models/config_schema.hpp"
 #include "models/guest/guest_params.hpp"
 #include "models/hypervisor/hypervisor_params.hpp"
 #include "models/memory/memory_params.hpp"

@@ -1,3 +1,4 @@
+#include "models/config_schema.hpp"
 #include "sim/sweep.hpp"
 
 #include <algorithm>
@@ -28,7 +29,7 @@ constexpr std::size_t kMaxPoints = std::size_t(1) << 32;
 
 }  // namespace
 
-Sweep::Sweep(const std::string& path) : m_path(path) {
+Sweep::Sweep(const std::string& path) : m_path(path), m_base(default_config()) {
   m_text = read_text_file(path, "sweep file");
   m_dir = fs::path(path).parent_path().string();
   const Json j = parse_json_document(m_text, path, "a JSON object describing a sweep");
@@ -97,9 +98,9 @@ Sweep::Sweep(const std::string& path) : m_path(path) {
         fail(k.line, fmt::format("axis '{}': unknown field '{}'", k.key, it.key()));
     // The key must exist; its values are checked per point, so one bad value
     // fails only the points that use it.
-    if (!is_config_key(k.key))
+    if (!is_config_key(config_schema(), k.key))
       fail(k.line, fmt::format("unknown key '{}' (did you mean '{}'?)", k.key,
-                               closest_key(k.key)));
+                               closest_key(config_schema(), k.key)));
     for (const auto& [swept, v] : m_sets)
       if (swept == k.key)
         fail(k.line, fmt::format("'{}' is both in 'set' and an axis", k.key));

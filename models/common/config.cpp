@@ -14,8 +14,8 @@
 namespace rmpsim {
 namespace {
 
-const ConfigKey* find_key(const std::string& path) {
-  for (const auto& k : config_schema().keys)
+const ConfigKey* find_key(const Schema& schema, const std::string& path) {
+  for (const auto& k : schema.keys)
     if (k.path == path) return &k;
   return nullptr;
 }
@@ -25,8 +25,8 @@ const ConfigKey* find_key(const std::string& path) {
 // stop there, so their depth is that of the schema, not of the file (a file
 // nested 100000 objects deep overflowed the stack, found while checking what
 // the fuzz target's 8 KiB inputs cannot reach).
-bool is_key_prefix(const std::string& path) {
-  for (const auto& k : config_schema().keys)
+bool is_key_prefix(const Schema& schema, const std::string& path) {
+  for (const auto& k : schema.keys)
     if (k.path.size() > path.size() && k.path[path.size()] == '.' &&
         k.path.compare(0, path.size(), path) == 0)
       return true;
@@ -83,7 +83,7 @@ std::string type_name(const ConfigKey& k) {
 // below a name no key starts with, are skipped. Searching the text for each
 // component's quoted name instead left dotted and escaped names without a
 // line (fuzz/regressions/config/dotted-key-out-of-range).
-std::map<std::string, std::uint64_t> key_lines(const std::string& text) {
+std::map<std::string, std::uint64_t> key_lines(const Schema& schema, const std::string& text) {
   struct Scope {
     bool object;   // else an array
     bool skipped;  // its keys are not configuration keys
@@ -115,7 +115,7 @@ std::map<std::string, std::uint64_t> key_lines(const std::string& text) {
     } else if (c == '{' || c == '[') {
       // The top-level object, or the value of the last key read.
       const bool skipped = !stack.empty() && (!stack.back().object || stack.back().skipped ||
-                                              !is_key_prefix(last_key));
+                                              !is_key_prefix(schema, last_key));
       stack.push_back(Scope{c == '{', skipped, skipped || stack.empty() ? "" : last_key});
       expect_key = c == '{';
     } else if (c == '}' || c == ']') {
@@ -156,12 +156,12 @@ std::size_t json_error_offset(const std::string& text) {
 
 // Flattens nested objects into (dotted path, leaf value). Lists are leaves,
 // and so is an object below a name no key starts with (an unknown key).
-void flatten(const Json& j, const std::string& prefix,
+void flatten(const Schema& schema, const Json& j, const std::string& prefix,
              std::vector<std::pair<std::string, Json>>& out) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
-    if (it->is_object() && !find_key(path) && is_key_prefix(path))
-      flatten(*it, path, out);
+    if (it->is_object() && !find_key(schema, path) && is_key_prefix(schema, path))
+      flatten(schema, *it, path, out);
     else
       out.emplace_back(path, *it);
   }
@@ -222,20 +222,22 @@ std::string fnv1a_hex(const std::string& bytes) {
   return fmt::format("{:016x}", h);
 }
 
-bool is_config_key(const std::string& path) { return find_key(path) != nullptr; }
+bool is_config_key(const Schema& schema, const std::string& path) {
+  return find_key(schema, path) != nullptr;
+}
 
-std::string closest_key(const std::string& path) {
+std::string closest_key(const Schema& schema, const std::string& path) {
   std::string best;
   std::size_t best_d = SIZE_MAX;
-  for (const auto& k : config_schema().keys) {
+  for (const auto& k : schema.keys) {
     std::size_t d = edit_distance(path, k.path);
     if (d < best_d) best_d = d, best = k.path;
   }
   return best;
 }
 
-Config::Config() : m_tree(Json::object()) {
-  for (const auto& k : config_schema().keys) {
+Config::Config(const Schema& schema) : m_schema(&schema), m_tree(Json::object()) {
+  for (const auto& k : schema.keys) {
     Json* node = &m_tree;
     for (const auto& part : split_path(k.path)) node = &(*node)[part];
     *node = k.def;
@@ -320,17 +322,17 @@ void Config::load_text(const std::string& text, const std::string& path) {
   const Json j = parse_json_document(text, path, "a JSON object of configuration keys");
   if (!j.is_object()) throw InputError(path, 1, "expected a JSON object of configuration keys");
   std::vector<std::pair<std::string, Json>> leaves;
-  flatten(j, "", leaves);
-  const std::map<std::string, std::uint64_t> lines = key_lines(text);
+  flatten(*m_schema, j, "", leaves);
+  const std::map<std::string, std::uint64_t> lines = key_lines(*m_schema, text);
   auto line_of = [&](const std::string& key) {
     auto it = lines.find(key);
     return it == lines.end() ? 0 : it->second;
   };
   for (const auto& [key, value] : leaves) {
-    const ConfigKey* k = find_key(key);
+    const ConfigKey* k = find_key(*m_schema, key);
     if (!k)
       throw InputError(path, line_of(key),
-                       fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
+                       fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(*m_schema, key)));
     set_value(*k, value, path, line_of(key));
   }
 }
@@ -341,10 +343,10 @@ void Config::apply_set(const std::string& assignment) {
   if (eq == std::string::npos || eq == 0)
     throw InputError(where, 0, "expected KEY=VALUE, e.g. hypervisor.policy=auto-convert");
   std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  const ConfigKey* k = find_key(key);
+  const ConfigKey* k = find_key(*m_schema, key);
   if (!k)
     throw InputError(where, 0,
-                     fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
+                     fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(*m_schema, key)));
   Json v;
   if (k->type == KeyType::String || k->type == KeyType::Enum) {
     v = text;
@@ -357,8 +359,8 @@ void Config::apply_set(const std::string& assignment) {
   set_value(*k, v, where, 0);
 }
 
-const std::vector<std::pair<std::string, std::string>>& Config::related_keys() {
-  return config_schema().multiples;
+const std::vector<std::pair<std::string, std::string>>& Config::related_keys() const {
+  return m_schema->multiples;
 }
 
 const std::pair<std::string, std::string>* Config::broken_relation() const {
@@ -378,10 +380,10 @@ void Config::check_relations(const std::string& where, std::uint64_t line) const
 
 void Config::set(const std::string& key, const Json& value, const std::string& where,
                  std::uint64_t line) {
-  const ConfigKey* k = find_key(key);
+  const ConfigKey* k = find_key(*m_schema, key);
   if (!k)
     throw InputError(where, line,
-                     fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(key)));
+                     fmt::format("unknown key '{}' (did you mean '{}'?)", key, closest_key(*m_schema, key)));
   set_value(*k, value, where, line);
 }
 
@@ -401,7 +403,7 @@ PageSize Config::get_page_size(const std::string& p) const {
 
 std::string Config::hash() const { return fnv1a_hex(m_tree.dump()); }
 
-std::string Config::reference_markdown() {
+std::string Config::reference_markdown() const {
   std::string out =
       "# Configuration reference\n\n"
       "<!-- Generated by `rmpsim config doc`; a test keeps this file equal to its output. -->\n\n"
@@ -410,7 +412,7 @@ std::string Config::reference_markdown() {
       "(`--set key=value`, applied after the file). `rmpsim config dump` prints the resolved\n"
       "configuration. Defaults marked *assumption* are modelling choices, not measurements.\n";
   std::string section;
-  for (const auto& k : config_schema().keys) {
+  for (const auto& k : m_schema->keys) {
     std::string top = k.path.substr(0, k.path.find('.'));
     if (top != section) {
       section = top;

@@ -18,7 +18,9 @@ namespace rmpsim {
 class Config {
  public:
   // All defaults.
-  Config();
+  // All defaults of `schema` (models/config_schema.hpp: config_schema(),
+  // or default_config()). The schema must outlive the Config.
+  explicit Config(const Schema& schema);
 
   // Merges a JSON file; keys are dotted paths into nested objects.
   void load_file(const std::string& path);
@@ -43,7 +45,7 @@ class Config {
   const std::pair<std::string, std::string>* broken_relation() const;
   // The keys check_relations() relates, as {entries key, ways key} pairs
   // (SchemaBuilder::multiple_of).
-  static const std::vector<std::pair<std::string, std::string>>& related_keys();
+  const std::vector<std::pair<std::string, std::string>>& related_keys() const;
 
   const Json& tree() const { return m_tree; }
   std::string dump() const { return m_tree.dump(2) + "\n"; }
@@ -60,11 +62,12 @@ class Config {
 
   // Markdown reference of every key (docs/config.md is this text; a test
   // keeps them equal).
-  static std::string reference_markdown();
+  std::string reference_markdown() const;
 
  private:
   void set_value(const ConfigKey& key, const Json& value, const std::string& where,
                  std::uint64_t line);
+  const Schema* m_schema;
   Json m_tree;
 };
 
@@ -79,10 +82,10 @@ struct Clock {
 };
 
 // Whether `path` names a configuration key.
-bool is_config_key(const std::string& path);
+bool is_config_key(const Schema& schema, const std::string& path);
 
 // The schema key closest to `path` by edit distance (for "did you mean").
-std::string closest_key(const std::string& path);
+std::string closest_key(const Schema& schema, const std::string& path);
 
 // Helpers for the project's JSON input files (configs, sweeps), so that every
 // one of them reports errors as file:line.

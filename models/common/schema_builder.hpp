@@ -37,9 +37,6 @@ struct Schema {
   std::vector<std::pair<std::string, std::string>> multiples;
 };
 
-// The whole schema: every block's fragments, in documentation order. Defined
-// by models/config_schema.cpp, the one place that knows every block.
-const Schema& config_schema();
 
 // Collects the keys of schema fragments, in the order they are declared.
 class SchemaBuilder {

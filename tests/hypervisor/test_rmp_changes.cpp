@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "models/config_schema.hpp"
 #include "models/common/x86_fault.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/hypervisor/hypervisor_params.hpp"
@@ -67,7 +68,7 @@ struct World {
       : hv(hmem, rmp,
            [&] {
              hypervisor::HypervisorParams p =
-                 hypervisor::hypervisor_params_from(Config{}, test::kClock);
+                 hypervisor::hypervisor_params_from(default_config(), test::kClock);
              p.backing_page_size = backing;
              p.guest_asid = kAsid;
              return p;

@@ -1,5 +1,6 @@
 // RMP access checks against snp-semantics §6 rows 1-7 (the walker-level
 // fault bits of rows 1, 2 and 11 are in test_rmp_walk.cpp).
+#include "models/config_schema.hpp"
 #include "rmp_fixture.hpp"
 
 #include "models/rmp/rmp_check.hpp"
@@ -15,7 +16,7 @@ namespace pf = rmpsim::x86::pf;
 
 namespace {
 // The configured behaviours: rmp.npt_larger_than_rmp = npf, rmp.gpt_not_validated = vc.
-const CheckOptions kDefaults = check_options_from(Config{}, test::kClock);
+const CheckOptions kDefaults = check_options_from(default_config(), test::kClock);
 
 GuestAccess priv(std::uint64_t spa, std::uint64_t gpa, AccessKind k = AccessKind::Read) {
   GuestAccess a;

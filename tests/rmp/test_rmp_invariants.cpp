@@ -5,6 +5,7 @@
 // the raw entries here, independently of RmpTable::governing().
 #include <random>
 
+#include "models/config_schema.hpp"
 #include "rmp_fixture.hpp"
 
 #include "models/rmp/rmp_check.hpp"
@@ -31,7 +32,7 @@ RmpEntry owner_of(const RmpTable& t, std::uint64_t pfn, std::uint64_t& expected_
 
 TEST_CASE("random instruction sequences keep the RMP invariants", "[rmp][invariants]") {
   RmpTable t;
-  const CheckOptions options = check_options_from(Config{}, test::kClock);
+  const CheckOptions options = check_options_from(default_config(), test::kClock);
   std::mt19937_64 rng(7);
   const std::uint16_t asids[] = {0, 5, 6};
   constexpr std::uint64_t kBase = 0x4000000, kPages = 2048;  // 8 MiB: four 2M regions

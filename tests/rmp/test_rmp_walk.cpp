@@ -1,6 +1,7 @@
 // RMP checks inside the 2-D walk (exact #NPF EXITINFO1 of §1.6 for §6 rows
 // 1-3) and the hypervisor's in-kernel handling of RMP faults (rows 10-12,
 // 14).
+#include "models/config_schema.hpp"
 #include "rmp_fixture.hpp"
 
 #include "models/hypervisor/hypervisor.hpp"
@@ -30,7 +31,7 @@ struct RmpWorld {
     w.back_guest_tables();
     for (std::uint64_t g = 0x10001000; g <= w.next_gpt_gpa; g += 0x1000)
       assign(rmp, g + 0x100000000, g, true);
-    walker.attach_rmp(&rmp, rmp::check_options_from(Config{}, test::kClock));
+    walker.attach_rmp(&rmp, rmp::check_options_from(default_config(), test::kClock));
   }
   WalkOutcome walk(std::uint64_t gva, AccessKind k) {
     WalkRequest r = w.req(gva, k);
@@ -89,7 +90,7 @@ TEST_CASE("a guest page table in a shared page cannot work: bit 33 RMP #NPF", "[
   RmpWorld x;
   x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw | pg::kCbit);
   x.w.back_guest_tables();  // backed, but the table pages stay hypervisor-owned
-  x.walker.attach_rmp(&x.rmp, rmp::check_options_from(Config{}, test::kClock));
+  x.walker.attach_rmp(&x.rmp, rmp::check_options_from(default_config(), test::kClock));
   WalkOutcome out = x.walk(0x7000, AccessKind::Read);
   CHECK(out.fault.kind == FaultKind::NestedPageFault);
   CHECK(out.fault.error_code ==
@@ -108,7 +109,7 @@ struct HvWorld {
       : hv(hmem, rmp,
            [&] {
              hypervisor::HypervisorParams p =
-                 hypervisor::hypervisor_params_from(Config{}, test::kClock);
+                 hypervisor::hypervisor_params_from(default_config(), test::kClock);
              p.policy = policy;
              p.backing_page_size = backing;
              p.guest_asid = kGuest;

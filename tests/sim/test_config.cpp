@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "models/config_schema.hpp"
 #include "models/common/config.hpp"
 #include "support/cli_runner.hpp"
 #include "traces/input_error.hpp"
@@ -22,7 +23,7 @@ std::string error_of(F f) {
 }  // namespace
 
 TEST_CASE("config defaults are the documented ones", "[config]") {
-  Config c;
+  Config c = rmpsim::default_config();
   CHECK(c.get_int("cpu.count") == 1);
   CHECK(c.get_float("cpu.freq_ghz") == Approx(2.7));  // EPYC 9334 base clock, spec §5
   CHECK(c.get_int("sim.quantum_ns") >= 1000);          // ARCHITECTURE.md: quantum >= 1 us
@@ -31,7 +32,7 @@ TEST_CASE("config defaults are the documented ones", "[config]") {
 TEST_CASE("config file: nested objects and dotted names both override", "[config]") {
   TempDir tmp;
   rmpsim::test::spit(tmp.file("c.json"), R"({"cpu": {"count": 4}, "cpu.freq_ghz": 3.5})");
-  Config c;
+  Config c = rmpsim::default_config();
   c.load_file(tmp.file("c.json"));
   CHECK(c.get_int("cpu.count") == 4);
   CHECK(c.get_float("cpu.freq_ghz") == Approx(3.5));
@@ -41,7 +42,7 @@ TEST_CASE("config file: unknown key names the line and the closest key", "[confi
   TempDir tmp;
   const std::string f = tmp.file("c.json");
   rmpsim::test::spit(f, "{\n  \"cpu\": {\n    \"cont\": 4\n  }\n}\n");
-  Config c;
+  Config c = rmpsim::default_config();
   CHECK(error_of([&] { c.load_file(f); }) ==
         f + ":3: error: unknown key 'cpu.cont' (did you mean 'cpu.count'?)");
 }
@@ -53,7 +54,7 @@ TEST_CASE("config file: a bad key or value under a dotted or escaped name names 
           "[config][fuzz]") {
   TempDir tmp;
   const std::string f = tmp.file("c.json");
-  Config c;
+  Config c = rmpsim::default_config();
   auto error_for = [&](const std::string& text) {
     rmpsim::test::spit(f, text);
     return error_of([&] { c.load_file(f); });
@@ -82,7 +83,7 @@ TEST_CASE("config file: deep nesting is refused before parsing, an unknown name 
   for (int i = 0; i < 100000; ++i) deep += "{\"a\":\n";
   deep += "1" + std::string(100000, '}');
   rmpsim::test::spit(f, deep);
-  Config c;
+  Config c = rmpsim::default_config();
   CHECK(error_of([&] { c.load_file(f); }) ==
         f + ":65: error: invalid JSON: nested deeper than 64 levels (expected a JSON object of "
             "configuration keys)");
@@ -105,7 +106,7 @@ TEST_CASE("config file: invalid JSON names the line", "[config]") {
   TempDir tmp;
   const std::string f = tmp.file("c.json");
   rmpsim::test::spit(f, "{\n  \"cpu.count\": 4,\n  oops\n}\n");
-  Config c;
+  Config c = rmpsim::default_config();
   CHECK(error_of([&] { c.load_file(f); }).rfind(f + ":3: error: invalid JSON", 0) == 0);
 }
 
@@ -116,7 +117,7 @@ TEST_CASE("config file: a number out of range is invalid JSON on its line", "[co
   TempDir tmp;
   const std::string f = tmp.file("c.json");
   rmpsim::test::spit(f, "{\n  \"cpu.count\": 2,\n  \"cpu.freq_ghz\": 1e400\n}\n");
-  Config c;
+  Config c = rmpsim::default_config();
   CHECK(error_of([&] { c.load_file(f); }) ==
         f + ":3: error: invalid JSON (expected a JSON object of configuration keys)");
 }
@@ -129,19 +130,19 @@ TEST_CASE("config file: a NUL byte ends the document", "[config][fuzz]") {
   const std::string f = tmp.file("c.json");
   const char doc[] = "{\"cpu.count\": 2}\0{\n\"guest\"\n\"gu";
   rmpsim::test::spit(f, std::string(doc, sizeof doc - 1));
-  Config c;
+  Config c = rmpsim::default_config();
   CHECK(error_of([&] { c.load_file(f); }).empty());
   CHECK(c.get_int("cpu.count") == 2);
 }
 
 TEST_CASE("config file: missing file is an input error", "[config]") {
-  Config c;
+  Config c = rmpsim::default_config();
   CHECK(error_of([&] { c.load_file("/nonexistent/c.json"); }) ==
         "/nonexistent/c.json: error: cannot open configuration file");
 }
 
 TEST_CASE("set overrides parse by type and reject bad values", "[config]") {
-  Config c;
+  Config c = rmpsim::default_config();
   c.apply_set("cpu.count=8");
   CHECK(c.get_int("cpu.count") == 8);
   CHECK(error_of([&] { c.apply_set("cpu.count=0"); }) ==
@@ -160,7 +161,7 @@ TEST_CASE("set overrides parse by type and reject bad values", "[config]") {
 // command-line bytes; showing one that is not UTF-8 in the message made
 // nlohmann throw its type_error (exit status 1) instead of the InputError.
 TEST_CASE("set override with bytes that are not UTF-8 is an input error", "[config][fuzz]") {
-  Config c;
+  Config c = rmpsim::default_config();
   const std::string set = "hypervisor.policy=auto-co\xb3nvert";
   // The invalid byte is shown as U+FFFD (EF BF BD).
   CHECK(error_of([&] { c.apply_set(set); }) ==
@@ -170,7 +171,7 @@ TEST_CASE("set override with bytes that are not UTF-8 is an input error", "[conf
 }
 
 TEST_CASE("config hash changes with any value and not otherwise", "[config]") {
-  Config a, b;
+  Config a = rmpsim::default_config(), b = rmpsim::default_config();
   CHECK(a.hash() == b.hash());
   b.apply_set("cpu.count=2");
   CHECK(a.hash() != b.hash());
@@ -179,13 +180,13 @@ TEST_CASE("config hash changes with any value and not otherwise", "[config]") {
 TEST_CASE("docs/config.md is the generated reference", "[config][docs]") {
   // Keeps the documentation of every key from drifting: regenerate with
   // `rmpsim config doc > docs/config.md`.
-  CHECK(rmpsim::test::slurp(RMPSIM_SOURCE_DIR "/docs/config.md") == Config::reference_markdown());
+  CHECK(rmpsim::test::slurp(RMPSIM_SOURCE_DIR "/docs/config.md") == rmpsim::default_config().reference_markdown());
 }
 
 // Found by fuzzing (helper's report): std::stoull skipped leading spaces and
 // wrapped "-1" to 2^64-1, so both were accepted as addresses.
 TEST_CASE("guest.shared_ranges: addresses are plain decimal or hex numbers", "[config][fuzz]") {
-  Config c;
+  Config c = rmpsim::default_config();
   c.apply_set(R"(guest.shared_ranges=[["0x1000", "8192"], [16384, 20480]])");
   CHECK(c.get("guest.shared_ranges") == rmpsim::Json::parse("[[4096, 8192], [16384, 20480]]"));
   for (const char* bad : {R"([["0x1000", "-1"]])", R"([[" 4096", "8192"]])",

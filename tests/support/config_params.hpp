@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "models/config_schema.hpp"
 #include "models/common/config.hpp"
 
 namespace rmpsim::test {
@@ -16,7 +17,7 @@ inline const Clock kClock{2.7};
 
 // The defaults, with `sets` applied in order ({"walker.pwc.entries", 0}, ...).
 inline Config config_with(std::initializer_list<std::pair<std::string, Json>> sets) {
-  Config c;
+  Config c = default_config();
   for (const auto& [key, value] : sets) c.set(key, value, "test", 0);
   return c;
 }

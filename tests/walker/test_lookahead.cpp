@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "models/config_schema.hpp"
 #include "models/walker/lookahead.hpp"
 #include "walk_fixture.hpp"
 
@@ -87,7 +88,7 @@ TEST_CASE("look-ahead changes nothing a walk sees, however the tables change", "
   build(plain_world);
   build(ahead_world);
   // Default caches on: the look-ahead must not touch them either.
-  const WalkerParams params = walker_params_from(Config{}, test::kClock);
+  const WalkerParams params = walker_params_from(default_config(), test::kClock);
   NestedWalker plain(plain_world.gmem, plain_world.hmem, params);
   NestedWalker ahead(ahead_world.gmem, ahead_world.hmem, params);
   WalkLookahead la(ahead);
