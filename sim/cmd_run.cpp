@@ -2,6 +2,7 @@
 // and print a short summary.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -44,11 +45,43 @@ std::string stats_text(const Json& summary, const stats::Group& stats) {
   return out;
 }
 
+// A scenario directory (docs/scenarios.md): its scenario.json names the trace
+// and the config, both relative to the directory. Returns the trace path and
+// fills `config` with the scenario's config file.
+std::string scenario_trace(const std::string& dir, ConfigArgs& config) {
+  namespace fs = std::filesystem;
+  const std::string meta_name = (fs::path(dir) / "scenario.json").string();
+  if (!fs::is_regular_file(meta_name))
+    throw InputError(dir, 0,
+                     "expected a trace file or a scenario directory (with a scenario.json), got a "
+                     "directory without scenario.json");
+  const Json meta = parse_json_document(read_text_file(meta_name, "scenario file"), meta_name,
+                                        "a JSON object with \"trace\" and \"config\"");
+  for (const char* key : {"trace", "config"})
+    if (!meta.is_object() || !meta.contains(key) || !meta[key].is_string())
+      throw InputError(meta_name, 0,
+                       std::string("expected \"") + key + "\": a path relative to " + dir);
+  if (!config.config_file.empty())
+    throw InputError("rmpsim run", 0,
+                     "--config with a scenario directory: the scenario names its config (" +
+                         meta_name + "); change keys with --set");
+  const auto in_dir = [&](const char* key) {
+    return (fs::path(dir) / meta[key].get<std::string>()).lexically_normal().string();
+  };
+  config.config_file = in_dir("config");
+  return in_dir("trace");
+}
+
 }  // namespace
 
 int cmd_run(const RunArgs& args) {
   if (!args.sweep.empty()) return run_sweep_point(args);
   if (args.trace.empty()) throw InputError("rmpsim run", 0, "a trace file (or --sweep) is required");
+  if (args.trace != "-" && std::filesystem::is_directory(args.trace)) {
+    ConfigArgs config = args.config;
+    const std::string trace = scenario_trace(args.trace, config);
+    return simulate(resolve_config(config), trace, args, args.out_dir, {});
+  }
   return simulate(resolve_config(args.config), args.trace, args, args.out_dir, {});
 }
 

@@ -68,7 +68,8 @@ int sc_main(int argc, char** argv) {
   rmpsim::RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "simulate a trace and write stats");
   run_cmd->add_option("trace", run.trace,
-                      "trace file (.rmpt, .rmpb, optionally .zst; - = stdin); not with --sweep");
+                      "trace file (.rmpt, .rmpb, optionally .zst; - = stdin), or a scenario "
+                      "directory (its scenario.json names trace and config); not with --sweep");
   add_config_options(run_cmd, run.config);
   run_cmd->add_option("--out", run.out_dir, "output directory")->capture_default_str();
   run_cmd->add_flag("--quiet,-q", run.quiet, "no report and no progress line");

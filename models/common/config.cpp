@@ -410,7 +410,8 @@ std::string Config::reference_markdown() const {
       "Every key, its type, default and where the default comes from. Set keys in a JSON file\n"
       "(`--config FILE`, nested objects or dotted names) or on the command line\n"
       "(`--set key=value`, applied after the file). `rmpsim config dump` prints the resolved\n"
-      "configuration. Defaults marked *assumption* are modelling choices, not measurements.\n";
+      "configuration. Defaults marked *assumption* are modelling choices, not measurements.\n"
+      "`snp-semantics §N` is section N of [snp-semantics.md](snp-semantics.md).\n";
   std::string section;
   for (const auto& k : m_schema->keys) {
     std::string top = k.path.substr(0, k.path.find('.'));

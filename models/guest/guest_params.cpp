@@ -27,12 +27,12 @@ void guest_schema(SchemaBuilder& b) {
   b.bool_key("guest.auto_map", true,
              "Demand mapping: the first touch of an unmapped GVA maps a fresh "
              "guest-physical frame (false: such a touch terminates the guest)",
-             "TRACE-FORMAT.md, traces that carry only accesses");
+             "docs/trace-format.md, traces that carry only accesses");
   b.range_list_key("guest.shared_ranges",
                    "GVA ranges [start, end) that demand mapping maps shared (C-bit clear); "
                    "everything else is private. JSON list of pairs, e.g. "
                    "[[140737488355328, 140737490452480]]",
-                   "TRACE-FORMAT.md");
+                   "docs/trace-format.md, traces that carry only accesses");
   b.enum_key("guest.accept", "eager", {"eager", "lazy", "none"},
              "Memory acceptance. eager: all guest memory was validated at launch; "
              "lazy: Linux unaccepted memory, a 2 MiB unit is accepted (PSC to private "
@@ -91,7 +91,8 @@ void sim_schema(SchemaBuilder& b) {
             "Temporal-decoupling quantum: how far a vCPU may run ahead of the "
             "SystemC kernel before it synchronises. With one vCPU it has no "
             "effect: the vCPU synchronises only at the end.",
-            "ARCHITECTURE.md: quantum >= 1 us keeps wait() off the access path");
+            "docs/development.md, where the time goes: quantum >= 1 us keeps wait() off the "
+            "access path");
 }
 
 Clock clock_from(const Config& c) { return Clock{c.get_float("cpu.freq_ghz")}; }

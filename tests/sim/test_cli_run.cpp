@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <sstream>
 
 #include "support/cli_runner.hpp"
@@ -12,6 +13,7 @@ using rmpsim::test::slurp;
 using rmpsim::test::spit;
 using rmpsim::test::TempDir;
 using Json = nlohmann::json;
+namespace fs = std::filesystem;
 
 namespace {
 const char* kSmall =
@@ -196,4 +198,79 @@ TEST_CASE("compare: one column per policy, CSV and JSON forms, bad policy is exi
   r = run_cli("compare " + tmp.file("t.rmpt") + " --policies sometimes", tmp);
   CHECK(r.status == 2);
   CHECK(r.err.find("hypervisor.policy") != std::string::npos);
+}
+
+// Issue 16, item 3: a scenario runs from its directory, whether or not it has
+// a trace.rmpt of its own; scenario.json names trace and config, relative to
+// the directory. The oracle is the same run spelled out by hand.
+TEST_CASE("run: a scenario directory runs its trace under its config", "[cli][run][scenario]") {
+  TempDir tmp;
+  fs::create_directories(tmp.file("scen/sub"));
+  spit(tmp.file("scen/sub/t.rmpt"), kSmall);
+  spit(tmp.file("scen/config.json"), R"({"hypervisor": {"exit_roundtrip_ns": 1000}})");
+  spit(tmp.file("scen/scenario.json"), R"({"about": "x", "config": "config.json",
+                                           "trace": "sub/t.rmpt"})");
+  auto by_dir = run_cli("run " + tmp.file("scen") + " --quiet --out " + tmp.file("a"), tmp);
+  INFO(by_dir.err);
+  REQUIRE(by_dir.status == 0);
+  auto by_hand = run_cli("run " + tmp.file("scen/sub/t.rmpt") + " --config " +
+                             tmp.file("scen/config.json") + " --quiet --out " + tmp.file("b"),
+                         tmp);
+  REQUIRE(by_hand.status == 0);
+  Json a = read_json(tmp.file("a/stats.json")), b = read_json(tmp.file("b/stats.json"));
+  CHECK(a["rmpsim"]["trace"] == tmp.file("scen/sub/t.rmpt"));
+  CHECK(a["rmpsim"]["config_hash"] == b["rmpsim"]["config_hash"]);
+  // The scenario's config applied (not the default 3860 ns round trip).
+  CHECK(read_json(tmp.file("a/config.json"))["hypervisor"]["exit_roundtrip_ns"] == 1000.0);
+  for (const char* key : {"accesses", "cycles", "npf_total", "rmpupdate"})
+    CHECK(a["summary"][key] == b["summary"][key]);
+
+  // --set still applies on top of the scenario's config.
+  auto with_set = run_cli("run " + tmp.file("scen") +
+                              " --set hypervisor.exit_roundtrip_ns=2000 --quiet --out " +
+                              tmp.file("c"),
+                          tmp);
+  REQUIRE(with_set.status == 0);
+  CHECK(read_json(tmp.file("c/config.json"))["hypervisor"]["exit_roundtrip_ns"] == 2000.0);
+}
+
+TEST_CASE("run: a bundled scenario without trace.rmpt runs from its directory",
+          "[cli][run][scenario]") {
+  // boot-eager replays the bundled gzip trace: its expected summary is the
+  // oracle the scenario:boot-eager ctest also uses.
+  TempDir tmp;
+  auto r = run_cli(std::string("run ") + RMPSIM_SOURCE_DIR + "/traces/scenarios/boot-eager --out " +
+                       tmp.file("out") + " --expect " + RMPSIM_SOURCE_DIR +
+                       "/tests/expected/boot-eager.json",
+                   tmp);
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("traces/samples/gzip-services.rmpt.zst") != std::string::npos);
+  CHECK(r.out.find("ran to the end of the trace") != std::string::npos);
+}
+
+TEST_CASE("run: a directory that is not a scenario, or one with --config, is an input error",
+          "[cli][run][scenario][errors]") {
+  TempDir tmp;
+  fs::create_directories(tmp.file("empty"));
+  auto r = run_cli("run " + tmp.file("empty") + " --out " + tmp.file("out"), tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err.rfind(tmp.file("empty") +
+                        ": error: expected a trace file or a scenario directory (with a "
+                        "scenario.json), got a directory without scenario.json",
+                    0) == 0);
+  CHECK(!fs::exists(tmp.file("out")));
+
+  fs::create_directories(tmp.file("bad"));
+  spit(tmp.file("bad/scenario.json"), R"({"config": "config.json"})");
+  r = run_cli("run " + tmp.file("bad") + " --out " + tmp.file("out"), tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err.rfind(tmp.file("bad/scenario.json") + ": error: expected \"trace\"", 0) == 0);
+
+  r = run_cli(std::string("run ") + RMPSIM_SOURCE_DIR + "/traces/scenarios/implicit-only" +
+                  " --config x.json --out " + tmp.file("out"),
+              tmp);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--config with a scenario directory") != std::string::npos);
+  CHECK(!fs::exists(tmp.file("out")));
 }
