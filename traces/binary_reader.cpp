@@ -31,7 +31,7 @@ inline bool decode_access(const unsigned char* p, Event& ev) {
   ev.vcpu = load16(p + 2);
   ev.size = size;
   ev.addr = load64(p + 8);
-  return true;
+  return access_ok(ev);  // else the slow path names what is wrong
 }
 
 }  // namespace

@@ -16,6 +16,24 @@ std::string check_aligned(const char* what, std::uint64_t v, PageSize ps) {
   return "";
 }
 
+// [base, base + len) lies below the guest-physical limit (len >= 1, no wrap).
+std::string check_gpa_range(const char* what, std::uint64_t base, std::uint64_t len) {
+  if (base + (len - 1) >= kGpaLimit)
+    return fmt::format("expected {} range [{}, {}) to lie below 2^51 (guest-physical "
+                       "addresses have 51 bits: bit 51 of a guest PTE is the C-bit)",
+                       what, hex(base), hex(base + len));
+  return "";
+}
+
+// [base, base + len) is canonical at both ends (len >= 1, no wrap).
+std::string check_va_range(const char* what, std::uint64_t base, std::uint64_t len) {
+  if (!canonical_va(base) || !canonical_va(base + (len - 1)))
+    return fmt::format("expected {} range [{}, {}) to be canonical (bits 63..56 of every "
+                       "address equal; x86-64 with 5-level paging)",
+                       what, hex(base), hex(base + len));
+  return "";
+}
+
 // A range [base, base + len) of whole pages that does not wrap.
 std::string check_range(const char* what, std::uint64_t base, std::uint64_t len, PageSize ps) {
   std::uint64_t bytes = page_bytes(ps);
@@ -26,6 +44,18 @@ std::string check_range(const char* what, std::uint64_t base, std::uint64_t len,
     return fmt::format("expected {} + <len> to be at most 2^64, got {} + {}", what, hex(base),
                        hex(len));
   return "";
+}
+
+// Where an access's bytes lie: within 2^64, and canonical (guest) or below
+// the guest-physical limit (host).
+std::string check_access_range(const Event& ev) {
+  const std::uint64_t last = ev.addr + (ev.size - 1);
+  const char* what = is_host_access(ev.op) ? "<gpa>" : "<gva>";
+  if (last < ev.addr)
+    return fmt::format("expected {} + <size> to be at most 2^64, got {} + {}", what, hex(ev.addr),
+                       ev.size);
+  if (is_host_access(ev.op)) return check_gpa_range("<gpa>", ev.addr, ev.size);
+  return check_va_range("<gva>", ev.addr, ev.size);
 }
 
 std::string check_bits(const char* what, std::uint32_t attrs, std::uint32_t allowed) {
@@ -63,6 +93,8 @@ std::string check_psc(const Event& ev) {
     if (proto == PscProto::Msr && e.size != PageSize::k4K)
       return fmt::format("expected a 4k PSC entry for msr, got {}", page_size_name(e.size));
     if (std::string m = check_aligned("PSC entry <gpa>", e.gpa, e.size); !m.empty()) return m;
+    if (std::string m = check_gpa_range("PSC entry <gpa>", e.gpa, page_bytes(e.size)); !m.empty())
+      return m;
   }
   return "";
 }
@@ -78,7 +110,7 @@ std::string check_event(const Event& ev) {
     case Op::HostRead:
     case Op::HostWrite:
       if (ev.size == 0) return "expected <size> to be at least 1, got 0";
-      return "";
+      return check_access_range(ev);
     case Op::Delay:
       return "";
     case Op::Map: {
@@ -91,7 +123,9 @@ std::string check_event(const Event& ev) {
       if (std::string e = check_aligned("<gva>", ev.addr, ps); !e.empty()) return e;
       if (std::string e = check_aligned("<gpa>", ev.gpa, ps); !e.empty()) return e;
       if (std::string e = check_range("<gva>", ev.addr, ev.len, ps); !e.empty()) return e;
-      return check_range("<gpa>", ev.gpa, ev.len, ps);
+      if (std::string e = check_range("<gpa>", ev.gpa, ev.len, ps); !e.empty()) return e;
+      if (std::string e = check_va_range("<gva>", ev.addr, ev.len); !e.empty()) return e;
+      return check_gpa_range("<gpa>", ev.gpa, ev.len);
     }
     case Op::Unmap:
     case Op::Convert: {
@@ -102,20 +136,24 @@ std::string check_event(const Event& ev) {
           !e.empty())
         return e;
       if (std::string e = check_aligned("<gva>", ev.addr, PageSize::k4K); !e.empty()) return e;
-      return check_range("<gva>", ev.addr, ev.len, PageSize::k4K);
+      if (std::string e = check_range("<gva>", ev.addr, ev.len, PageSize::k4K); !e.empty())
+        return e;
+      return check_va_range("<gva>", ev.addr, ev.len);
     }
     case Op::Pvalidate:
       if (std::string e =
               check_bits("PVALIDATE attribute", ev.attrs, kPageSizeMask | kPvalidateValidate);
           !e.empty())
         return e;
-      return check_4k_2m(attr_page_size(ev.attrs));
+      if (std::string e = check_4k_2m(attr_page_size(ev.attrs)); !e.empty()) return e;
+      return check_va_range("<gva>", ev.addr, 1);
     case Op::Rmpadjust:
       if (std::string e = check_bits("RMPADJUST attribute", ev.attrs,
                                      kPageSizeMask | (3u << kRmpadjustVmplShift) | kPermMask);
           !e.empty())
         return e;
-      return check_4k_2m(attr_page_size(ev.attrs));
+      if (std::string e = check_4k_2m(attr_page_size(ev.attrs)); !e.empty()) return e;
+      return check_va_range("<gva>", ev.addr, 1);
     case Op::Vmpl:
       if (ev.addr > 3) return fmt::format("expected <vmpl> to be 0..3, got {}", ev.addr);
       return "";

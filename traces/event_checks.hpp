@@ -14,8 +14,27 @@ namespace rmpsim::trace {
 // Fields an op does not use are not looked at.
 std::string check_event(const Event& ev);
 
+// Address limits (docs/trace-format.md, "Address limits"), so that no
+// address aliases a lower one inside the models:
+// - a guest virtual address is canonical for the widest x86-64 paging
+//   (LA57, 57 bits: bits 63..56 all equal); with 4-level paging the vCPU
+//   further requires 48 bits (walker.guest_levels);
+// - a guest-physical address is below 2^51: bit 51 of a guest PTE is the
+//   C-bit (Zen 3 and Zen 4), so a guest cannot map or name a higher one;
+// - no access or range wraps past 2^64.
+inline constexpr std::uint64_t kGpaLimit = 1ull << 51;
+inline bool canonical_va(std::uint64_t va) {
+  const std::int64_t top = static_cast<std::int64_t>(va) >> 56;
+  return top == 0 || top == -1;
+}
+
 // The hot-path subset for accesses (R/W/X/M/HOST): all check_event() asks of
 // them.
-inline bool access_ok(const Event& ev) { return ev.size != 0; }
+inline bool access_ok(const Event& ev) {
+  if (ev.size == 0) return false;
+  const std::uint64_t last = ev.addr + (ev.size - 1);
+  if (last < ev.addr) return false;
+  return is_host_access(ev.op) ? last < kGpaLimit : canonical_va(ev.addr) && canonical_va(last);
+}
 
 }  // namespace rmpsim::trace

@@ -234,7 +234,8 @@ const char* TextReader::parse_access(const char* s, Event& ev, const char* use) 
   ev.addr = need_number(s, is_host_access(ev.op) ? "<gpa>" : "<gva>", 64, use);
   s = skip_blanks(s);
   if (is_sep(*s)) {
-    ev.size = 8;  // the default access size (TRACE-FORMAT.md)
+    ev.size = 8;  // the default access size (docs/trace-format.md)
+    if (!access_ok(ev)) fail(check_event(ev));
     return s;
   }
   ev.size = std::uint32_t(number_token(s, "<size>", 32));

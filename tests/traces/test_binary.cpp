@@ -53,7 +53,7 @@ TEST_CASE("binary layout of every op, byte by byte", "[binary]") {
   TempDir dir;
   std::string text =
       "#!rmpsim-trace v1\n"
-      "258 R 0x1122334455667788 4\n"
+      "258 R 0x0022334455667788 4\n"
       "1 W 0x10 8\n"
       "2 X 0x20 1\n"
       "3 M 0x30 2\n"
@@ -72,7 +72,7 @@ TEST_CASE("binary layout of every op, byte by byte", "[binary]") {
   write_events(out, read_file(in));
 
   Bytes want = header();
-  head(want, 0, 258, 4, 0x1122334455667788ull);
+  head(want, 0, 258, 4, 0x0022334455667788ull);
   head(want, 1, 1, 8, 0x10);
   head(want, 2, 2, 1, 0x20);
   head(want, 3, 3, 2, 0x30);

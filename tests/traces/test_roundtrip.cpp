@@ -1,6 +1,7 @@
 // text -> binary -> text, and each form -> zstd -> back, on a trace with
 // every op (and every edge value) and on the bundled real lackey trace.
 #include "trace_test_util.hpp"
+#include "traces/event_checks.hpp"
 
 using namespace rmpsim::trace;
 using namespace rmpsim::trace::test;
@@ -35,7 +36,11 @@ std::vector<Owned> every_op(unsigned n) {
       case Op::Modify:
       case Op::HostRead:
       case Op::HostWrite:
-        e.addr = rng.next();
+        // Within the address limits (event_checks.hpp): canonical GVAs of
+        // both halves, GPAs below 2^51, no access past 2^64.
+        e.addr = is_host_access(e.op) ? rng.next() >> 14
+                 : rng.below(2)       ? rng.next() >> 9
+                                      : 0xff80000000000000ull | (rng.next() >> 10);
         e.size = std::uint32_t(1 + rng.below(i % 5 == 0 ? 0xffffffffull : 64));
         break;
       case Op::Delay:
@@ -58,11 +63,11 @@ std::vector<Owned> every_op(unsigned n) {
         if (e.op == Op::Convert && rng.below(2)) e.attrs = kConvertToPrivate;
         break;
       case Op::Pvalidate:
-        e.addr = rng.next();  // alignment is the instruction's business
+        e.addr = rng.next() >> 8;  // alignment is the instruction's business
         e.attrs = std::uint32_t(ps) | (rng.below(2) ? kPvalidateValidate : 0);
         break;
       case Op::Rmpadjust:
-        e.addr = rng.next();
+        e.addr = rng.next() >> 8;
         e.attrs = std::uint32_t(ps) | std::uint32_t(rng.below(4) << kRmpadjustVmplShift) |
                   (std::uint32_t(rng.below(32)) << 16);
         break;
@@ -75,7 +80,7 @@ std::vector<Owned> every_op(unsigned n) {
         unsigned count = msr ? 1 : unsigned(1 + rng.below(i % 7 == 0 ? 253 : 8));
         for (unsigned k = 0; k < count; ++k) {
           PageSize eps = msr ? PageSize::k4K : PageSize(rng.below(2));
-          o.psc.push_back({(rng.next() >> 12) & ~(page_bytes(eps) - 1), eps});
+          o.psc.push_back({(rng.next() >> 13) & ~(page_bytes(eps) - 1), eps});
         }
         e.psc_count = std::uint16_t(count);
         break;
@@ -84,7 +89,8 @@ std::vector<Owned> every_op(unsigned n) {
     out.push_back(o);
   }
   // Edge values.
-  out.push_back(own(access(Op::Read, 65535, ~0ull, 0xffffffffu)));
+  // The largest size, ending at the last canonical byte below 2^64.
+  out.push_back(own(access(Op::Read, 65535, 0xffffffff00000000ull, 0xffffffffu)));
   out.push_back(own(access(Op::HostWrite, 0, 0, 1)));
   Owned d;
   d.ev.op = Op::Delay;
@@ -93,14 +99,14 @@ std::vector<Owned> every_op(unsigned n) {
   Owned top;
   top.ev.op = Op::Map;
   top.ev.addr = 0xfffffffffffff000ull;
-  top.ev.gpa = 0xfffffffffffff000ull;
+  top.ev.gpa = rmpsim::trace::kGpaLimit - 0x1000;
   top.ev.len = 0x1000;
   out.push_back(top);
   Owned full;
   full.ev.op = Op::Psc;
   full.ev.attrs = psc_attrs(PscProto::Ghcb, PscOp::Unsmash);
   for (unsigned k = 0; k < kPscMaxEntries; ++k)
-    full.psc.push_back({0xffffffffffe00000ull - 0x200000ull * k, PageSize::k2M});
+    full.psc.push_back({rmpsim::trace::kGpaLimit - 0x200000ull * (k + 1), PageSize::k2M});
   full.ev.psc_count = kPscMaxEntries;
   out.push_back(full);
   return out;

@@ -32,10 +32,11 @@ TEST_CASE("guest accesses parse with explicit and default sizes", "[text]") {
   CHECK(one("65535 M 0x10 1").ev == access(Op::Modify, 65535, 0x10, 1));
   // Default size 8.
   CHECK(one("0 R 0x2000").ev == access(Op::Read, 0, 0x2000, 8));
-  // The largest size and address; a page-crossing access stays one event
-  // (the simulator splits it).
-  CHECK(one("0 W 0xffffffffffffffff 4294967295").ev ==
-        access(Op::Write, 0, 0xffffffffffffffffull, 4294967295u));
+  // The largest size, and the last canonical bytes below 2^64; a
+  // page-crossing access stays one event (the simulator splits it).
+  CHECK(one("0 W 0xffffffff00000000 4294967295").ev ==
+        access(Op::Write, 0, 0xffffffff00000000ull, 4294967295u));
+  CHECK(one("0 R 0xfffffffffffffff8").ev == access(Op::Read, 0, 0xfffffffffffffff8ull, 8));
   CHECK(one("0 R 0xffe 8").ev == access(Op::Read, 0, 0xffe, 8));
 }
 
@@ -43,7 +44,7 @@ TEST_CASE("numbers are decimal or 0x hex, either case", "[text]") {
   CHECK(one("0 R 4096 16").ev == access(Op::Read, 0, 4096, 16));
   CHECK(one("0x1f R 0XABCdef 0x10").ev == access(Op::Read, 31, 0xabcdef, 16));
   CHECK(one("0 R 0x0000000000000000000001000").ev == access(Op::Read, 0, 0x1000, 8));
-  CHECK(one("0 R 18446744073709551615").ev == access(Op::Read, 0, ~0ull, 8));
+  CHECK(one("0 R 18446744073709551608").ev == access(Op::Read, 0, ~0ull - 7, 8));
   CHECK(one("00 R 0 1").ev == access(Op::Read, 0, 0, 1));
 }
 
@@ -408,4 +409,38 @@ TEST_CASE("next_run matches next, with lines, and stops before bad lines", "[tex
   CHECK(lines[0] == 4);
   CHECK(error_of([&] { rb.next_run(buf.data(), lines.data(), buf.size()); }) ==
         "t.rmpt:5: error: expected <size> to be at least 1, got 0");
+}
+
+TEST_CASE("addresses that would alias a lower one are refused", "[text][errors][reliability]") {
+  // Issue 14, item 4: a non-canonical GVA, a GPA at or above 2^51 (bit 51 of
+  // a guest PTE is the C-bit), an access past 2^64 and a PSC entry beyond
+  // the guest-physical limit used to be accepted and alias lower addresses.
+  CHECK(err("0 R 0x0100000000000000") ==
+        at2("expected <gva> range [0x100000000000000, 0x100000000000008) to be canonical "
+            "(bits 63..56 of every address equal; x86-64 with 5-level paging)"));
+  CHECK(err("0 W 0x00fffffffffffffc 8") ==
+        at2("expected <gva> range [0xfffffffffffffc, 0x100000000000004) to be canonical "
+            "(bits 63..56 of every address equal; x86-64 with 5-level paging)"));
+  CHECK(err("0 X 0xfffffffffffffffc 8") ==
+        at2("expected <gva> + <size> to be at most 2^64, got 0xfffffffffffffffc + 8"));
+  CHECK(err("0 HOST W 0x8000000000000 8") ==
+        at2("expected <gpa> range [0x8000000000000, 0x8000000000008) to lie below 2^51 "
+            "(guest-physical addresses have 51 bits: bit 51 of a guest PTE is the C-bit)"));
+  CHECK(err("0 PSC ghcb private 0x7ffffffe00000:2m 0x8000000000000") ==
+        at2("expected PSC entry <gpa> range [0x8000000000000, 0x8000000001000) to lie below "
+            "2^51 (guest-physical addresses have 51 bits: bit 51 of a guest PTE is the C-bit)"));
+  CHECK(err("0 MAP 0x400000 0x7fffffffff000 0x2000") ==
+        at2("expected <gpa> range [0x7fffffffff000, 0x8000000001000) to lie below 2^51 "
+            "(guest-physical addresses have 51 bits: bit 51 of a guest PTE is the C-bit)"));
+  CHECK(err("0 UNMAP 0x00fffffffffff000 0x2000") ==
+        at2("expected <gva> range [0xfffffffffff000, 0x100000000001000) to be canonical "
+            "(bits 63..56 of every address equal; x86-64 with 5-level paging)"));
+  CHECK(err("0 PVALIDATE 0x8000000000000000 4k validate") ==
+        at2("expected <gva> range [0x8000000000000000, 0x8000000000000001) to be canonical "
+            "(bits 63..56 of every address equal; x86-64 with 5-level paging)"));
+  // The edges that stay valid.
+  CHECK(err("0 R 0x00fffffffffffff8").empty());
+  CHECK(err("0 R 0xff00000000000000").empty());
+  CHECK(err("0 HOST R 0x7fffffffffff8 8").empty());
+  CHECK(err("0 MAP 0x400000 0x7fffffffff000 0x1000").empty());
 }
