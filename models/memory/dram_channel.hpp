@@ -18,8 +18,10 @@
 // cycles before the latest reference seen are dropped. A reference issued
 // further in the past than that (a vCPU lagging the others by more than
 // kLookbehind, far above any quantum) waits only for what is kept.
+#include <algorithm>
 #include <cstdint>
-#include <map>
+#include <deque>
+#include <utility>
 
 namespace rmpsim::memory {
 
@@ -37,41 +39,59 @@ class DramChannel {
       m_latest = now;
       prune();
     }
-    // The first stretch of `busy` free cycles at or after `now`: walk the
-    // reservations from the last one that starts at or before `now`.
-    std::uint64_t start = now;
-    auto it = m_taken.upper_bound(now);
-    if (it != m_taken.begin()) {
-      auto prev = std::prev(it);
-      if (prev->second > start) start = prev->second;
+    // The usual case (one vCPU, or references in time order): after every
+    // reservation kept. Adjacent reservations merge, so a saturated channel
+    // keeps one stretch.
+    if (m_taken.empty() || now >= m_taken.back().second) {
+      if (!m_taken.empty() && m_taken.back().second == now)
+        m_taken.back().second += m_busy;
+      else
+        m_taken.emplace_back(now, now + m_busy);
+      return 0;
     }
-    for (; it != m_taken.end() && it->first < start + m_busy; ++it)
-      if (it->second > start) start = it->second;
-    // Adjacent reservations merge, so a saturated channel keeps one entry.
-    std::uint64_t end = start + m_busy;
-    auto next = m_taken.find(end);
-    if (next != m_taken.end()) {
-      end = next->second;
-      m_taken.erase(next);
-    }
-    auto before = m_taken.lower_bound(start);
-    if (before != m_taken.begin() && std::prev(before)->second == start)
-      std::prev(before)->second = end;
-    else
-      m_taken.emplace(start, end);
-    return start - now;
+    return reserve_among(now);
   }
 
  private:
+  using Stretch = std::pair<std::uint64_t, std::uint64_t>;  // [start, end), disjoint, sorted
+
+  // A reference that lands among the kept reservations: the first stretch of
+  // `busy` free cycles at or after `now`. Out of line: only references that
+  // arrive out of time order (other vCPUs, within a quantum) come here.
+  __attribute__((noinline)) std::uint64_t reserve_among(std::uint64_t now) {
+    // Stretches are disjoint and sorted, so their ends are sorted too: skip
+    // those that end at or before `now`.
+    auto it = std::upper_bound(m_taken.begin(), m_taken.end(), now,
+                               [](std::uint64_t t, const Stretch& s) { return t < s.second; });
+    std::uint64_t start = now;
+    for (; it != m_taken.end() && it->first < start + m_busy; ++it)
+      start = std::max(start, it->second);
+    // `it` is the first stretch that starts at or after start + busy.
+    const std::uint64_t end = start + m_busy;
+    const bool joins_next = it != m_taken.end() && it->first == end;
+    const bool joins_prev = it != m_taken.begin() && std::prev(it)->second == start;
+    if (joins_prev && joins_next) {
+      std::prev(it)->second = it->second;
+      m_taken.erase(it);
+    } else if (joins_prev) {
+      std::prev(it)->second = end;
+    } else if (joins_next) {
+      it->first = start;
+    } else {
+      m_taken.insert(it, Stretch{start, end});
+    }
+    return start - now;
+  }
+
   void prune() {
     if (m_latest < kLookbehind) return;
     const std::uint64_t horizon = m_latest - kLookbehind;
-    while (!m_taken.empty() && m_taken.begin()->second <= horizon) m_taken.erase(m_taken.begin());
+    while (!m_taken.empty() && m_taken.front().second <= horizon) m_taken.pop_front();
   }
 
   std::uint64_t m_busy;
-  std::uint64_t m_latest = 0;                    // latest issue cycle seen
-  std::map<std::uint64_t, std::uint64_t> m_taken;  // start -> end of each busy stretch
+  std::uint64_t m_latest = 0;    // latest issue cycle seen
+  std::deque<Stretch> m_taken;   // busy stretches
 };
 
 }  // namespace rmpsim::memory
