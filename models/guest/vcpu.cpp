@@ -139,11 +139,9 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
       }
       return true;
     }
-    if (m_log && m_log->wants_events() && f.kind != x86::FaultKind::NestedPageFault)
-      m_log->event(m_cycles, m_id,
-                   f.kind == x86::FaultKind::GuestPageFault ? "guest_pf" : "vc_not_validated",
-                   fmt::format("\"gva\": {}, \"addr\": {}, \"code\": {}", gva, f.addr,
-                               f.error_code));
+    if (m_log && f.kind != x86::FaultKind::NestedPageFault)
+      m_log->guest_fault(m_id, m_cycles, f.kind == x86::FaultKind::VcNotValidated, gva, f.addr,
+                         f.error_code);
     if (f.kind == x86::FaultKind::GuestPageFault) {
       GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
       checkpoint("a guest #PF");
@@ -220,30 +218,14 @@ bool Vcpu::validate_on_vc(const x86::Fault& f, std::uint64_t& cycles) {
 }
 
 void Vcpu::record_conversion(const hypervisor::ConversionRecord& rec) {
-  m_conversions.add(rec);
-  if (m_log && m_log->wants_events())
-    m_log->event(rec.start, m_id, "conversion",
-                 fmt::format("\"trigger\": \"{}\", \"to_private\": {}, \"pages\": {}, "
-                             "\"end\": {}, \"cycles\": {}, \"cost\": {{\"exit\": {}, "
-                             "\"userspace\": {}, \"rmpupdate\": {}, \"psmash\": {}, "
-                             "\"flush\": {}, \"npt\": {}, \"pvalidate\": {}, \"guest\": {}}}",
-                             hypervisor::trigger_name(rec.trigger), rec.to_private, rec.pages,
-                             rec.end, rec.end - rec.start, rec.cost.exit, rec.cost.userspace,
-                             rec.cost.rmpupdate, rec.cost.psmash, rec.cost.flush, rec.cost.npt,
-                             rec.cost.pvalidate, rec.cost.guest));
+  m_conversions.add(m_id, rec);
 }
 
 bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfResult* result) {
   hypervisor::NpfResult r = m_hv.handle_npf(m_id, gpa, exitinfo1);
   checkpoint("a #NPF exit");
-  if (m_log) {
-    m_log->exit_interval(m_id, m_cycles, r.cycles, r.cost.userspace);
-    if (m_log->wants_events())
-      m_log->event(m_cycles, m_id, "npf",
-                   fmt::format("\"gpa\": {}, \"exitinfo1\": {}, \"cycles\": {}, "
-                               "\"userspace_cycles\": {}, \"resolved\": {}",
-                               gpa, exitinfo1, r.cycles, r.cost.userspace, r.resolved));
-  }
+  if (m_log)
+    m_log->npf(m_id, m_cycles, gpa, exitinfo1, r.cycles, r.cost.userspace, r.resolved);
   m_fault_cycles += r.cycles;
   m_cycles += r.cycles;
   if (!r.resolved) m_state.terminate(r.reason);

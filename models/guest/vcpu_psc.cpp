@@ -89,13 +89,9 @@ bool Vcpu::psc_request(const std::vector<PscPage>& entries, trace::PscOp op, tra
 
 void Vcpu::log_psc(const char* proto, std::uint64_t start, const hypervisor::ConversionCost& before,
                    const hypervisor::ConversionCost& after, std::uint64_t pages) {
-  if (!m_log) return;
-  const std::uint64_t cycles = after.total() - before.total();
-  m_log->exit_interval(m_id, start, cycles, after.userspace - before.userspace);
-  if (m_log->wants_events())
-    m_log->event(start, m_id, "psc",
-                 fmt::format("\"protocol\": \"{}\", \"pages\": {}, \"cycles\": {}", proto,
-                             pages, cycles));
+  if (m_log)
+    m_log->psc(m_id, start, proto, pages, after.total() - before.total(),
+               after.userspace - before.userspace);
 }
 
 void Vcpu::psc(const trace::Event& ev) {
