@@ -30,7 +30,8 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_log(ctx.log),
       m_tlbs(ctx.tlbs),
       m_params(params),
-      m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing) {
+      m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing),
+      m_host(ctx.hv, ctx.mem.timing(), ctx.rmp, params.host_mapping, params.access_cycles) {
   SC_HAS_PROCESS(Vcpu);
   SC_THREAD(run);
   socket.bind(m_mmu.socket);
@@ -76,11 +77,8 @@ void Vcpu::register_stats() {
       {"units_accepted", &m_snp.units_accepted,
        "2M units of memory accepted lazily (guest.accept = lazy)"},
       {"vmpl_switches", &m_snp.vmpl_switches, "VMPL changes (VMPL lines)"},
-      {"host_reads", &m_snp.host_reads, "host reads of guest memory (HOST R)"},
-      {"host_writes", &m_snp.host_writes, "host writes to guest memory (HOST W)"},
-      {"host_rmp_faults", &m_snp.host_rmp_faults,
-       "host writes refused by the RMP: host #PF with bit 31"},
   });
+  m_host.register_stats(m_stats);
   m_stats.add_child(m_mmu.stats());
 }
 

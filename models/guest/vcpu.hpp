@@ -25,6 +25,7 @@
 #include "models/guest/guest_os.hpp"
 #include "models/guest/trace_feed.hpp"
 #include "models/hypervisor/conversion.hpp"
+#include "models/hypervisor/host_access.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/mmu/mmu_module.hpp"
 #include "models/mmu/translation_domain.hpp"
@@ -77,7 +78,7 @@ struct VcpuContext {
   mmu::TranslationDomain& tlbs;
 };
 
-// Counters of the SNP instructions and host accesses a vCPU executes.
+// Counters of the SNP instructions a vCPU executes.
 struct SnpOpCounters {
   std::uint64_t pvalidate = 0;            // PVALIDATE instructions executed
   std::uint64_t pvalidate_fallbacks = 0;  // 2M PVALIDATEs redone as 512 x 4K
@@ -86,9 +87,6 @@ struct SnpOpCounters {
   std::uint64_t rmpadjust_failed = 0;     // RMPADJUST with a non-zero return code
   std::uint64_t rmpadjust_vc = 0;         // RMPADJUST on a page not validated: #VC 0x404
   std::uint64_t vmpl_switches = 0;
-  std::uint64_t host_reads = 0;
-  std::uint64_t host_writes = 0;
-  std::uint64_t host_rmp_faults = 0;      // host writes refused by the RMP (#PF bit 31)
   std::uint64_t vc_validated = 0;         // #VC 0x404 resolved by validating (enlightened guest)
   std::uint64_t psc_requests = 0;         // PSC VMGEXITs (MSR or GHCB) issued
   std::uint64_t psc_pages = 0;            // 4K pages PSC requests and CONVERTs covered
@@ -178,6 +176,8 @@ class Vcpu : public sc_core::sc_module {
   void rmpadjust(const trace::Event& ev);
   void run_rmpadjust(const trace::Event& ev);
   void set_vmpl(unsigned vmpl);
+  // A HOST line: the vCPU thread stands in for the host thread; the host
+  // model says what each page cost and whether the RMP refused it.
   void host_access(const trace::Event& ev);
   // Page State Change (vcpu_psc.cpp).
   void psc(const trace::Event& ev);
@@ -232,6 +232,7 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t m_translate_cycles = 0;
   std::uint64_t m_fault_cycles = 0;
   SnpOpCounters m_snp;
+  hypervisor::HostAccess m_host;
   CheckPoints* m_check = nullptr;  // run --check only
   stats::Group m_stats{basename()};
 };

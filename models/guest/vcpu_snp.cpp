@@ -147,21 +147,12 @@ void Vcpu::set_vmpl(unsigned vmpl) {
 }
 
 void Vcpu::host_access(const trace::Event& ev) {
-  // The host (hypervisor or device model) touches guest memory through its
-  // own mapping; the vCPU thread stands in for the host thread.
   const bool write = ev.op == trace::Op::HostWrite;
   const std::uint64_t last = ev.addr + (ev.size ? ev.size - 1 : 0);
   for (std::uint64_t page = ev.addr >> 12; page <= (last >> 12); ++page) {
-    const std::uint64_t spa = m_hv.host_backing(page << 12);
-    // The host's RMP check reads the page's entry (§1.7).
-    advance(m_mem.reference(rmp::RmpTable::entry_address(spa >> 12), m_cycles) +
-            m_params.access_cycles);
-    if (!write) {
-      ++m_snp.host_reads;  // reads are never refused (they see ciphertext)
-      continue;
-    }
-    ++m_snp.host_writes;
-    if (rmp::host_write_faults(m_rmp, spa, m_params.host_mapping)) ++m_snp.host_rmp_faults;
+    const hypervisor::HostAccess::Page p = m_host.issue(page << 12, m_cycles);
+    advance(p.cycles);
+    m_host.complete(p, write);  // a refused write is counted there; the trace goes on
   }
   checkpoint("a HOST line");
 }
