@@ -15,6 +15,30 @@ namespace {
 constexpr unsigned kMaxInsnRounds = 8;
 // The #VC handler's PVALIDATE retries after the hypervisor PSMASHed.
 constexpr unsigned kMaxVcRounds = 16;
+
+// Executes a guest SNP instruction (`name`) on the page at `base`:
+// translates the operand into `op`, runs `exec` on it (the result in `r`),
+// charges `cycles`, and retries after a #NPF the hypervisor resolved — a
+// 4K request inside a 2M entry (SIZEM, §6 row 10) or a page the guest does
+// not own. False if the guest died on the way or livelocks.
+template <class Exec>
+bool execute_on_operand(CpuPort& cpu, GuestState& state, const char* name, std::uint64_t base,
+                        std::uint64_t cycles, CpuPort::Operand& op, rmp::GuestInsnResult& r,
+                        Exec exec) {
+  for (unsigned round = 0;; ++round) {
+    if (round == kMaxInsnRounds) {
+      state.terminate(fmt::format("{} of GVA {:#x} made no progress after {} rounds: the guest "
+                                  "livelocks",
+                                  name, base, kMaxInsnRounds));
+      return false;
+    }
+    if (!cpu.translate_operand(base, op)) return false;
+    r = exec(op);
+    cpu.elapse(cycles);
+    if (!r.npf) return true;
+    if (!cpu.npf_exit(op.gpa, x86::npf_private_read(/*present=*/true, r.npf_bits))) return false;
+  }
+}
 }  // namespace
 
 GuestKernel::GuestKernel(unsigned vcpu, CpuPort& cpu, GuestOs& os, rmp::RmpTable& rmp,
@@ -56,23 +80,13 @@ bool GuestKernel::run_pvalidate(std::uint64_t gva, PageSize size, bool validate)
   const std::uint64_t base = gva & ~(page_bytes(size) - 1);
   rmp::GuestInsnResult r;
   CpuPort::Operand op;
-  for (unsigned round = 0;; ++round) {
-    if (round == kMaxInsnRounds) {
-      m_state.terminate(fmt::format("PVALIDATE of GVA {:#x} made no progress after {} rounds: "
-                                    "the guest livelocks",
-                                    base, kMaxInsnRounds));
-      return false;
-    }
-    if (!m_cpu.translate_operand(base, op)) return false;
-    r = rmp::pvalidate(m_rmp, op.spa, op.gpa, size, validate, m_cpu.asid(), m_cpu.vmpl());
-    ++m_c.pvalidate;
-    m_cpu.elapse(m_p.pvalidate_cycles);
-    if (!r.npf) break;
-    // 4K inside a 2M entry (SIZEM, §6 row 10) or a page the guest does not
-    // own: the hypervisor decides; on success the instruction is retried.
-    if (!m_cpu.npf_exit(op.gpa, x86::npf_private_read(/*present=*/true, r.npf_bits)))
-      return false;
-  }
+  const bool done = execute_on_operand(
+      m_cpu, m_state, "PVALIDATE", base, m_p.pvalidate_cycles, op, r,
+      [&](const CpuPort::Operand& o) {
+        ++m_c.pvalidate;
+        return rmp::pvalidate(m_rmp, o.spa, o.gpa, size, validate, m_cpu.asid(), m_cpu.vmpl());
+      });
+  if (!done) return false;
   if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {
     // Linux retries a 2M PVALIDATE as 512 x 4K (§3.3, §6 row 9).
     ++m_c.pvalidate_fallbacks;
@@ -113,21 +127,14 @@ void GuestKernel::rmpadjust(std::uint64_t gva, PageSize size, std::uint8_t targe
   const std::uint64_t base = gva & ~(page_bytes(size) - 1);
   rmp::GuestInsnResult r;
   CpuPort::Operand op;
-  for (unsigned round = 0;; ++round) {
-    if (round == kMaxInsnRounds) {
-      m_state.terminate(fmt::format("RMPADJUST of GVA {:#x} made no progress after {} rounds: "
-                                    "the guest livelocks",
-                                    base, kMaxInsnRounds));
-      return;
-    }
-    if (!m_cpu.translate_operand(base, op)) return;
-    r = rmp::rmpadjust(m_rmp, op.spa, op.gpa, size, target, perms, vmsa, m_cpu.asid(),
-                       m_cpu.vmpl());
-    ++m_c.rmpadjust;
-    m_cpu.elapse(m_p.rmpadjust_cycles);
-    if (!r.npf) break;
-    if (!m_cpu.npf_exit(op.gpa, x86::npf_private_read(/*present=*/true, r.npf_bits))) return;
-  }
+  const bool done = execute_on_operand(
+      m_cpu, m_state, "RMPADJUST", base, m_p.rmpadjust_cycles, op, r,
+      [&](const CpuPort::Operand& o) {
+        ++m_c.rmpadjust;
+        return rmp::rmpadjust(m_rmp, o.spa, o.gpa, size, target, perms, vmsa, m_cpu.asid(),
+                              m_cpu.vmpl());
+      });
+  if (!done) return;
   if (r.not_validated) {
     ++m_c.rmpadjust_vc;
     m_state.terminate(fmt::format(

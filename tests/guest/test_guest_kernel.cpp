@@ -136,6 +136,14 @@ struct World {
     REQUIRE_FALSE(os.handle_page_fault(0, gva, x86::pf::kUser).terminated);
     return os.lookup(gva)->pa;
   }
+  // The #VC 0x404 a private access to the page at `gpa` raises (§1.4).
+  static x86::Fault vc_not_validated(std::uint64_t gpa) {
+    x86::Fault f;
+    f.kind = x86::FaultKind::VcNotValidated;
+    f.addr = gpa;
+    f.spa = gpa + kSpaOffset;
+    return f;
+  }
   // The RMP entry of the page at `gpa`, as the hypervisor left it.
   rmp::RmpEntry entry(std::uint64_t gpa) const { return rmp.governing(gpa + kSpaOffset).entry; }
   // Makes [gpa, gpa + 4K) guest-owned, as a PSC to private would.
@@ -258,12 +266,8 @@ TEST_CASE("guest kernel: #VC 0x404 terminates Linux, an enlightened guest valida
     World w;
     const std::uint64_t gpa = w.map(gva);
     w.assign(gpa);
-    x86::Fault f;
-    f.kind = x86::FaultKind::VcNotValidated;
-    f.addr = gpa;
-    f.spa = gpa + kSpaOffset;
     std::uint64_t cycles = 0;
-    CHECK_FALSE(w.kernel.vc_not_validated(f, gva, cycles));
+    CHECK_FALSE(w.kernel.vc_not_validated(World::vc_not_validated(gpa), gva, cycles));
     CHECK(w.state.terminated);
     CHECK_THAT(w.state.reason, Contains("#VC 0x404") && Contains("cannot recover"));
     CHECK_FALSE(w.entry(gpa).validated);
@@ -272,12 +276,8 @@ TEST_CASE("guest kernel: #VC 0x404 terminates Linux, an enlightened guest valida
     World w({{"guest.on_vc_not_validated", "validate"}});
     const std::uint64_t gpa = w.map(gva);
     w.assign(gpa);
-    x86::Fault f;
-    f.kind = x86::FaultKind::VcNotValidated;
-    f.addr = gpa;
-    f.spa = gpa + kSpaOffset;
     std::uint64_t cycles = 0;
-    CHECK(w.kernel.vc_not_validated(f, gva, cycles));
+    CHECK(w.kernel.vc_not_validated(World::vc_not_validated(gpa), gva, cycles));
     CHECK_FALSE(w.state.terminated);
     CHECK(w.entry(gpa).validated);
     CHECK(w.kernel.counters().vc_validated == 1);
