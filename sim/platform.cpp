@@ -54,6 +54,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
             c.check_relations("", 0);
             return memory::mem_timing_params_from(c, clock);
           }()),
+      conversions(log),
       os(mem.guest_store(), guest::guest_os_params_from(c, clock), tlbs),
       hv(mem.host_store(), rmp, hypervisor::hypervisor_params_from(c, clock),
          [this](std::uint64_t gpa) { return os.prevalidated(gpa); }, tlbs,

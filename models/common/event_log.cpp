@@ -45,6 +45,45 @@ void EventLog::event(std::uint64_t cycle, unsigned vcpu, const char* type,
              type, fields.empty() ? "" : ", ", fields);
 }
 
+void EventLog::npf(unsigned vcpu, std::uint64_t cycle, std::uint64_t gpa, std::uint64_t exitinfo1,
+                   std::uint64_t cycles, std::uint64_t userspace, bool resolved) {
+  exit_interval(vcpu, cycle, cycles, userspace);
+  if (!m_events) return;
+  event(cycle, vcpu, "npf",
+        fmt::format("\"gpa\": {}, \"exitinfo1\": {}, \"cycles\": {}, \"userspace_cycles\": {}, "
+                    "\"resolved\": {}",
+                    gpa, exitinfo1, cycles, userspace, resolved));
+}
+
+void EventLog::guest_fault(unsigned vcpu, std::uint64_t cycle, bool vc, std::uint64_t gva,
+                           std::uint64_t addr, std::uint64_t code) {
+  if (!m_events) return;
+  event(cycle, vcpu, vc ? "vc_not_validated" : "guest_pf",
+        fmt::format("\"gva\": {}, \"addr\": {}, \"code\": {}", gva, addr, code));
+}
+
+void EventLog::psc(unsigned vcpu, std::uint64_t start, const char* protocol, std::uint64_t pages,
+                   std::uint64_t cycles, std::uint64_t userspace) {
+  exit_interval(vcpu, start, cycles, userspace);
+  if (!m_events) return;
+  event(start, vcpu, "psc",
+        fmt::format("\"protocol\": \"{}\", \"pages\": {}, \"cycles\": {}", protocol, pages,
+                    cycles));
+}
+
+void EventLog::conversion(unsigned vcpu, const ConversionRecord& rec) {
+  if (!m_events) return;
+  const ConversionCost& c = rec.cost;
+  event(rec.start, vcpu, "conversion",
+        fmt::format("\"trigger\": \"{}\", \"to_private\": {}, \"pages\": {}, \"end\": {}, "
+                    "\"cycles\": {}, \"cost\": {{\"exit\": {}, \"userspace\": {}, "
+                    "\"rmpupdate\": {}, \"psmash\": {}, \"flush\": {}, \"npt\": {}, "
+                    "\"pvalidate\": {}, \"guest\": {}}}",
+                    trigger_name(rec.trigger), rec.to_private, rec.pages, rec.end,
+                    rec.end - rec.start, c.exit, c.userspace, c.rmpupdate, c.psmash, c.flush,
+                    c.npt, c.pvalidate, c.guest));
+}
+
 void EventLog::exit_interval(unsigned vcpu, std::uint64_t start, std::uint64_t exit,
                              std::uint64_t userspace) {
   if (!wants_vcd()) return;

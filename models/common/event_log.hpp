@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/conversion_record.hpp"
+
 namespace rmpsim {
 
 class EventLog {
@@ -27,14 +29,22 @@ class EventLog {
   bool wants_events() const { return m_events != nullptr; }
   bool wants_vcd() const { return !m_vcd_path.empty(); }
 
-  // One JSON object per line; `fields` is the rest of the object, already
-  // formatted ("\"gpa\": 4096, ..."), or empty.
-  void event(std::uint64_t cycle, unsigned vcpu, const char* type, const std::string& fields);
-
-  // A vCPU spent [start, start + exit) in an exit, of which the last
-  // `userspace` cycles in userspace.
-  void exit_interval(unsigned vcpu, std::uint64_t start, std::uint64_t exit,
-                     std::uint64_t userspace);
+  // The records, one JSON object per line (OUTPUTS.md). Each is typed, so
+  // that the models hand over values and the format lives here.
+  // A #NPF exit: [cycle, cycle + cycles) of vCPU `vcpu`, the last
+  // `userspace` cycles of it in userspace (also the VCD's exit interval).
+  void npf(unsigned vcpu, std::uint64_t cycle, std::uint64_t gpa, std::uint64_t exitinfo1,
+           std::uint64_t cycles, std::uint64_t userspace, bool resolved);
+  // A fault delivered inside the guest on the access to `gva`: a #PF
+  // (`code` its error code), or #VC 0x404 when `vc` (§4.7).
+  void guest_fault(unsigned vcpu, std::uint64_t cycle, bool vc, std::uint64_t gva,
+                   std::uint64_t addr, std::uint64_t code);
+  // A PSC VMGEXIT ("msr" or "ghcb") for `pages` entries: [start, start +
+  // cycles), `userspace` of it in userspace (also the VCD's exit interval).
+  void psc(unsigned vcpu, std::uint64_t start, const char* protocol, std::uint64_t pages,
+           std::uint64_t cycles, std::uint64_t userspace);
+  // A completed conversion, stamped with its start.
+  void conversion(unsigned vcpu, const ConversionRecord& rec);
   // A vCPU's MMU spent [start, start + cycles) translating (L2 hit, walk).
   void translate_interval(unsigned vcpu, std::uint64_t start, std::uint64_t cycles);
 
@@ -49,6 +59,13 @@ class EventLog {
     unsigned value;
   };
   void write_vcd(std::FILE* f);
+  // One JSON object; `fields` is the rest of the object, already formatted
+  // ("\"gpa\": 4096, ..."), or empty.
+  void event(std::uint64_t cycle, unsigned vcpu, const char* type, const std::string& fields);
+  // A vCPU spent [start, start + exit) in an exit, of which the last
+  // `userspace` cycles in userspace.
+  void exit_interval(unsigned vcpu, std::uint64_t start, std::uint64_t exit,
+                     std::uint64_t userspace);
 
   std::string m_events_path, m_vcd_path, m_events_tmp;
   std::FILE* m_events = nullptr;

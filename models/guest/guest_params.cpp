@@ -116,20 +116,26 @@ GuestOsParams guest_os_params_from(const Config& c, const Clock& clock) {
   return p;
 }
 
+GuestKernelParams guest_kernel_params_from(const Config& c, const Clock& clock) {
+  GuestKernelParams p;
+  p.pvalidate_cycles = clock.cycles(c.get_float("rmp.pvalidate_ns"));
+  p.rmpadjust_cycles = clock.cycles(c.get_float("rmp.rmpadjust_ns"));
+  p.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
+  p.vc_validates = c.get_string("guest.on_vc_not_validated") == "validate";
+  p.vc_handler_cycles = clock.cycles(c.get_float("guest.vc_handler_ns"));
+  p.psc_msr = c.get_string("guest.psc_protocol") == "msr";
+  p.psc_2m = c.get_bool("guest.psc_2m");
+  p.psc_max_entries = static_cast<unsigned>(c.get_int("guest.psc_max_entries"));
+  return p;
+}
+
 VcpuParams vcpu_params_from(const Config& c, const Clock& clock) {
   VcpuParams p;
   p.mmu = mmu::mmu_params_from(c, clock);
   p.mmu_timing = mmu::mmu_timing_from(c, clock);
+  p.kernel = guest_kernel_params_from(c, clock);
   p.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
-  p.pvalidate_cycles = clock.cycles(c.get_float("rmp.pvalidate_ns"));
-  p.rmpadjust_cycles = clock.cycles(c.get_float("rmp.rmpadjust_ns"));
-  p.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
   p.host_mapping = c.get_page_size("host.mapping_page_size");
-  p.vc_validates = c.get_string("guest.on_vc_not_validated") == "validate";
-  p.psc_msr = c.get_string("guest.psc_protocol") == "msr";
-  p.psc_2m = c.get_bool("guest.psc_2m");
-  p.psc_max_entries = static_cast<unsigned>(c.get_int("guest.psc_max_entries"));
-  p.vc_handler_cycles = clock.cycles(c.get_float("guest.vc_handler_ns"));
   p.fs_per_cycle = clock.fs_per_cycle();
   // The quantum bounds how far one vCPU runs ahead of the others. With one
   // vCPU there are no others (the vCPU threads are the only SystemC

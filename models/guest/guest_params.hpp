@@ -19,7 +19,10 @@ void sim_schema(SchemaBuilder& b);
 Clock clock_from(const Config& c);
 unsigned vcpu_count(const Config& c);
 GuestOsParams guest_os_params_from(const Config& c, const Clock& clock);
-// Every vCPU's parameters, with its MMU's (mmu::mmu_params_from).
+// The guest kernel's SNP handling (guest.*, and the rmp.* instruction costs).
+GuestKernelParams guest_kernel_params_from(const Config& c, const Clock& clock);
+// Every vCPU's parameters, with its MMU's (mmu::mmu_params_from) and its
+// guest kernel's.
 VcpuParams vcpu_params_from(const Config& c, const Clock& clock);
 
 }  // namespace rmpsim::guest

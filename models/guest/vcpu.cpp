@@ -2,8 +2,6 @@
 
 #include <stdexcept>
 
-#include "models/rmp/rmp_instructions.hpp"
-
 #include <fmt/format.h>
 
 namespace rmpsim::guest {
@@ -24,13 +22,13 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_os(ctx.os),
       m_hv(ctx.hv),
       m_state(ctx.state),
-      m_mem(ctx.mem),
-      m_rmp(ctx.rmp),
       m_conversions(ctx.conversions),
       m_log(ctx.log),
       m_tlbs(ctx.tlbs),
       m_params(params),
-      m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing) {
+      m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing),
+      m_kernel(id, *this, ctx.os, ctx.rmp, ctx.state, ctx.conversions, params.kernel),
+      m_host(ctx.hv, ctx.mem.timing(), ctx.rmp, params.host_mapping, params.access_cycles) {
   SC_HAS_PROCESS(Vcpu);
   SC_THREAD(run);
   socket.bind(m_mmu.socket);
@@ -60,27 +58,12 @@ void Vcpu::register_stats() {
       {"delay_cycles", &m_delay_cycles, "cycles of D (compute) events"},
       {"translate_cycles", &m_translate_cycles, "cycles spent translating (L2 TLB hits and walks)"},
       {"fault_cycles", &m_fault_cycles, "cycles spent in fault handling (guest #PF, #NPF exits)"},
-      {"pvalidate", &m_snp.pvalidate, "PVALIDATE instructions executed"},
-      {"pvalidate_fallbacks", &m_snp.pvalidate_fallbacks,
-       "2M PVALIDATEs that failed with FAIL_SIZEMISMATCH and were redone as 512 x 4K"},
-      {"pvalidate_cf", &m_snp.pvalidate_cf, "PVALIDATEs that changed nothing (CF = 1)"},
-      {"rmpadjust", &m_snp.rmpadjust, "RMPADJUST instructions executed"},
-      {"rmpadjust_failed", &m_snp.rmpadjust_failed,
-       "RMPADJUST instructions that returned an error code"},
-      {"rmpadjust_vc", &m_snp.rmpadjust_vc, "RMPADJUST on a page not validated: #VC 0x404"},
-      {"vc_validated", &m_snp.vc_validated,
-       "#VC 0x404 resolved by PVALIDATE in an enlightened guest's handler"},
-      {"psc_requests", &m_snp.psc_requests, "Page State Change VMGEXITs issued (MSR or GHCB)"},
-      {"psc_pages", &m_snp.psc_pages, "4K pages covered by PSC lines and CONVERTs"},
-      {"converts", &m_snp.converts, "CONVERT lines executed"},
-      {"units_accepted", &m_snp.units_accepted,
-       "2M units of memory accepted lazily (guest.accept = lazy)"},
-      {"vmpl_switches", &m_snp.vmpl_switches, "VMPL changes (VMPL lines)"},
-      {"host_reads", &m_snp.host_reads, "host reads of guest memory (HOST R)"},
-      {"host_writes", &m_snp.host_writes, "host writes to guest memory (HOST W)"},
-      {"host_rmp_faults", &m_snp.host_rmp_faults,
-       "host writes refused by the RMP: host #PF with bit 31"},
   });
+  // The guest kernel's and the host's counters stay in this vCPU's group,
+  // in their places of before.
+  m_kernel.register_stats(m_stats);
+  m_stats.add_counter("vmpl_switches", &m_vmpl_switches, "VMPL changes (VMPL lines)");
+  m_host.register_stats(m_stats);
   m_stats.add_child(m_mmu.stats());
 }
 
@@ -135,40 +118,24 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
     if (f.kind == x86::FaultKind::None) {
       if (converting) {
         rec.end = m_cycles;
-        record_conversion(rec);
+        m_conversions.add(m_id, rec);
       }
       return true;
     }
-    if (m_log && m_log->wants_events() && f.kind != x86::FaultKind::NestedPageFault)
-      m_log->event(m_cycles, m_id,
-                   f.kind == x86::FaultKind::GuestPageFault ? "guest_pf" : "vc_not_validated",
-                   fmt::format("\"gva\": {}, \"addr\": {}, \"code\": {}", gva, f.addr,
-                               f.error_code));
+    if (m_log && f.kind != x86::FaultKind::NestedPageFault)
+      m_log->guest_fault(m_id, m_cycles, f.kind == x86::FaultKind::VcNotValidated, gva, f.addr,
+                         f.error_code);
     if (f.kind == x86::FaultKind::GuestPageFault) {
-      GuestResult r = m_os.handle_page_fault(m_id, f.addr, f.error_code);
-      checkpoint("a guest #PF");
-      m_fault_cycles += r.cycles;
-      m_cycles += r.cycles;
-      if (converting) rec.cost.guest += r.cycles;
-      if (r.terminated) m_state.terminate(r.reason);
-      // Lazy acceptance happens before the access goes on (§4.7).
-      for (std::uint64_t unit : r.accept_units)
-        if (!m_state.terminated) accept_unit(unit);
+      const std::uint64_t cycles = m_kernel.page_fault(f.addr, f.error_code);
+      if (converting) rec.cost.guest += cycles;
     } else if (f.kind == x86::FaultKind::VcNotValidated) {
       std::uint64_t cycles = 0;
-      const bool ok = validate_on_vc(f, cycles);
+      m_kernel.vc_not_validated(f, gva, cycles);
       if (converting) rec.cost.pvalidate += cycles;
-      if (!ok && !m_state.terminated)
-        // #VC 0x404 is delivered inside the guest; Linux has no handler for
-        // it and asks to be terminated (snp-semantics §4.7, §6 row 3).
-        m_state.terminate(fmt::format(
-            "#VC 0x404 (page not validated) at GPA {:#x}, GVA {:#x}{}: a Linux guest cannot "
-            "recover",
-            f.addr, gva, f.gpt ? " (guest page-table page)" : ""));
     } else {
       hypervisor::NpfResult r;
       const std::uint64_t before = m_cycles;
-      if (!npf_exit(f.addr, f.error_code, &r)) return false;
+      if (!exit_npf(f.addr, f.error_code, r)) return false;
       if (r.conversion && !converting) {
         converting = true;
         rec = hypervisor::ConversionRecord{};
@@ -190,64 +157,14 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
   return false;
 }
 
-bool Vcpu::validate_on_vc(const x86::Fault& f, std::uint64_t& cycles) {
-  if (!m_params.vc_validates) return false;
-  // The #VC handler runs in the guest (no exit), then PVALIDATEs the page.
-  cycles += m_params.vc_handler_cycles;
-  for (unsigned round = 0; round < kMaxFaultRounds; ++round) {
-    const rmp::GuestInsnResult r = rmp::pvalidate(m_rmp, f.spa & ~0xfffull, f.addr & ~0xfffull,
-                                                  PageSize::k4K, true, m_attrs.asid,
-                                                  m_attrs.vmpl);
-    ++m_snp.pvalidate;
-    cycles += m_params.pvalidate_cycles;
-    if (r.npf) {
-      // A 4K PVALIDATE inside a 2M entry: the hypervisor PSMASHes (§6 row 10).
-      hypervisor::NpfResult nr;
-      m_fault_cycles += cycles;
-      m_cycles += cycles;
-      cycles = 0;
-      if (!npf_exit(f.addr, x86::npf_private_read(/*present=*/true, r.npf_bits), &nr)) return false;
-      continue;
-    }
-    m_fault_cycles += cycles;
-    m_cycles += cycles;
-    if (r.rc != rmp::kSuccess) return false;
-    ++m_snp.vc_validated;  // CF=1 too: the page is validated either way
-    return true;
-  }
-  m_state.terminate(fmt::format("#VC 0x404 handler could not validate GPA {:#x}", f.addr));
-  return false;
-}
-
-void Vcpu::record_conversion(const hypervisor::ConversionRecord& rec) {
-  m_conversions.add(rec);
-  if (m_log && m_log->wants_events())
-    m_log->event(rec.start, m_id, "conversion",
-                 fmt::format("\"trigger\": \"{}\", \"to_private\": {}, \"pages\": {}, "
-                             "\"end\": {}, \"cycles\": {}, \"cost\": {{\"exit\": {}, "
-                             "\"userspace\": {}, \"rmpupdate\": {}, \"psmash\": {}, "
-                             "\"flush\": {}, \"npt\": {}, \"pvalidate\": {}, \"guest\": {}}}",
-                             hypervisor::trigger_name(rec.trigger), rec.to_private, rec.pages,
-                             rec.end, rec.end - rec.start, rec.cost.exit, rec.cost.userspace,
-                             rec.cost.rmpupdate, rec.cost.psmash, rec.cost.flush, rec.cost.npt,
-                             rec.cost.pvalidate, rec.cost.guest));
-}
-
-bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfResult* result) {
-  hypervisor::NpfResult r = m_hv.handle_npf(m_id, gpa, exitinfo1);
+bool Vcpu::exit_npf(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfResult& r) {
+  r = m_hv.handle_npf(m_id, gpa, exitinfo1);
   checkpoint("a #NPF exit");
-  if (m_log) {
-    m_log->exit_interval(m_id, m_cycles, r.cycles, r.cost.userspace);
-    if (m_log->wants_events())
-      m_log->event(m_cycles, m_id, "npf",
-                   fmt::format("\"gpa\": {}, \"exitinfo1\": {}, \"cycles\": {}, "
-                               "\"userspace_cycles\": {}, \"resolved\": {}",
-                               gpa, exitinfo1, r.cycles, r.cost.userspace, r.resolved));
-  }
+  if (m_log)
+    m_log->npf(m_id, m_cycles, gpa, exitinfo1, r.cycles, r.cost.userspace, r.resolved);
   m_fault_cycles += r.cycles;
   m_cycles += r.cycles;
   if (!r.resolved) m_state.terminate(r.reason);
-  if (result) *result = r;
   return r.resolved;
 }
 
@@ -309,8 +226,7 @@ void Vcpu::replay() {
         GuestResult r = m_os.map(m_id, ev, error);
         if (!error.empty()) throw InputError(m_feed.trace_name(), fed.line, error);
         advance(r.cycles);
-        for (std::uint64_t unit : r.accept_units)
-          if (!m_state.terminated) accept_unit(unit);
+        m_kernel.accept(r.accept_units);
         checkpoint("a MAP line");
         break;
       }
@@ -335,7 +251,6 @@ void Vcpu::replay() {
         psc(ev);
         break;
       case trace::Op::Convert:
-        ++m_snp.converts;
         convert(ev);
         break;
     }

@@ -22,9 +22,11 @@
 #include "models/common/event_log.hpp"
 #include "models/common/snp_ext.hpp"
 #include "models/common/stats.hpp"
+#include "models/guest/guest_kernel.hpp"
 #include "models/guest/guest_os.hpp"
 #include "models/guest/trace_feed.hpp"
 #include "models/hypervisor/conversion.hpp"
+#include "models/hypervisor/host_access.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/mmu/mmu_module.hpp"
 #include "models/mmu/translation_domain.hpp"
@@ -35,32 +37,13 @@ namespace rmpsim::guest {
 
 // Built by vcpu_params_from() (guest_params.hpp); the defaults live in the schema.
 struct VcpuParams {
-  std::uint64_t access_cycles;     // cpu.access_cycles
-  std::uint64_t pvalidate_cycles;  // rmp.pvalidate_ns in cycles
-  std::uint64_t rmpadjust_cycles;  // rmp.rmpadjust_ns in cycles
-  std::uint64_t invlpg_cycles;     // guest.invlpg_cycles
-  PageSize host_mapping;           // host.mapping_page_size
-  // guest.on_vc_not_validated: Linux terminates on #VC 0x404 (§4.7); an
-  // enlightened guest may validate the page in its #VC handler and retry.
-  bool vc_validates;
-  bool psc_msr;                     // guest.psc_protocol = msr (else ghcb)
-  bool psc_2m;                      // guest.psc_2m: 2M entries where aligned
-  unsigned psc_max_entries;         // guest.psc_max_entries (Linux: 64)
-  std::uint64_t vc_handler_cycles;  // guest.vc_handler_ns in cycles
+  std::uint64_t access_cycles;      // cpu.access_cycles
+  PageSize host_mapping;            // host.mapping_page_size
   std::uint64_t quantum_cycles;     // sim.quantum_ns in cycles
   std::uint64_t fs_per_cycle;       // SystemC time of one cycle (resolution 1 fs)
+  GuestKernelParams kernel;
   mmu::MmuParams mmu;
   mmu::MmuTiming mmu_timing;
-};
-
-// Whether the guest is still alive; shared by all vCPUs.
-struct GuestState {
-  bool terminated = false;
-  std::string reason;
-  void terminate(const std::string& why) {
-    if (!terminated) reason = why;
-    terminated = true;
-  }
 };
 
 // The shared models a vCPU works with.
@@ -75,32 +58,6 @@ struct VcpuContext {
   EventLog* log;  // null unless --events or --vcd
   // Every vCPU's TLBs and walk caches (the guest's broadcast invalidations).
   mmu::TranslationDomain& tlbs;
-};
-
-// Counters of the SNP instructions and host accesses a vCPU executes.
-struct SnpOpCounters {
-  std::uint64_t pvalidate = 0;            // PVALIDATE instructions executed
-  std::uint64_t pvalidate_fallbacks = 0;  // 2M PVALIDATEs redone as 512 x 4K
-  std::uint64_t pvalidate_cf = 0;         // PVALIDATE that changed nothing (CF = 1)
-  std::uint64_t rmpadjust = 0;
-  std::uint64_t rmpadjust_failed = 0;     // RMPADJUST with a non-zero return code
-  std::uint64_t rmpadjust_vc = 0;         // RMPADJUST on a page not validated: #VC 0x404
-  std::uint64_t vmpl_switches = 0;
-  std::uint64_t host_reads = 0;
-  std::uint64_t host_writes = 0;
-  std::uint64_t host_rmp_faults = 0;      // host writes refused by the RMP (#PF bit 31)
-  std::uint64_t vc_validated = 0;         // #VC 0x404 resolved by validating (enlightened guest)
-  std::uint64_t psc_requests = 0;         // PSC VMGEXITs (MSR or GHCB) issued
-  std::uint64_t psc_pages = 0;            // 4K pages PSC requests and CONVERTs covered
-  std::uint64_t converts = 0;             // CONVERT lines executed
-  std::uint64_t units_accepted = 0;       // 2M units accepted lazily
-};
-
-// One page of a conversion (a PSC entry, or a piece of a CONVERT or of a
-// lazily accepted unit), in the models' page sizes.
-struct PscPage {
-  std::uint64_t gpa;  // aligned to its size
-  PageSize size;
 };
 
 // Consistency points for the invariant checker (`run --check`,
@@ -120,7 +77,9 @@ class CheckPoints {
                                bool validated) = 0;
 };
 
-class Vcpu : public sc_core::sc_module {
+// The vCPU is the CpuPort its guest kernel runs on (privately: only the
+// kernel calls those methods; vcpu_snp.cpp).
+class Vcpu : public sc_core::sc_module, private CpuPort {
  public:
   tlm_utils::simple_initiator_socket<Vcpu> socket;  // bound to the child "mmu"
 
@@ -136,7 +95,7 @@ class Vcpu : public sc_core::sc_module {
   const mmu::MmuModule& mmu() const { return m_mmu; }
   std::uint64_t cycles() const { return m_cycles; }
   std::uint64_t accesses() const { return m_accesses; }
-  const SnpOpCounters& snp_counters() const { return m_snp; }
+  const GuestKernel& kernel() const { return m_kernel; }
   // An error raised inside the thread (bad trace line); the platform stops
   // the simulation and rethrows it.
   std::exception_ptr error() const { return m_error; }
@@ -159,37 +118,39 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t translate();
   // The slow path: resolve the fault in m_attrs, retry until it completes.
   bool resolve_and_retry(std::uint64_t gva);
-  // Adds a finished conversion to the log (and the event stream).
-  void record_conversion(const hypervisor::ConversionRecord& rec);
-  void log_psc(const char* proto, std::uint64_t start, const hypervisor::ConversionCost& before,
-               const hypervisor::ConversionCost& after, std::uint64_t pages);
   // A #NPF exit (from a walk or an instruction); false if the guest died.
-  bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1,
-                hypervisor::NpfResult* result = nullptr);
-  // The #VC 0x404 handler of an enlightened guest (guest.on_vc_not_validated
-  // = validate): PVALIDATE the page and retry.
-  bool validate_on_vc(const x86::Fault& f, std::uint64_t& cycles);
+  bool exit_npf(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfResult& result);
 
-  // SNP operations of the trace (vcpu_snp.cpp).
-  // The translation of a PVALIDATE/RMPADJUST operand; false if the guest died.
-  bool translate_operand(std::uint64_t gva);
+  // Trace lines the vCPU forwards (vcpu_snp.cpp): decoded here, carried out
+  // by the guest kernel or the host model.
   void pvalidate(const trace::Event& ev);
-  bool run_pvalidate(std::uint64_t gva, PageSize size, bool validate);
   void rmpadjust(const trace::Event& ev);
-  void run_rmpadjust(const trace::Event& ev);
-  void set_vmpl(unsigned vmpl);
-  void host_access(const trace::Event& ev);
-  // Page State Change (vcpu_psc.cpp).
   void psc(const trace::Event& ev);
   void convert(const trace::Event& ev);
-  bool psc_request(const std::vector<PscPage>& entries, trace::PscOp op, trace::PscProto proto,
-                   hypervisor::ConversionCost& cost);
-  bool pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
-                       const std::vector<PscPage>& entries);
-  // guest.accept = lazy: accept one 2 MiB unit — PSC to private, then
-  // PVALIDATE through the kernel's direct map (2M, 4K fallback).
-  void accept_unit(std::uint64_t gpa);
-  bool pvalidate_physical(std::uint64_t gpa, PageSize size);
+  void set_vmpl(unsigned vmpl);
+  // A HOST line: the vCPU thread stands in for the host thread; the host
+  // model says what each page cost and whether the RMP refused it.
+  void host_access(const trace::Event& ev);
+
+  // CpuPort (vcpu_snp.cpp).
+  std::uint16_t asid() const override { return m_attrs.asid; }
+  std::uint8_t vmpl() const override { return m_attrs.vmpl; }
+  std::uint64_t now() const override { return m_cycles; }
+  void elapse(std::uint64_t cycles) override { advance(cycles); }
+  void elapse_in_exit(std::uint64_t cycles) override;
+  void charge_handler(std::uint64_t cycles) override;
+  void set_atomic(bool atomic) override { m_atomic = atomic; }
+  bool translate_operand(std::uint64_t gva, Operand& out) override;
+  bool npt_backing(std::uint64_t gpa, std::uint64_t& spa) const override;
+  bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1) override;
+  std::uint64_t psc_msr(std::uint64_t request, ConversionCost& cost) override;
+  hypervisor::GhcbPscResult psc_ghcb(std::uint8_t* scratch, std::size_t len, std::size_t entries,
+                                     ConversionCost& cost) override;
+  void broadcast_invalidate(std::uint64_t gva, std::uint64_t gpa, std::uint64_t bytes) override;
+  void consistent(const char* after) override { checkpoint(after); }
+  void conversion_done(const std::vector<PscPage>& entries, bool to_private,
+                       bool validated) override;
+
   void advance(std::uint64_t cycles);
   void sync();
   // A consistency point for run --check; out of line, so that the handlers
@@ -204,14 +165,9 @@ class Vcpu : public sc_core::sc_module {
   GuestOs& m_os;
   hypervisor::Hypervisor& m_hv;
   GuestState& m_state;
-  memory::MemoryModule& m_mem;
-  rmp::RmpTable& m_rmp;
   hypervisor::ConversionLog& m_conversions;
   EventLog* m_log;
   mmu::TranslationDomain& m_tlbs;
-  // The guest's invalidation after it lowered what the RMP lets through for
-  // the page at `gva` (PVALIDATE rescind, RMPADJUST): see vcpu_snp.cpp.
-  void flush_after_rmp_change(std::uint64_t gva, std::uint64_t gpa, PageSize size);
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
   walker::WalkLookahead m_lookahead{m_mmu.core().walker()};
@@ -231,7 +187,9 @@ class Vcpu : public sc_core::sc_module {
   std::uint64_t m_delay_cycles = 0;
   std::uint64_t m_translate_cycles = 0;
   std::uint64_t m_fault_cycles = 0;
-  SnpOpCounters m_snp;
+  std::uint64_t m_vmpl_switches = 0;
+  GuestKernel m_kernel;           // the guest kernel's SNP behaviour, run on this vCPU
+  hypervisor::HostAccess m_host;  // HOST lines, on this vCPU's thread
   CheckPoints* m_check = nullptr;  // run --check only
   stats::Group m_stats{basename()};
 };

@@ -1,143 +1,53 @@
-// The SNP operations a vCPU replays: PVALIDATE, RMPADJUST, VMPL switches and
-// host accesses to guest memory (snp-semantics §1.7, §2.2, §3.3).
-#include <fmt/format.h>
-
+// The SNP side of the vCPU: the trace lines it forwards (PVALIDATE,
+// RMPADJUST, PSC and CONVERT to the guest kernel, HOST to the host model,
+// VMPL itself) and the CpuPort the guest kernel runs on — operand
+// translation, exits, time and the guest's broadcast invalidations.
 #include "models/guest/vcpu.hpp"
-#include "models/rmp/rmp_check.hpp"
+
 #include "models/rmp/rmp_instructions.hpp"
 
 namespace rmpsim::guest {
 
-namespace {
-// Instructions whose fault the hypervisor resolved are retried; a
-// resolution that never lets the instruction through is a model error.
-constexpr unsigned kMaxInsnRounds = 8;
-}  // namespace
-
-bool Vcpu::translate_operand(std::uint64_t gva) {
-  // The instruction translates its operand through the page tables; the
-  // RMP checks on the target page are its own (Mmu::translate).
-  m_attrs.insn_operand = true;
-  const bool ok = access_page(gva, AccessKind::Read);
-  m_attrs.insn_operand = false;
-  return ok;
-}
-
-bool Vcpu::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
-  const std::uint64_t base = gva & ~(page_bytes(size) - 1);
-  rmp::GuestInsnResult r;
-  std::uint64_t gpa = 0;
-  unsigned round = 0;
-  for (;; ++round) {
-    if (round == kMaxInsnRounds) {
-      m_state.terminate(fmt::format("PVALIDATE of GVA {:#x} made no progress after {} rounds: "
-                                    "the guest livelocks",
-                                    base, kMaxInsnRounds));
-      return false;
-    }
-    if (!translate_operand(base)) return false;
-    gpa = m_attrs.gpa;
-    r = rmp::pvalidate(m_rmp, m_attrs.spa, gpa, size, validate, m_attrs.asid, m_attrs.vmpl);
-    ++m_snp.pvalidate;
-    advance(m_params.pvalidate_cycles);
-    if (!r.npf) break;
-    // 4K inside a 2M entry (SIZEM, §6 row 10) or a page the guest does not
-    // own: the hypervisor decides; on success the instruction is retried.
-    if (!npf_exit(gpa, x86::npf_private_read(/*present=*/true, r.npf_bits))) return false;
-  }
-  if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {
-    // Linux retries a 2M PVALIDATE as 512 x 4K (§3.3, §6 row 9).
-    ++m_snp.pvalidate_fallbacks;
-    for (unsigned i = 0; i < 512; ++i)
-      if (!run_pvalidate(base + (std::uint64_t(i) << 12), PageSize::k4K, validate)) return false;
-    return true;
-  }
-  if (r.cf) ++m_snp.pvalidate_cf;
-  if (r.rc != rmp::kSuccess || r.cf) {
-    // Linux terminates on any other PVALIDATE failure, CF = 1 included
-    // (GHCB reason set 1, code 2; §6 row 8).
-    m_state.terminate(fmt::format(
-        "PVALIDATE {} of GVA {:#x} (GPA {:#x}, {}) returned {}{}: Linux terminates "
-        "(reason set 1, code 2)",
-        validate ? "validate" : "rescind", base, gpa, page_size_name(size), r.rc,
-        r.cf ? " with CF=1 (already in that state)" : ""));
-    return false;
-  }
-  if (!validate) flush_after_rmp_change(base, gpa, size);
-  return true;
-}
-
-void Vcpu::flush_after_rmp_change(std::uint64_t gva, std::uint64_t gpa, PageSize size) {
-  // The TLBs cache RMP results with translations (§1.8): a rescinded page,
-  // or a permission taken away, must not stay usable. The guest broadcasts
-  // an invalidation (INVLPGB, §2.3) of the operand's GVA range. Assumption:
-  // it also drops every other translation of the same guest-physical range
-  // (a GPA can be mapped at several GVAs, and a 2M operand covers GPAs that
-  // other GVAs map); a Linux guest changes pages only its direct map maps,
-  // where the two coincide. The broadcast's cost is UNKNOWN (§5) —
-  // assumption: one INVLPG.
-  m_tlbs.shootdown(m_attrs.asid, gva, page_bytes(size));
-  m_tlbs.shootdown_gpa(m_attrs.asid, gpa & ~(page_bytes(size) - 1), page_bytes(size));
-  advance(m_params.invlpg_cycles);
-}
-
 void Vcpu::pvalidate(const trace::Event& ev) {
-  run_pvalidate(ev.addr, page_size_of(trace::attr_page_size(ev.attrs)),
-                ev.attrs & trace::kPvalidateValidate);
+  m_kernel.pvalidate(ev.addr, page_size_of(trace::attr_page_size(ev.attrs)),
+                     ev.attrs & trace::kPvalidateValidate);
   checkpoint("a PVALIDATE line");
 }
 
 void Vcpu::rmpadjust(const trace::Event& ev) {
-  run_rmpadjust(ev);
-  checkpoint("an RMPADJUST line");
-}
-
-void Vcpu::run_rmpadjust(const trace::Event& ev) {
-  const PageSize size = page_size_of(trace::attr_page_size(ev.attrs));
-  const std::uint64_t base = ev.addr & ~(page_bytes(size) - 1);
   std::uint8_t perms = 0;
   if (ev.attrs & trace::kPermR) perms |= rmp::kPermR;
   if (ev.attrs & trace::kPermW) perms |= rmp::kPermW;
   if (ev.attrs & trace::kPermXu) perms |= rmp::kPermXu;
   if (ev.attrs & trace::kPermXs) perms |= rmp::kPermXs;
-  const bool vmsa = ev.attrs & trace::kPermVmsa;
-  const auto target = static_cast<std::uint8_t>(trace::rmpadjust_vmpl(ev.attrs));
-  rmp::GuestInsnResult r;
-  for (unsigned round = 0;; ++round) {
-    if (round == kMaxInsnRounds) {
-      m_state.terminate(fmt::format("RMPADJUST of GVA {:#x} made no progress after {} rounds: "
-                                    "the guest livelocks",
-                                    base, kMaxInsnRounds));
-      return;
-    }
-    if (!translate_operand(base)) return;
-    r = rmp::rmpadjust(m_rmp, m_attrs.spa, m_attrs.gpa, size, target, perms, vmsa, m_attrs.asid,
-                       m_attrs.vmpl);
-    ++m_snp.rmpadjust;
-    advance(m_params.rmpadjust_cycles);
-    if (!r.npf) break;
-    if (!npf_exit(m_attrs.gpa, x86::npf_private_read(/*present=*/true, r.npf_bits))) return;
+  m_kernel.rmpadjust(ev.addr, page_size_of(trace::attr_page_size(ev.attrs)),
+                     static_cast<std::uint8_t>(trace::rmpadjust_vmpl(ev.attrs)), perms,
+                     ev.attrs & trace::kPermVmsa);
+  checkpoint("an RMPADJUST line");
+}
+
+void Vcpu::psc(const trace::Event& ev) {
+  std::vector<PscPage> entries;
+  entries.reserve(ev.psc_count);
+  for (unsigned i = 0; i < ev.psc_count; ++i)
+    entries.push_back(PscPage{ev.psc[i].gpa, page_size_of(ev.psc[i].size)});
+  m_kernel.psc(entries, trace::psc_op(ev.attrs), trace::psc_proto(ev.attrs));
+  checkpoint("a PSC line");
+}
+
+void Vcpu::convert(const trace::Event& ev) {
+  try {
+    m_kernel.convert(ev.addr, ev.len, ev.attrs & trace::kConvertToPrivate);
+  } catch (const BadLine& e) {
+    throw InputError(m_feed.trace_name(), m_line, e.what());
   }
-  if (r.not_validated) {
-    ++m_snp.rmpadjust_vc;
-    m_state.terminate(fmt::format(
-        "#VC 0x404 (page not validated) from RMPADJUST of GVA {:#x} (GPA {:#x})", base,
-        m_attrs.gpa));
-    return;
-  }
-  if (r.rc != rmp::kSuccess) {
-    // An SVSM checks the code and carries on; the trace goes on too.
-    ++m_snp.rmpadjust_failed;
-    return;
-  }
-  // Lowered permissions must not survive in other vCPUs' TLBs (§2.3).
-  flush_after_rmp_change(base, m_attrs.gpa, size);
+  checkpoint("a CONVERT line");
 }
 
 void Vcpu::set_vmpl(unsigned vmpl) {
   // Switching VMPL runs another VMSA: an exit to the hypervisor and a VMRUN.
   // TLB entries are not tagged by VMPL, so the vCPU's TLBs are flushed.
-  ++m_snp.vmpl_switches;
+  ++m_vmpl_switches;
   m_attrs.vmpl = static_cast<std::uint8_t>(vmpl);
   m_mmu.core().flush_asid(m_attrs.asid);
   const std::uint64_t cost = m_hv.vmpl_switch();
@@ -147,23 +57,80 @@ void Vcpu::set_vmpl(unsigned vmpl) {
 }
 
 void Vcpu::host_access(const trace::Event& ev) {
-  // The host (hypervisor or device model) touches guest memory through its
-  // own mapping; the vCPU thread stands in for the host thread.
   const bool write = ev.op == trace::Op::HostWrite;
   const std::uint64_t last = ev.addr + (ev.size ? ev.size - 1 : 0);
   for (std::uint64_t page = ev.addr >> 12; page <= (last >> 12); ++page) {
-    const std::uint64_t spa = m_hv.host_backing(page << 12);
-    // The host's RMP check reads the page's entry (§1.7).
-    advance(m_mem.reference(rmp::RmpTable::entry_address(spa >> 12), m_cycles) +
-            m_params.access_cycles);
-    if (!write) {
-      ++m_snp.host_reads;  // reads are never refused (they see ciphertext)
-      continue;
-    }
-    ++m_snp.host_writes;
-    if (rmp::host_write_faults(m_rmp, spa, m_params.host_mapping)) ++m_snp.host_rmp_faults;
+    const hypervisor::HostAccess::Page p = m_host.issue(page << 12, m_cycles);
+    advance(p.cycles);
+    m_host.complete(p, write);  // a refused write is counted there; the trace goes on
   }
   checkpoint("a HOST line");
+}
+
+// CpuPort.
+
+void Vcpu::elapse_in_exit(std::uint64_t cycles) {
+  m_fault_cycles += cycles;
+  advance(cycles);
+}
+
+void Vcpu::charge_handler(std::uint64_t cycles) {
+  // Inside a fault's resolution: no synchronisation with the other vCPUs
+  // until the access has gone on.
+  m_fault_cycles += cycles;
+  m_cycles += cycles;
+}
+
+bool Vcpu::translate_operand(std::uint64_t gva, Operand& out) {
+  // The instruction translates its operand through the page tables; the
+  // RMP checks on the target page are its own (Mmu::translate).
+  m_attrs.insn_operand = true;
+  const bool ok = access_page(gva, AccessKind::Read);
+  m_attrs.insn_operand = false;
+  out = Operand{m_attrs.gpa, m_attrs.spa};
+  return ok;
+}
+
+bool Vcpu::npt_backing(std::uint64_t gpa, std::uint64_t& spa) const {
+  return m_hv.backing_of(gpa, spa);
+}
+
+bool Vcpu::npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1) {
+  hypervisor::NpfResult r;
+  return exit_npf(gpa, exitinfo1, r);
+}
+
+std::uint64_t Vcpu::psc_msr(std::uint64_t request, ConversionCost& cost) {
+  // The exit's time is the kernel's to charge (elapse_in_exit); the event
+  // log places it after what the request has cost so far.
+  const ConversionCost before = cost;
+  const std::uint64_t response = m_hv.psc_msr(request, cost);
+  checkpoint("an MSR PSC exit");
+  if (m_log)
+    m_log->psc(m_id, m_cycles + before.total(), "msr", 1, cost.total() - before.total(),
+               cost.userspace - before.userspace);
+  return response;
+}
+
+hypervisor::GhcbPscResult Vcpu::psc_ghcb(std::uint8_t* scratch, std::size_t len,
+                                         std::size_t entries, ConversionCost& cost) {
+  const ConversionCost before = cost;
+  const hypervisor::GhcbPscResult r = m_hv.psc_ghcb(scratch, len, cost);
+  checkpoint("a GHCB PSC exit");
+  if (m_log)
+    m_log->psc(m_id, m_cycles + before.total(), "ghcb", entries, cost.total() - before.total(),
+               cost.userspace - before.userspace);
+  return r;
+}
+
+void Vcpu::broadcast_invalidate(std::uint64_t gva, std::uint64_t gpa, std::uint64_t bytes) {
+  m_tlbs.shootdown(m_attrs.asid, gva, bytes);
+  m_tlbs.shootdown_gpa(m_attrs.asid, gpa, bytes);
+}
+
+void Vcpu::conversion_done(const std::vector<PscPage>& entries, bool to_private,
+                           bool validated) {
+  if (m_check) m_check->conversion_done(entries, to_private, validated);
 }
 
 }  // namespace rmpsim::guest

@@ -1,69 +1,34 @@
 #pragma once
-// Conversion records: what a private<->shared conversion cost, piece by
-// piece, from the access or request that needed it until the guest made
-// progress again (ARCHITECTURE.md "conversion latency").
+// Conversion tracking: every completed private<->shared conversion
+// (models/common/conversion_record.hpp), as latency distributions and cost
+// components per trigger, and as one line of the event log (--events).
 #include <array>
 #include <cstdint>
 #include <string>
 
+#include "models/common/conversion_record.hpp"
+#include "models/common/event_log.hpp"
 #include "models/common/stats.hpp"
 
 namespace rmpsim::hypervisor {
 
-enum class Trigger : std::uint8_t { Implicit = 0, PscMsr = 1, PscGhcb = 2, LazyAccept = 3 };
-inline constexpr int kTriggerCount = 4;
-inline const char* trigger_name(Trigger t) {
-  static const char* names[] = {"implicit", "psc_msr", "psc_ghcb", "lazy_accept"};
-  return names[static_cast<int>(t)];
-}
-
-// Cycles spent on a conversion, by component.
-struct ConversionCost {
-  std::uint64_t exit = 0;       // VM exit round trips (#NPF, VMGEXIT)
-  std::uint64_t userspace = 0;  // exits to the userspace model and its work
-  std::uint64_t rmpupdate = 0;
-  std::uint64_t psmash = 0;
-  std::uint64_t flush = 0;      // TLB flushes and IPIs
-  std::uint64_t npt = 0;        // NPT fault-in / mapping work
-  std::uint64_t pvalidate = 0;  // guest PVALIDATEs of the converted pages
-  std::uint64_t guest = 0;      // guest-side work: PTE updates, #VC handling, retried walks
-
-  std::uint64_t total() const {
-    return exit + userspace + rmpupdate + psmash + flush + npt + pvalidate + guest;
-  }
-  ConversionCost& operator+=(const ConversionCost& o) {
-    exit += o.exit;
-    userspace += o.userspace;
-    rmpupdate += o.rmpupdate;
-    psmash += o.psmash;
-    flush += o.flush;
-    npt += o.npt;
-    pvalidate += o.pvalidate;
-    guest += o.guest;
-    return *this;
-  }
-};
-
-struct ConversionRecord {
-  Trigger trigger = Trigger::Implicit;
-  bool to_private = true;
-  std::uint64_t pages = 0;  // 4K pages converted
-  std::uint64_t start = 0;  // cycle of the access or request that needed it
-  std::uint64_t end = 0;    // cycle the guest made progress again
-  ConversionCost cost;
-};
-
-}  // namespace rmpsim::hypervisor
-
-
-namespace rmpsim::hypervisor {
+// The record types live below the blocks; the hypervisor's code names them
+// as its own.
+using rmpsim::ConversionCost;
+using rmpsim::ConversionRecord;
+using rmpsim::kTriggerCount;
+using rmpsim::Trigger;
+using rmpsim::trigger_name;
 
 // Every completed conversion, as distributions per trigger and overall.
 class ConversionLog {
  public:
-  ConversionLog() { register_stats(); }
+  // `log`: where each conversion is also written as an event; null for none.
+  explicit ConversionLog(EventLog* log = nullptr) : m_log(log) { register_stats(); }
 
-  void add(const ConversionRecord& r) {
+  // A conversion vCPU `vcpu` completed.
+  void add(unsigned vcpu, const ConversionRecord& r) {
+    if (m_log) m_log->conversion(vcpu, r);
     const std::uint64_t cycles = r.end - r.start;
     m_all.sample(cycles);
     auto& t = m_by_trigger[static_cast<int>(r.trigger)];
@@ -113,6 +78,7 @@ class ConversionLog {
     stats::Distribution latency, per_page;
     ConversionCost cost;
   };
+  EventLog* m_log;
   stats::Distribution m_all;
   std::array<PerTrigger, kTriggerCount> m_by_trigger;
   stats::Group m_stats{"conversions"};

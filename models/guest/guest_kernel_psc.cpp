@@ -1,0 +1,259 @@
+// The guest kernel's Page State Change side: PSC trace lines, and CONVERT —
+// a whole conversion done the way Linux does it (__set_memory_enc_pgtable;
+// the PVALIDATE/PSC order is snp-semantics §3.3):
+//   to shared:  PVALIDATE rescind, PSC (shared), then PTE C-bit clear + flush
+//               (enc_status_change_prepare runs before the PTEs change);
+//   to private: PTE C-bit set + flush, then PSC (private), PVALIDATE validate
+//               (enc_status_change_finish runs after);
+// 2M entries where the range is 2M aligned, at most guest.psc_max_entries
+// entries per GHCB request, or one 4K page per MSR-protocol request; and
+// lazy acceptance of 2 MiB units (§4.7).
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+#include "models/guest/guest_kernel.hpp"
+#include "models/hypervisor/psc.hpp"
+#include "models/rmp/rmp_instructions.hpp"
+
+namespace rmpsim::guest {
+
+namespace psc = hypervisor::psc;
+
+namespace {
+// A request the hypervisor answers without finishing is re-issued; Linux
+// loops while cur_entry <= end_entry. A hypervisor that never finishes is a
+// model error.
+constexpr unsigned kMaxPscRounds = 64;
+}  // namespace
+
+bool GuestKernel::psc_request(const std::vector<PscPage>& entries, trace::PscOp op,
+                              trace::PscProto proto, ConversionCost& cost) {
+  const auto op_code = static_cast<unsigned>(op);
+  if (proto == trace::PscProto::Msr) {
+    for (const auto& e : entries) {
+      // The MSR protocol names one 4K page per request (§3.1).
+      for (std::uint64_t p = 0; p < page_bytes(e.size); p += 0x1000) {
+        ++m_c.psc_requests;
+        const std::uint64_t resp =
+            m_cpu.psc_msr(psc::msr_request((e.gpa + p) >> 12, op_code), cost);
+        if (!psc::linux_accepts_msr_response(resp)) {
+          m_state.terminate(fmt::format(
+              "PSC (MSR protocol) for GPA {:#x} answered {:#x}: Linux terminates (reason set 1, "
+              "code 1)",
+              e.gpa + p, resp));
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+  // GHCB protocol: the descriptor lives in the GHCB shared buffer.
+  std::array<std::uint8_t, psc::kSharedBufferBytes> scratch{};
+  for (std::size_t first = 0; first < entries.size(); first += m_p.psc_max_entries) {
+    const std::size_t n = std::min<std::size_t>(m_p.psc_max_entries, entries.size() - first);
+    psc::PscBuffer buf;
+    buf.header.cur_entry = 0;
+    buf.header.end_entry = static_cast<std::uint16_t>(n - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      psc::PscEntry pe;
+      pe.gfn = entries[first + i].gpa >> 12;
+      pe.op = static_cast<std::uint8_t>(op_code);
+      pe.huge = entries[first + i].size == PageSize::k2M;
+      buf.entries.push_back(pe);
+    }
+    const std::size_t len = psc::encode(buf, scratch.data(), scratch.size());
+    for (unsigned round = 0;; ++round) {
+      if (round == kMaxPscRounds) throw std::logic_error("a GHCB PSC request made no progress");
+      ++m_c.psc_requests;
+      const psc::PscHeader before = psc::decode(scratch.data(), len).buffer.header;
+      const hypervisor::GhcbPscResult r = m_cpu.psc_ghcb(scratch.data(), len, n, cost);
+      const psc::PscHeader after = psc::decode(scratch.data(), len).buffer.header;
+      if (!psc::linux_accepts(before, after, r.sw_exitinfo2, r.sw_exitinfo1)) {
+        m_state.terminate(fmt::format(
+            "PSC (GHCB) answered SW_EXITINFO1 {:#x}, SW_EXITINFO2 {:#x}: Linux terminates "
+            "(reason set 1, code 1)",
+            r.sw_exitinfo1, r.sw_exitinfo2));
+        return false;
+      }
+      if (!psc::linux_needs_another_vmgexit(after)) break;
+    }
+  }
+  return true;
+}
+
+void GuestKernel::psc(const std::vector<PscPage>& entries, trace::PscOp op,
+                      trace::PscProto proto) {
+  ConversionRecord rec;
+  rec.trigger = proto == trace::PscProto::Msr ? Trigger::PscMsr : Trigger::PscGhcb;
+  rec.to_private = op == trace::PscOp::Private;
+  for (const auto& e : entries) rec.pages += page_bytes(e.size) >> 12;
+  rec.start = m_cpu.now();
+  const bool ok = psc_request(entries, op, proto, rec.cost);
+  m_c.psc_pages += rec.pages;
+  m_cpu.elapse_in_exit(rec.cost.total());
+  // PSMASH/UNSMASH requests convert nothing (KVM completes them as no-ops).
+  if (ok && (op == trace::PscOp::Private || op == trace::PscOp::Shared)) {
+    rec.end = m_cpu.now();
+    m_conversions.add(m_vcpu, rec);
+    m_cpu.conversion_done(entries, op == trace::PscOp::Private, false);
+  }
+}
+
+// The PVALIDATEs of a conversion, 2M where the GPA range allows it.
+bool GuestKernel::pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
+                                  const std::vector<PscPage>& entries) {
+  std::uint64_t off = 0;
+  for (const auto& e : entries) {
+    const std::uint64_t bytes = page_bytes(e.size);
+    if (!run_pvalidate(gva + off, e.size, validate)) return false;
+    off += bytes;
+  }
+  return off == len;
+}
+
+void GuestKernel::convert(std::uint64_t gva, std::uint64_t len, bool to_private) {
+  ++m_c.converts;
+  const trace::PscProto proto = protocol();
+  // The GPAs of the range, 2M pieces where both GVA and GPA are 2M aligned
+  // and 2M remain (Linux's direct-map rule, §3.3).
+  std::vector<PscPage> entries;
+  for (std::uint64_t off = 0; off < len;) {
+    auto m = m_os.lookup(gva + off);
+    if (!m) {
+      throw BadLine(fmt::format("CONVERT of GVA {:#x}, which is not mapped (expected a mapped "
+                                "range)",
+                                gva + off));
+    }
+    const std::uint64_t gpa = m->pa + ((gva + off) & (page_bytes(m->size) - 1));
+    const bool big = m_p.psc_2m && proto == trace::PscProto::Ghcb &&
+                     ((gva + off) & 0x1fffff) == 0 && (gpa & 0x1fffff) == 0 &&
+                     len - off >= 0x200000 && m->size != PageSize::k4K;
+    entries.push_back(PscPage{gpa, big ? PageSize::k2M : PageSize::k4K});
+    off += big ? 0x200000 : 0x1000;
+  }
+  ConversionRecord rec;
+  rec.trigger = proto == trace::PscProto::Msr ? Trigger::PscMsr : Trigger::PscGhcb;
+  rec.to_private = to_private;
+  rec.pages = len >> 12;
+  rec.start = m_cpu.now();
+  const std::uint64_t cycles_before = rec.start;
+  auto pte_step = [&]() {
+    std::string error;
+    GuestResult r = m_os.set_encrypted(m_vcpu, gva, len, to_private, error);
+    if (!error.empty()) throw BadLine("CONVERT: " + error);
+    rec.cost.guest += r.cycles;
+    m_cpu.elapse(r.cycles);
+  };
+  auto psc_step = [&](trace::PscOp op) {
+    ConversionCost c;
+    const bool done = psc_request(entries, op, proto, c);
+    rec.cost += c;
+    m_cpu.elapse_in_exit(c.total());
+    return done;
+  };
+  bool ok = true;
+  if (!to_private) {
+    ok = pvalidate_range(gva, len, false, entries) && psc_step(trace::PscOp::Shared);
+    if (ok) pte_step();
+  } else {
+    pte_step();
+    ok = psc_step(trace::PscOp::Private) && pvalidate_range(gva, len, true, entries);
+  }
+  m_c.psc_pages += rec.pages;
+  if (!ok) return;
+  // Everything the PVALIDATE steps cost (instructions, operand walks and
+  // their faults) is the rest of the elapsed time.
+  rec.cost.pvalidate += (m_cpu.now() - cycles_before) - rec.cost.total();
+  rec.end = m_cpu.now();
+  m_conversions.add(m_vcpu, rec);
+  m_cpu.conversion_done(entries, to_private, /*validated=*/to_private);
+}
+
+bool GuestKernel::pvalidate_physical(std::uint64_t gpa, PageSize size) {
+  for (unsigned round = 0;; ++round) {
+    if (round == kMaxPscRounds) {
+      m_state.terminate(fmt::format("accepting GPA {:#x} made no progress: the guest livelocks",
+                                    gpa));
+      return false;
+    }
+    std::uint64_t spa = 0;
+    // The direct-map access reaches the NPT like any private access: a page
+    // not backed yet takes a not-present #NPF and is faulted in (and, being
+    // private, RMPUPDATEd to the guest).
+    if (!m_cpu.npt_backing(gpa, spa) || !m_rmp.governing(spa).entry.assigned) {
+      if (!m_cpu.npf_exit(gpa, x86::npf_private_read(/*present=*/false))) return false;
+      continue;
+    }
+    const rmp::GuestInsnResult r =
+        rmp::pvalidate(m_rmp, spa, gpa, size, true, m_cpu.asid(), m_cpu.vmpl());
+    ++m_c.pvalidate;
+    m_cpu.elapse(m_p.pvalidate_cycles);
+    if (r.npf) {
+      if (!m_cpu.npf_exit(gpa, x86::npf_private_read(/*present=*/true, r.npf_bits)))
+        return false;
+      continue;
+    }
+    if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {
+      ++m_c.pvalidate_fallbacks;  // 512 x 4K (§3.3)
+      for (std::uint64_t p = 0; p < 512; ++p)
+        if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return false;
+      return true;
+    }
+    if (r.rc != rmp::kSuccess || r.cf) {
+      m_state.terminate(fmt::format(
+          "PVALIDATE while accepting GPA {:#x} returned {}{}: Linux terminates (reason set 1, "
+          "code 2)",
+          gpa, r.rc, r.cf ? " with CF=1" : ""));
+      return false;
+    }
+    return true;
+  }
+}
+
+void GuestKernel::accept(const std::vector<std::uint64_t>& units) {
+  for (std::uint64_t unit : units)
+    if (!m_state.terminated) accept_unit(unit);
+}
+
+void GuestKernel::accept_unit(std::uint64_t gpa) {
+  // Linux serialises acceptance of a unit: no other vCPU may use it before
+  // it is accepted. Its time is charged without yielding to the kernel.
+  struct Atomic {
+    CpuPort& cpu;
+    explicit Atomic(CpuPort& c) : cpu(c) { cpu.set_atomic(true); }
+    ~Atomic() { cpu.set_atomic(false); }
+  } atomic(m_cpu);
+  ++m_c.units_accepted;
+  ConversionRecord rec;
+  rec.trigger = Trigger::LazyAccept;
+  rec.to_private = true;
+  rec.pages = 512;
+  rec.start = m_cpu.now();
+  const trace::PscProto proto = protocol();
+  // 2M entries where allowed; the MSR protocol takes 4K pages only.
+  std::vector<PscPage> entries;
+  if (m_p.psc_2m && proto != trace::PscProto::Msr) {
+    entries.push_back(PscPage{gpa, PageSize::k2M});
+  } else {
+    for (std::uint64_t p = 0; p < 512; ++p)
+      entries.push_back(PscPage{gpa + (p << 12), PageSize::k4K});
+  }
+  ConversionCost c;
+  const bool ok = psc_request(entries, trace::PscOp::Private, proto, c);
+  rec.cost += c;
+  m_cpu.elapse_in_exit(c.total());
+  if (!ok) return;
+  const std::uint64_t before = m_cpu.now();
+  if (!pvalidate_physical(gpa, m_p.psc_2m ? PageSize::k2M : PageSize::k4K)) return;
+  if (!m_p.psc_2m)
+    for (std::uint64_t p = 1; p < 512; ++p)
+      if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return;
+  rec.cost.pvalidate += m_cpu.now() - before;
+  rec.end = m_cpu.now();
+  m_conversions.add(m_vcpu, rec);
+  m_cpu.conversion_done(entries, true, /*validated=*/true);
+}
+
+}  // namespace rmpsim::guest
