@@ -12,8 +12,9 @@ namespace rmpsim {
 
 namespace {
 
-// A SystemC time resolution of 1 fs makes a cycle an integer number of time
-// units (rounded once, at the clock); cycles themselves stay exact integers.
+// The kernel's time counts core cycles, one resolution unit per cycle
+// (guest::Vcpu::sync): it only orders the vCPUs. The resolution is set once,
+// before anything makes a time.
 void set_time_resolution_once() {
   static bool done = false;
   if (!done) {

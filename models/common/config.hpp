@@ -77,8 +77,6 @@ struct Clock {
   double ghz;
   // Rounded to the nearest cycle.
   std::uint64_t cycles(double ns) const { return std::llround(ns * ghz); }
-  // SystemC time of one cycle at a resolution of 1 fs.
-  std::uint64_t fs_per_cycle() const { return std::llround(1e6 / ghz); }
 };
 
 // Whether `path` names a configuration key.

@@ -136,7 +136,7 @@ VcpuParams vcpu_params_from(const Config& c, const Clock& clock) {
   p.kernel = guest_kernel_params_from(c, clock);
   p.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
   p.host_mapping = c.get_page_size("host.mapping_page_size");
-  p.fs_per_cycle = clock.fs_per_cycle();
+  p.ghz = clock.ghz;
   // The quantum bounds how far one vCPU runs ahead of the others. With one
   // vCPU there are no others (the vCPU threads are the only SystemC
   // processes, and nothing reads the kernel's time), so it synchronises

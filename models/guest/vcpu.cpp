@@ -77,9 +77,30 @@ void Vcpu::advance(std::uint64_t cycles) {
 }
 
 void Vcpu::sync() {
+  // The kernel's time counts core cycles, one time-resolution unit per cycle:
+  // it only orders the vCPUs (nothing reads it as seconds), and so it cannot
+  // wrap before the cycle counter does (at 1 fs per 370 fs cycle it wrapped
+  // after 5 simulated hours; issue 14, item 2).
   if (m_cycles > m_synced_cycles)
-    wait(sc_core::sc_time::from_value((m_cycles - m_synced_cycles) * m_params.fs_per_cycle));
+    wait(sc_core::sc_time::from_value(m_cycles - m_synced_cycles));
   m_synced_cycles = m_cycles;
+}
+
+void Vcpu::check_gva_range(std::uint64_t first, std::uint64_t last) const {
+  // The reader guarantees 57-bit canonical addresses; 4-level paging
+  // translates 48 bits, and a guest access beyond them takes #GP: refuse
+  // the line rather than let the walker alias it (issue 14, item 4).
+  auto canonical = [this](std::uint64_t va) {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(va << m_va_shift) >>
+                                      m_va_shift) == va;
+  };
+  if (canonical(first) && canonical(last)) return;
+  throw InputError(m_feed.trace_name(), m_line,
+                   fmt::format("expected GVA range [{:#x}, {:#x}] to be canonical for {}-level "
+                               "paging (bits 63..{} equal; walker.guest_levels); the guest would "
+                               "take #GP",
+                               first, last, m_params.mmu.walker.guest_levels,
+                               63 - m_va_shift));
 }
 
 __attribute__((always_inline)) inline std::uint64_t Vcpu::translate() {
@@ -205,6 +226,7 @@ void Vcpu::replay() {
   while (!m_state.terminated && m_feed.next(m_id, fed)) {
     const trace::Event& ev = fed.ev;
     m_line = fed.line;
+    if (const std::uint64_t span = gva_span(ev)) check_gva_range(ev.addr, ev.addr + (span - 1));
     switch (ev.op) {
       case trace::Op::Read:
       case trace::Op::Write:
@@ -218,6 +240,17 @@ void Vcpu::replay() {
         break;
       }
       case trace::Op::Delay:
+        // The only unbounded cost a line can add (others are bounded by
+        // the configuration's ranges): keep the cycle counters, and the
+        // sums built on them, far from 2^64 (issue 14, item 2).
+        if (ev.len > kMaxCycles - m_cycles)
+          throw InputError(m_feed.trace_name(), fed.line,
+                           fmt::format("D {} would take vCPU {} past {} cycles (2^62, {:.0f} "
+                                       "years of simulated time at {} GHz): expected a shorter "
+                                       "delay",
+                                       ev.len, m_id, kMaxCycles,
+                                       double(kMaxCycles) / (m_params.ghz * 1e9 * 3600 * 24 * 365),
+                                       m_params.ghz));
         m_delay_cycles += ev.len;
         advance(ev.len);
         break;

@@ -40,7 +40,7 @@ struct VcpuParams {
   std::uint64_t access_cycles;      // cpu.access_cycles
   PageSize host_mapping;            // host.mapping_page_size
   std::uint64_t quantum_cycles;     // sim.quantum_ns in cycles
-  std::uint64_t fs_per_cycle;       // SystemC time of one cycle (resolution 1 fs)
+  double ghz;                       // cpu.freq_ghz (only to phrase the time-limit error)
   GuestKernelParams kernel;
   mmu::MmuParams mmu;
   mmu::MmuTiming mmu_timing;
@@ -153,6 +153,30 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
 
   void advance(std::uint64_t cycles);
   void sync();
+  // Guest virtual addresses beyond what the configured paging translates
+  // are bad input (see vcpu.cpp); `last` is the range's last byte.
+  void check_gva_range(std::uint64_t first, std::uint64_t last) const;
+  // Bytes of guest virtual address space a line names (0: none).
+  static std::uint64_t gva_span(const trace::Event& ev) {
+    switch (ev.op) {
+      case trace::Op::Read:
+      case trace::Op::Write:
+      case trace::Op::Exec:
+      case trace::Op::Modify:
+        return ev.size;
+      case trace::Op::Map:
+      case trace::Op::Unmap:
+      case trace::Op::Convert:
+        return ev.len;
+      case trace::Op::Pvalidate:
+      case trace::Op::Rmpadjust:
+        return 1;
+      default:
+        return 0;
+    }
+  }
+  // A vCPU's time stays below 2^62 cycles (D lines are refused past it).
+  static constexpr std::uint64_t kMaxCycles = 1ull << 62;
   // A consistency point for run --check; out of line, so that the handlers
   // it sits in stay as they were without --check.
   void checkpoint(const char* after) {
@@ -172,6 +196,8 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
   walker::WalkLookahead m_lookahead{m_mmu.core().walker()};
   std::uint64_t m_cycles = 0;         // local time, the ground truth
+  // 64 minus the guest virtual-address width (48 bits with 4-level paging).
+  unsigned m_va_shift = 64 - (12 + 9 * m_params.mmu.walker.guest_levels);
   std::uint64_t m_synced_cycles = 0;  // local time the SystemC kernel has reached
   std::exception_ptr m_error;
   std::uint64_t m_line = 0;           // trace line of the event being replayed
