@@ -47,72 +47,56 @@ MapStatus PageTableEditor::map(std::uint64_t root, std::uint64_t va, std::uint64
   return MapStatus::Ok;
 }
 
-std::optional<Mapping> PageTableEditor::lookup(std::uint64_t root, std::uint64_t va) const {
+std::optional<PageTableEditor::Leaf> PageTableEditor::find_leaf(std::uint64_t root,
+                                                                std::uint64_t va) const {
   std::uint64_t table = root;
   for (unsigned l = m_levels; l >= 1; --l) {
-    const std::uint64_t e = m_mem.read64(table + 8ull * index_at(va, l));
+    const std::uint64_t slot = table + 8ull * index_at(va, l);
+    const std::uint64_t e = m_mem.read64(slot);
     if (!(e & kPresent)) return std::nullopt;
-    if (is_leaf(e, l)) return Mapping{entry_addr(e) & ~(level_bytes(l) - 1), size_at_level(l), e};
+    if (is_leaf(e, l))
+      return Leaf{slot, l, Mapping{entry_addr(e) & ~(level_bytes(l) - 1), size_at_level(l), e}};
     table = entry_addr(e);
   }
   return std::nullopt;
+}
+
+std::optional<Mapping> PageTableEditor::lookup(std::uint64_t root, std::uint64_t va) const {
+  const auto leaf = find_leaf(root, va);
+  return leaf ? std::optional<Mapping>(leaf->mapping) : std::nullopt;
 }
 
 std::optional<Mapping> PageTableEditor::unmap(std::uint64_t root, std::uint64_t va) {
-  std::uint64_t table = root;
-  for (unsigned l = m_levels; l >= 1; --l) {
-    const std::uint64_t slot = table + 8ull * index_at(va, l);
-    const std::uint64_t e = m_mem.read64(slot);
-    if (!(e & kPresent)) return std::nullopt;
-    if (is_leaf(e, l)) {
-      m_mem.write64(slot, 0);
-      if (m_on_change) m_on_change(va & ~(level_bytes(l) - 1), level_bytes(l));
-      return Mapping{entry_addr(e) & ~(level_bytes(l) - 1), size_at_level(l), e};
-    }
-    table = entry_addr(e);
-  }
-  return std::nullopt;
+  const auto leaf = find_leaf(root, va);
+  if (!leaf) return std::nullopt;
+  m_mem.write64(leaf->slot, 0);
+  if (m_on_change) m_on_change(va & ~(level_bytes(leaf->level) - 1), level_bytes(leaf->level));
+  return leaf->mapping;
 }
 
 std::optional<Mapping> PageTableEditor::split(std::uint64_t root, std::uint64_t va) {
-  std::uint64_t table = root;
-  for (unsigned l = m_levels; l >= 2; --l) {
-    const std::uint64_t slot = table + 8ull * index_at(va, l);
-    const std::uint64_t e = m_mem.read64(slot);
-    if (!(e & kPresent)) return std::nullopt;
-    if (is_leaf(e, l)) {
-      const std::uint64_t base = va & ~(level_bytes(l) - 1);
-      const std::uint64_t frame = entry_addr(e) & ~(level_bytes(l) - 1);
-      // The pieces keep every flag of the old leaf (A and D included, as
-      // Linux's split does); only the PS bit goes where they are 4K leaves.
-      const std::uint64_t flags = (e & ~kAddrMask) & (l - 1 == 1 ? ~kLarge : ~0ull);
-      const std::uint64_t sub = m_alloc();
-      for (unsigned i = 0; i < 512; ++i)
-        m_mem.write64(sub + 8ull * i, (frame + i * level_bytes(l - 1)) | flags);
-      m_mem.write64(slot, sub | m_table_flags | kPresent);
-      if (m_on_change) m_on_change(base, level_bytes(l));
-      return Mapping{frame, size_at_level(l), e};
-    }
-    table = entry_addr(e);
-  }
-  return std::nullopt;
+  const auto leaf = find_leaf(root, va);
+  if (!leaf || leaf->level == 1) return std::nullopt;
+  const unsigned l = leaf->level;
+  const std::uint64_t e = leaf->mapping.pte;
+  // The pieces keep every flag of the old leaf (A and D included, as
+  // Linux's split does); only the PS bit goes where they are 4K leaves.
+  const std::uint64_t flags = (e & ~kAddrMask) & (l - 1 == 1 ? ~kLarge : ~0ull);
+  const std::uint64_t sub = m_alloc();
+  for (unsigned i = 0; i < 512; ++i)
+    m_mem.write64(sub + 8ull * i, (leaf->mapping.pa + i * level_bytes(l - 1)) | flags);
+  m_mem.write64(leaf->slot, sub | m_table_flags | kPresent);
+  if (m_on_change) m_on_change(va & ~(level_bytes(l) - 1), level_bytes(l));
+  return leaf->mapping;
 }
 
 bool PageTableEditor::set_leaf_flags(std::uint64_t root, std::uint64_t va, std::uint64_t set,
                                      std::uint64_t clear) {
-  std::uint64_t table = root;
-  for (unsigned l = m_levels; l >= 1; --l) {
-    const std::uint64_t slot = table + 8ull * index_at(va, l);
-    const std::uint64_t e = m_mem.read64(slot);
-    if (!(e & kPresent)) return false;
-    if (is_leaf(e, l)) {
-      m_mem.write64(slot, (e | set) & ~clear);
-      if (m_on_change) m_on_change(va & ~(level_bytes(l) - 1), level_bytes(l));
-      return true;
-    }
-    table = entry_addr(e);
-  }
-  return false;
+  const auto leaf = find_leaf(root, va);
+  if (!leaf) return false;
+  m_mem.write64(leaf->slot, (leaf->mapping.pte | set) & ~clear);
+  if (m_on_change) m_on_change(va & ~(level_bytes(leaf->level) - 1), level_bytes(leaf->level));
+  return true;
 }
 
 void PageTableEditor::for_each_leaf(

@@ -71,6 +71,14 @@ class PageTableEditor {
   // table is missing. `blocked_by_leaf` reports the first case.
   std::optional<std::uint64_t> entry_slot(std::uint64_t root, std::uint64_t va, unsigned level,
                                           bool create, bool* blocked_by_leaf) const;
+  // The leaf that maps va: its entry's address, level and mapping.
+  struct Leaf {
+    std::uint64_t slot;
+    unsigned level;
+    Mapping mapping;
+  };
+  std::optional<Leaf> find_leaf(std::uint64_t root, std::uint64_t va) const;
+
   memory::PhysStore& m_mem;
   unsigned m_levels;
   std::function<std::uint64_t()> m_alloc;
