@@ -90,17 +90,12 @@ void Vcpu::check_gva_range(std::uint64_t first, std::uint64_t last) const {
   // The reader guarantees 57-bit canonical addresses; 4-level paging
   // translates 48 bits, and a guest access beyond them takes #GP: refuse
   // the line rather than let the walker alias it (issue 14, item 4).
-  auto canonical = [this](std::uint64_t va) {
-    return static_cast<std::uint64_t>(static_cast<std::int64_t>(va << m_va_shift) >>
-                                      m_va_shift) == va;
-  };
   if (canonical(first) && canonical(last)) return;
   throw InputError(m_feed.trace_name(), m_line,
                    fmt::format("expected GVA range [{:#x}, {:#x}] to be canonical for {}-level "
                                "paging (bits 63..{} equal; walker.guest_levels); the guest would "
                                "take #GP",
-                               first, last, m_params.mmu.walker.guest_levels,
-                               63 - m_va_shift));
+                               first, last, m_params.mmu.walker.guest_levels, m_va_bits - 1));
 }
 
 __attribute__((always_inline)) inline std::uint64_t Vcpu::translate() {
@@ -193,6 +188,7 @@ void Vcpu::access(const trace::Event& ev) {
   // An access that crosses a 4K page is one access per page it touches
   // (TRACE-FORMAT.md: "an access that crosses a page is two accesses").
   const std::uint64_t last = ev.addr + (ev.size ? ev.size - 1 : 0);
+  if (__builtin_expect(!canonical(ev.addr) || !canonical(last), 0)) check_gva_range(ev.addr, last);
   const std::uint64_t first_page = ev.addr >> 12;
   const std::uint64_t pages = last < ev.addr ? 1 : (last >> 12) - first_page + 1;
   m_split += pages > 1;
@@ -226,7 +222,9 @@ void Vcpu::replay() {
   while (!m_state.terminated && m_feed.next(m_id, fed)) {
     const trace::Event& ev = fed.ev;
     m_line = fed.line;
-    if (const std::uint64_t span = gva_span(ev)) check_gva_range(ev.addr, ev.addr + (span - 1));
+    // Accesses check their range in access(), on the way.
+    if (!trace::is_guest_access(ev.op))
+      if (const std::uint64_t span = gva_span(ev)) check_gva_range(ev.addr, ev.addr + (span - 1));
     switch (ev.op) {
       case trace::Op::Read:
       case trace::Op::Write:

@@ -155,7 +155,10 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   void sync();
   // Guest virtual addresses beyond what the configured paging translates
   // are bad input (see vcpu.cpp); `last` is the range's last byte.
-  void check_gva_range(std::uint64_t first, std::uint64_t last) const;
+  __attribute__((noinline, cold)) void check_gva_range(std::uint64_t first,
+                                                       std::uint64_t last) const;
+  // Canonical for the configured paging: bits 63..m_va_bits-1 all equal.
+  bool canonical(std::uint64_t va) const { return ((va + m_va_half) >> m_va_bits) == 0; }
   // Bytes of guest virtual address space a line names (0: none).
   static std::uint64_t gva_span(const trace::Event& ev) {
     switch (ev.op) {
@@ -196,8 +199,10 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
   walker::WalkLookahead m_lookahead{m_mmu.core().walker()};
   std::uint64_t m_cycles = 0;         // local time, the ground truth
-  // 64 minus the guest virtual-address width (48 bits with 4-level paging).
-  unsigned m_va_shift = 64 - (12 + 9 * m_params.mmu.walker.guest_levels);
+  // The guest virtual-address width (48 bits with 4-level paging) and half
+  // the space it spans.
+  unsigned m_va_bits = 12 + 9 * m_params.mmu.walker.guest_levels;
+  std::uint64_t m_va_half = 1ull << (m_va_bits - 1);
   std::uint64_t m_synced_cycles = 0;  // local time the SystemC kernel has reached
   std::exception_ptr m_error;
   std::uint64_t m_line = 0;           // trace line of the event being replayed
