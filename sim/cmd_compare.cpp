@@ -2,10 +2,13 @@
 // variants), side by side.
 // SystemC allows one elaboration per process, so every policy runs in a
 // child process (`rmpsim run`), and this process only reads their stats.
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <spawn.h>
@@ -90,9 +93,23 @@ int cmd_compare(const CompareArgs& args) {
   std::vector<std::string> policies;
   for (const auto& col : columns) policies.push_back(col.label);
   const double ghz = resolve_config(args.config).get_float("cpu.freq_ghz");
-  const std::string tmp = (std::filesystem::temp_directory_path() /
-                           fmt::format("rmpsim-compare-{}", ::getpid()))
-                              .string();
+  // A fresh private directory (mkdtemp: unpredictable name, mode 0700), not
+  // a name built from the pid that a planted symlink could redirect (issue
+  // 14, item 8); removed whatever happens below.
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "rmpsim-compare-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw std::runtime_error(fmt::format("compare: cannot create a temporary directory in {}: {}",
+                                         std::filesystem::temp_directory_path().string(),
+                                         std::strerror(errno)));
+  const std::string tmp = tmpl;
+  struct RemoveAtExit {
+    std::string dir;
+    ~RemoveAtExit() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } remove_tmp{tmp};
   std::vector<Json> results;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const std::string dir = tmp + "/" + std::to_string(i);
@@ -102,14 +119,10 @@ int cmd_compare(const CompareArgs& args) {
     for (const auto& s : args.config.sets) argv.insert(argv.end(), {"--set", s});
     for (const auto& s : columns[i].sets) argv.insert(argv.end(), {"--set", s});
     const int status = run_child(argv);
-    if (status != 0) {
-      std::filesystem::remove_all(tmp);
-      return status;  // the child printed its error
-    }
+    if (status != 0) return status;  // the child printed its error
     std::ifstream in(dir + "/stats.json");
     results.push_back(Json::parse(in));
   }
-  std::filesystem::remove_all(tmp);
 
   const std::vector<Row> rows = {
       {"cycles", [](const Json& s, const Json&, double) { return std::to_string(u(s, "cycles")); }},

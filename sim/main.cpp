@@ -31,15 +31,25 @@ void add_config_options(CLI::App* cmd, rmpsim::ConfigArgs& c) {
 void add_gen_options(CLI::App* cmd, rmpsim::GenArgs& g) {
   cmd->add_option("--pattern", g.pattern, "hot (TLB-hit dominated), random (walk dominated), stream")
       ->capture_default_str();
-  cmd->add_option("--accesses", g.accesses, "number of accesses")->capture_default_str();
-  cmd->add_option("--vcpus", g.vcpus, "vCPUs, interleaved round-robin")->capture_default_str();
+  // Unsigned options: CLI11 would read "-1" as 2^64-1 (issue 14, item 12:
+  // `--accesses -1` tried to write 2^64 records).
+  cmd->add_option("--accesses", g.accesses, "number of accesses")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--vcpus", g.vcpus, "vCPUs, interleaved round-robin")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--footprint", g.footprint, "bytes of guest virtual memory touched")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--write-fraction", g.write_fraction, "share of writes among accesses")
       ->capture_default_str();
-  cmd->add_option("--seed", g.seed, "PRNG seed (same seed, same trace)")->capture_default_str();
+  cmd->add_option("--seed", g.seed, "PRNG seed (same seed, same trace)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--hot-pages", g.hot_pages, "pages each vCPU reuses (pattern hot)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 }
 
 // AddressSanitizer builds only. SystemC runs each vCPU thread on a stack of

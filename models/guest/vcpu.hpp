@@ -31,6 +31,7 @@
 #include "models/mmu/mmu_module.hpp"
 #include "models/mmu/translation_domain.hpp"
 #include "models/walker/lookahead.hpp"
+#include "models/walker/pte.hpp"
 #include "models/rmp/rmp_table.hpp"
 
 namespace rmpsim::guest {
@@ -201,7 +202,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   std::uint64_t m_cycles = 0;         // local time, the ground truth
   // The guest virtual-address width (48 bits with 4-level paging) and half
   // the space it spans.
-  unsigned m_va_bits = 12 + 9 * m_params.mmu.walker.guest_levels;
+  unsigned m_va_bits = paging::va_bits(m_params.mmu.walker.guest_levels);
   std::uint64_t m_va_half = 1ull << (m_va_bits - 1);
   std::uint64_t m_synced_cycles = 0;  // local time the SystemC kernel has reached
   std::exception_ptr m_error;

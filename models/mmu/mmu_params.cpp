@@ -62,7 +62,7 @@ MmuParams mmu_params_from(const Config& c, const Clock& clock) {
   return p;
 }
 
-MmuTiming mmu_timing_from(const Config& c, const Clock& clock) {
+MmuTiming mmu_timing_from(const Config& c, const Clock& /*clock: no ns keys here*/) {
   MmuTiming t;
   t.l2_hit_cycles = static_cast<std::uint64_t>(c.get_int("mmu.l2.hit_cycles"));
   t.walk_cache_hit_cycles = static_cast<std::uint64_t>(c.get_int("walker.cache_hit_cycles"));

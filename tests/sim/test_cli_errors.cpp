@@ -2,6 +2,7 @@
 // output files left behind (OUTPUTS.md "Exit status").
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "support/cli_runner.hpp"
@@ -123,4 +124,39 @@ TEST_CASE("unknown option and unknown subcommand exit 2", "[cli][errors]") {
   TempDir tmp;
   CHECK(run_cli("run --bogus x", tmp).status == 2);
   CHECK(run_cli("frobnicate", tmp).status == 2);
+}
+
+TEST_CASE("trace gen refuses negative counts instead of wrapping them to 2^64-1",
+          "[cli][errors][reliability]") {
+  // Issue 14, item 12: `--accesses -1` started writing 2^64-1 records.
+  TempDir tmp;
+  for (const std::string opt : {"--accesses -1", "--seed -1", "--vcpus -2", "--footprint -4096",
+                                "--hot-pages -8"}) {
+    INFO(opt);
+    auto r = run_cli("trace gen " + tmp.file("g.rmpt") + " --pattern hot " + opt, tmp);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("-") != std::string::npos);
+    CHECK(!fs::exists(tmp.file("g.rmpt")));
+  }
+  CHECK(run_cli("trace gen " + tmp.file("g.rmpt") + " --pattern hot --accesses 10 --seed 0", tmp)
+            .status == 0);
+}
+
+TEST_CASE("compare works in a private temporary directory and removes it",
+          "[cli][reliability]") {
+  // Issue 14, item 8: the directory was $TMPDIR/rmpsim-compare-<pid>, a
+  // name another user could plant a symlink at. Now mkdtemp makes it; a
+  // planted rmpsim-compare-<anything> is left alone and nothing is left.
+  TempDir tmp;
+  const std::string tmpdir = tmp.file("tmpdir");
+  fs::create_directories(tmpdir + "/rmpsim-compare-planted");
+  const std::string t = tmp.file("t.rmpt");
+  spit(t, kMagic + "0 W 0x1000 8\n0 R 0x2000 8\n");
+  ::setenv("TMPDIR", tmpdir.c_str(), 1);
+  auto r = run_cli("compare " + t, tmp);
+  ::unsetenv("TMPDIR");
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(files_in(tmpdir) == 1);  // only the planted directory
+  CHECK(files_in(tmpdir + "/rmpsim-compare-planted") == 0);
 }
