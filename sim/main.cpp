@@ -28,28 +28,36 @@ void add_config_options(CLI::App* cmd, rmpsim::ConfigArgs& c) {
       ->expected(1);
 }
 
+// Unsigned counts: CLI11 would read "-1" as 2^64-1 (issue 14, item 12:
+// `--accesses -1` tried to write 2^64 records).
+const CLI::Validator kNonNegative(
+    [](std::string& s) {
+      return s.find('-') == std::string::npos
+                 ? std::string()
+                 : "expected a non-negative whole number, got '" + s + "'";
+    },
+    "UINT");
+
 void add_gen_options(CLI::App* cmd, rmpsim::GenArgs& g) {
   cmd->add_option("--pattern", g.pattern, "hot (TLB-hit dominated), random (walk dominated), stream")
       ->capture_default_str();
-  // Unsigned options: CLI11 would read "-1" as 2^64-1 (issue 14, item 12:
-  // `--accesses -1` tried to write 2^64 records).
   cmd->add_option("--accesses", g.accesses, "number of accesses")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--vcpus", g.vcpus, "vCPUs, interleaved round-robin")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--footprint", g.footprint, "bytes of guest virtual memory touched")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--write-fraction", g.write_fraction, "share of writes among accesses")
       ->capture_default_str();
   cmd->add_option("--seed", g.seed, "PRNG seed (same seed, same trace)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--hot-pages", g.hot_pages, "pages each vCPU reuses (pattern hot)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
 }
 
 // AddressSanitizer builds only. SystemC runs each vCPU thread on a stack of
@@ -96,7 +104,7 @@ int sc_main(int argc, char** argv) {
   run_cmd->add_option("--check-inject", run.check_inject)->group("");
   run_cmd->add_option("--sweep", run.sweep, "run one point of this sweep file into DIR/K/");
   run_cmd->add_option("--point", run.point, "the point K of --sweep to run (0-based)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
 
   rmpsim::CompareArgs cmp;
   auto* cmp_cmd = app.add_subcommand("compare", "run a trace under several policies, side by side");
