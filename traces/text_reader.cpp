@@ -116,6 +116,10 @@ __attribute__((always_inline)) inline const char* parse_fast_access(const char* 
     if (size - 1 >= 0xffffffffull) return nullptr;  // 0 or over 32 bits
   }
   if (*s != '\n') return nullptr;
+  // At most 15 hex digits and a 32-bit size: the bytes end below 2^61, so
+  // the address limits (event_checks.hpp) come down to ending below 2^56;
+  // anything else goes to the slow path, which names the error.
+  if ((addr + (size - 1)) >> 56) return nullptr;
   ev = Event{};
   ev.op = Op(op);
   ev.vcpu = std::uint16_t(vcpu);
