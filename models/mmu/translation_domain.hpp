@@ -21,7 +21,6 @@ namespace rmpsim::mmu {
 class TranslationDomain {
  public:
   void attach(Mmu& mmu) { m_mmus.push_back(&mmu); }
-  std::size_t size() const { return m_mmus.size(); }
 
   // Every cached translation of the GVA range in the ASID, on every vCPU
   // (TLBs and page-walk caches).
