@@ -89,10 +89,14 @@ int run_sweep_point(const RunArgs& args) {
 
   const Sweep sweep(args.sweep);
   const SweepPoint p = sweep.point(static_cast<std::size_t>(args.point));
-  const OutputDir top(args.out_dir);
+  // Every point of the sweep shares the top directory; each locks its own.
+  const OutputDir top(args.out_dir, /*lock=*/false);
   write_sweep_index(sweep, top.path());
   const std::string dir = top.path() + "/" + std::to_string(p.index);
   fs::create_directories(dir);
+  // Locked before anything in it is removed: a second run of this point
+  // fails here, without touching the first one's files.
+  const OutputDir point_dir(dir);
 
   // Finished before with the same configuration and trace: nothing to do.
   const auto done = read_json_if_present(dir + "/point.json");
