@@ -18,6 +18,7 @@
 #include "sim/commands.hpp"
 #include "sim/config_args.hpp"
 #include "sim/output.hpp"
+#include "sim/report.hpp"
 #include "traces/input_error.hpp"
 
 extern char** environ;
@@ -159,12 +160,15 @@ int cmd_compare(const CompareArgs& args) {
     return 0;
   }
   if (args.format == "csv") {
+    // Column labels come from --variant: a comma or quote in one must not
+    // shift the columns (issue 14, item 14).
     std::string line = "metric";
-    for (const auto& p : policies) line += "," + p;
+    for (const auto& p : policies) line += "," + csv_cell(p);
     fmt::print("{}\n", line);
     for (const auto& r : rows) {
-      line = r.label;
-      for (const auto& res : results) line += "," + r.value(res["summary"], res["stats"], ghz);
+      line = csv_cell(r.label);
+      for (const auto& res : results)
+        line += "," + csv_cell(r.value(res["summary"], res["stats"], ghz));
       fmt::print("{}\n", line);
     }
     return 0;

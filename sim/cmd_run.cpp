@@ -88,7 +88,24 @@ int cmd_run(const RunArgs& args) {
 int simulate(const Config& cfg, const std::string& trace, const RunArgs& args,
              const std::string& out_dir, const std::vector<OutputFile>& extra_files) {
   auto reader = trace::open_reader(trace);
-  const OutputDir out(out_dir);  // fails before simulating if unusable
+  // No output may replace an input or another output (issue 14, item 5).
+  const auto partial = [](const std::string& p) {
+    return p.empty() || p == "-" ? std::string() : p + ".partial";
+  };
+  std::vector<NamedPath> outputs = {{"events file", args.events},
+                                    {"VCD file", args.vcd},
+                                    {"events file", partial(args.events)},
+                                    {"VCD file", partial(args.vcd)}};
+  for (const char* name : {"stats.json", "stats.txt", "config.json", "stats.partial.json",
+                           "stats.partial.txt"})
+    outputs.push_back({std::string("output ") + name, out_dir + "/" + name});
+  for (const auto& [name, contents] : extra_files)
+    outputs.push_back({"output " + name, out_dir + "/" + name});
+  check_outputs_distinct({{"trace", trace},
+                          {"configuration file", args.config.config_file},
+                          {"expected-summary file", args.expect}},
+                         outputs);
+  const OutputDir out(out_dir);  // fails before simulating if unusable or busy
 
   std::unique_ptr<EventLog> log;
   if (!args.events.empty() || !args.vcd.empty())

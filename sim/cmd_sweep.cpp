@@ -16,6 +16,7 @@
 
 #include "sim/commands.hpp"
 #include "sim/output.hpp"
+#include "sim/report.hpp"
 #include "sim/simulate.hpp"
 #include "sim/sweep.hpp"
 #include "traces/input_error.hpp"
@@ -53,11 +54,7 @@ void write_sweep_index(const Sweep& sweep, const std::string& dir) {
 }
 
 std::string csv_field(const Json& v) {
-  std::string s = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += (c == '"') ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
+  return csv_cell(v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump());
 }
 
 // A summary as flat (column, value) pairs: nested objects such as
@@ -72,6 +69,24 @@ Json flat_summary(const Json& summary) {
       out[it.key()] = *it;
   }
   return out;
+}
+
+// The merged files may not replace what the sweep wrote (issue 14, item
+// 13): sweep.json, or any file of a point directory DIR/K/, nor each other.
+void check_merge_outputs(const std::string& dir, const std::string& csv,
+                         const std::string& json) {
+  check_outputs_distinct({{"sweep index", dir + "/sweep.json"}},
+                         {{"merged CSV", csv}, {"merged JSON", json}});
+  std::error_code ec;
+  const fs::path top = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  for (const std::string& out : {csv, json}) {
+    const fs::path p = fs::weakly_canonical(fs::absolute(out, ec), ec);
+    const std::string k = p.parent_path().filename().string();
+    if (p.parent_path().parent_path() == top && !k.empty() &&
+        k.find_first_not_of("0123456789") == std::string::npos)
+      throw InputError(out, 0, "the merged results would overwrite a file of point " + k +
+                                   "'s output; choose a file outside " + dir + "/" + k);
+  }
 }
 
 }  // namespace
@@ -89,10 +104,14 @@ int run_sweep_point(const RunArgs& args) {
 
   const Sweep sweep(args.sweep);
   const SweepPoint p = sweep.point(static_cast<std::size_t>(args.point));
-  const OutputDir top(args.out_dir);
+  // Every point of the sweep shares the top directory; each locks its own.
+  const OutputDir top(args.out_dir, /*lock=*/false);
   write_sweep_index(sweep, top.path());
   const std::string dir = top.path() + "/" + std::to_string(p.index);
   fs::create_directories(dir);
+  // Locked before anything in it is removed: a second run of this point
+  // fails here, without touching the first one's files.
+  const OutputDir point_dir(dir);
 
   // Finished before with the same configuration and trace: nothing to do.
   const auto done = read_json_if_present(dir + "/point.json");
@@ -170,27 +189,60 @@ int cmd_sweep_merge(const SweepArgs& args) {
   std::vector<Json> flats;  // each row's flat summary (empty unless ok)
   std::size_t ok = 0;
   std::vector<std::string> problems;
-  for (const Json& entry : index["list"]) {
+  for (std::size_t n = 0; n < index["list"].size(); ++n) {
+    const Json& entry = index["list"][n];
+    if (!entry.is_object() || !entry.contains("point") || !entry["point"].is_number_unsigned() ||
+        !entry.contains("trace") || !entry.contains("values") || !entry["values"].is_object() ||
+        (entry.contains("hash") && !entry["hash"].is_string()) ||
+        (entry.contains("error") && !entry["error"].is_string()))
+      throw InputError(index_path, 0,
+                       fmt::format("not a sweep index written by rmpsim (entry {} of \"list\")", n));
     const std::size_t k = entry.at("point").get<std::size_t>();
     const std::string dir = args.dir + "/" + std::to_string(k);
     Json flat = Json::object();
     Json row = {{"point", k}, {"trace", entry.at("trace")}, {"values", entry.at("values")},
                 {"hash", entry.value("hash", "")}};
-    const auto done = read_json_if_present(dir + "/point.json");
-    const auto failed = read_json_if_present(dir + "/error.json");
-    if (done && entry.contains("hash") && done->value("hash", "") == entry["hash"]) {
-      const std::string stats_path = dir + "/stats.json";
-      const Json stats = parse_json_document(read_text_file(stats_path, "point stats"),
-                                             stats_path, "a stats.json written by rmpsim");
+    // A point's files that cannot be read (truncated, `{}`, `[]`) make that
+    // point "corrupt", reported with the file's name; the other points merge.
+    std::string corrupt;
+    const auto read_point_file = [&](const std::string& name,
+                                     const char* field) -> std::optional<Json> {
+      const std::string path = dir + "/" + name;
+      try {
+        auto j = read_json_if_present(path);
+        if (j && (!j->is_object() || !j->contains(field) ||
+                  (j->at(field).is_object() != (std::string(field) == "summary"))))
+          throw InputError(path, 0, std::string("expected a JSON object with \"") + field +
+                                        "\", as rmpsim writes it");
+        return j;
+      } catch (const InputError& e) {
+        if (corrupt.empty()) corrupt = e.what();
+        return std::nullopt;
+      }
+    };
+    const auto done = read_point_file("point.json", "hash");
+    const auto failed = read_point_file("error.json", "error");
+    const bool finished =
+        done && entry.contains("hash") && done->at("hash") == entry["hash"];
+    const auto stats = finished ? read_point_file("stats.json", "summary") : std::nullopt;
+    if (!corrupt.empty()) {
+      row["status"] = "corrupt";
+      row["error"] = corrupt;
+      problems.push_back(fmt::format("point {}: corrupt: {}", k, corrupt));
+    } else if (finished && stats) {
       row["status"] = "ok";
-      row["summary"] = stats.at("summary");
+      row["summary"] = stats->at("summary");
       flat = flat_summary(row["summary"]);
       for (auto it = flat.begin(); it != flat.end(); ++it)
         if (seen.insert(it.key()).second) summary_keys.push_back(it.key());
       ++ok;
+    } else if (finished) {
+      row["status"] = "missing";
+      problems.push_back(fmt::format("point {}: missing ({}/stats.json is gone)", k, dir));
     } else if (failed) {
       row["status"] = "failed";
-      row["error"] = failed->value("error", "");
+      row["error"] = failed->at("error").is_string() ? failed->at("error").get<std::string>()
+                                                     : failed->at("error").dump();
       problems.push_back(fmt::format("point {}: failed: {}", k, row["error"].get<std::string>()));
     } else if (entry.contains("error")) {
       row["status"] = "failed";
@@ -227,8 +279,9 @@ int cmd_sweep_merge(const SweepArgs& args) {
                        {"points", rows}};
   const std::string csv_path = args.csv.empty() ? args.dir + "/results.csv" : args.csv;
   const std::string json_path = args.json.empty() ? args.dir + "/results.json" : args.json;
-  write_file_atomically(csv_path, csv);
-  write_file_atomically(json_path, merged.dump(2) + "\n");
+  check_merge_outputs(args.dir, csv_path, json_path);
+  write_file_atomically(csv_path, csv, "merged CSV");
+  write_file_atomically(json_path, merged.dump(2) + "\n", "merged JSON");
 
   fmt::print("merged {} points into {} and {}: {} ok, {} not ok\n", rows.size(), csv_path,
              json_path, ok, rows.size() - ok);

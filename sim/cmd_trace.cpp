@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/output.hpp"
 #include "sim/trace_commands.hpp"
 #include "traces/generator.hpp"
 #include "traces/trace_io.hpp"
@@ -22,6 +23,9 @@ std::unique_ptr<trace::Reader> open_input(const TraceArgs& args) {
 
 int cmd_trace_convert(const TraceArgs& args) {
   auto reader = open_input(args);
+  // The output is renamed over its path at the end: over the input, that
+  // would lose the input (issue 14, item 5).
+  check_outputs_distinct({{"input trace", args.in}}, {{"output trace", args.out}});
   auto writer = trace::open_writer(args.out);
   trace::Event ev;
   std::uint64_t n = 0;

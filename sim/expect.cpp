@@ -1,5 +1,6 @@
 #include "sim/expect.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -42,6 +43,33 @@ void compare(const std::string& key, const Json& want, const Json& got, const Js
   }
   if (want != got) diff += fmt::format("  {}: expected {}, got {}\n", key, want.dump(), got.dump());
 }
+// "tolerances": {"KEY": {"abs": N, "rel": N}, ...} with non-negative
+// numbers; anything else is bad input (exit 2), not an internal error when a
+// value is compared (issue 14, item 14). The line is that of the key in the
+// "tolerances" object.
+void check_tolerances(const Json& tolerances, const std::string& text, const std::string& file) {
+  const auto line_of = [&](const std::string& key) -> std::uint64_t {
+    const std::size_t start = text.find("\"tolerances\"");
+    if (start == std::string::npos) return 0;
+    const std::size_t at = text.find("\"" + key + "\"", start);
+    return at == std::string::npos ? 0 : 1 + std::count(text.begin(), text.begin() + at, '\n');
+  };
+  if (!tolerances.is_object())
+    throw InputError(file, line_of("tolerances"),
+                     "expected \"tolerances\": an object of KEY: {\"abs\": N, \"rel\": N}");
+  for (auto it = tolerances.begin(); it != tolerances.end(); ++it) {
+    bool ok = it->is_object() && !it->empty();
+    if (ok)
+      for (auto t = it->begin(); t != it->end(); ++t)
+        ok = ok && (t.key() == "abs" || t.key() == "rel") && t->is_number() &&
+             t->get<double>() >= 0;
+    if (!ok)
+      throw InputError(file, line_of(it.key()),
+                       fmt::format("tolerance of '{}': expected {{\"abs\": N}} and/or "
+                                   "{{\"rel\": N}} with non-negative numbers, got {}",
+                                   it.key(), it->dump()));
+  }
+}
 }  // namespace
 
 std::string compare_with_expected(const Json& summary, const std::string& expected_file) {
@@ -56,6 +84,7 @@ std::string compare_with_expected(const Json& summary, const std::string& expect
                      "expected a JSON object with a \"summary\" object (and optional "
                      "\"tolerances\")");
   const Json tolerances = exp.contains("tolerances") ? exp["tolerances"] : Json::object();
+  check_tolerances(tolerances, ss.str(), expected_file);
   std::string diff;
   for (auto it = exp["summary"].begin(); it != exp["summary"].end(); ++it) {
     if (is_host_key(it.key())) continue;

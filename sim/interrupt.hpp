@@ -4,11 +4,16 @@
 // run of events and ends the trace there, every vCPU finishes what it was
 // doing, and `rmpsim run` writes the stats of what was simulated under
 // partial names (stats.partial.json) and exits 128 + the signal number.
-// A second signal is not caught (SA_RESETHAND): it ends the process at once,
-// as a user pressing Ctrl-C twice expects.
+// A second signal ends the process at once, as a user pressing Ctrl-C twice
+// expects, after removing the temporary files of unpublished outputs.
 #include <csignal>
 
 namespace rmpsim {
+
+// Outside a run (trace gen, trace convert, before the run starts), SIGINT,
+// SIGTERM and SIGHUP end the process as usual, after removing the temporary
+// files of unpublished outputs (issue 14, item 9). Called first in main.
+void remove_temporaries_on_fatal_signals();
 
 class InterruptGuard {
  public:

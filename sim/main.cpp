@@ -14,6 +14,7 @@
 
 #include "models/check/invariant_violation.hpp"
 #include "sim/commands.hpp"
+#include "sim/interrupt.hpp"
 #include "sim/trace_commands.hpp"
 #include "sim/version.hpp"
 #include "traces/input_error.hpp"
@@ -79,6 +80,7 @@ void forget_unwound_stack() {
 }  // namespace
 
 int sc_main(int argc, char** argv) {
+  rmpsim::remove_temporaries_on_fatal_signals();
   CLI::App app{"rmpsim: cycle-level simulator of AMD SEV-SNP memory protection", "rmpsim"};
   app.set_version_flag("--version", std::string("rmpsim ") + rmpsim::kVersion);
   app.require_subcommand(1);

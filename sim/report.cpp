@@ -84,4 +84,11 @@ std::string format_report(const std::string& trace, const Json& s, const Json& s
   return r;
 }
 
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string q = "\"";
+  for (char c : text) q += (c == '"') ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 }  // namespace rmpsim

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "traces/input_error.hpp"
+#include "traces/output_file.hpp"
 
 namespace rmpsim::trace {
 namespace {
@@ -106,53 +107,20 @@ class MemorySource final : public ByteSource {
   std::size_t m_pos = 0;
 };
 
+// A trace writer's output: an OutputFile (temporary + rename for a file,
+// streamed for "-", a pipe or a device).
 class FileSink final : public ByteSink {
  public:
-  explicit FileSink(const std::string& path) : m_path(path) {
-    if (path == "-") {
-      m_fd = STDOUT_FILENO;
-      return;
-    }
-    m_tmp = path + ".tmp." + std::to_string(::getpid());
-    m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (m_fd < 0) throw InputError(path, 0, "cannot create output: " + errno_text());
-  }
-  ~FileSink() override {
-    if (m_tmp.empty() || m_done) return;
-    if (m_fd >= 0) ::close(m_fd);
-    ::unlink(m_tmp.c_str());
-  }
-
-  void write(const char* data, std::size_t n) override {
-    while (n > 0) {
-      ssize_t put = ::write(m_fd, data, n);
-      if (put < 0) {
-        if (errno == EINTR) continue;
-        throw InputError(m_path, 0, "cannot write output: " + errno_text());
-      }
-      data += put;
-      n -= std::size_t(put);
-    }
-  }
-
+  explicit FileSink(const std::string& path) : m_out(path, "output trace") {}
+  void write(const char* data, std::size_t n) override { m_out.write(data, n); }
   void finish() override {
     if (m_done) return;
-    if (m_tmp.empty()) {  // stdout: nothing to rename
-      m_done = true;
-      return;
-    }
-    int fd = m_fd;
-    m_fd = -1;
-    if (::close(fd) != 0) throw InputError(m_path, 0, "cannot write output: " + errno_text());
-    if (::rename(m_tmp.c_str(), m_path.c_str()) != 0)
-      throw InputError(m_path, 0, "cannot rename output into place: " + errno_text());
+    m_out.publish();
     m_done = true;
   }
 
  private:
-  std::string m_path;
-  std::string m_tmp;  // empty for stdout
-  int m_fd = -1;
+  OutputFile m_out;
   bool m_done = false;
 };
 

@@ -42,9 +42,9 @@ class ByteSink {
   virtual void finish() = 0;
 };
 
-// Writes "path.tmp.<pid>" and renames it to `path` in finish(); the
-// destructor removes the temporary file if finish() never ran. "-" writes
-// to standard output directly.
+// An OutputFile (traces/output_file.hpp): a file is written as
+// "path.tmp.<pid>" and renamed to `path` in finish(), removed if finish()
+// never ran; "-", a pipe or a device is written directly.
 std::unique_ptr<ByteSink> open_file_sink(const std::string& path);
 
 }  // namespace rmpsim::trace

@@ -1,6 +1,7 @@
 #include "traces/zstd_stream.hpp"
 
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <memory>
 #include <utility>
@@ -11,6 +12,10 @@
 namespace rmpsim::trace {
 namespace {
 
+// 2^27 = 128 MiB: ZSTD_WINDOWLOG_LIMIT_DEFAULT, what `zstd -d` accepts
+// without --long and what every level up to 19 produces.
+constexpr int kMaxWindowLog = 27;
+
 class ZstdSource final : public ByteSource {
  public:
   ZstdSource(std::unique_ptr<ByteSource> inner, std::string name)
@@ -19,6 +24,9 @@ class ZstdSource final : public ByteSource {
         m_ctx(ZSTD_createDCtx()),
         m_in(ZSTD_DStreamInSize()) {
     if (!m_ctx) throw std::bad_alloc();
+    // The decoder's memory is bounded by the window it accepts: zstd's own
+    // default limit, set here so that it is ours and named in the error.
+    ZSTD_DCtx_setParameter(m_ctx, ZSTD_d_windowLogMax, kMaxWindowLog);
   }
   ~ZstdSource() override { ZSTD_freeDCtx(m_ctx); }
 
@@ -35,6 +43,15 @@ class ZstdSource final : public ByteSource {
       if (m_eof && m_input.pos == m_input.size && !m_in_frame) return 0;
       ZSTD_outBuffer out{buf, n, 0};
       std::size_t ret = ZSTD_decompressStream(m_ctx, &out, &m_input);
+      if (ZSTD_isError(ret) &&
+          ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
+        throw InputError(m_name, 0,
+                         "the zstd frame needs a window larger than rmpsim's limit of " +
+                             std::to_string((1u << kMaxWindowLog) >> 20) +
+                             " MiB: it was compressed with `zstd --long=N` (N > " +
+                             std::to_string(kMaxWindowLog) +
+                             ") or `--ultra`; recompress it without them (zstd -d -c --long=31 "
+                             "FILE | zstd -o NEW) or decompress it");
       if (ZSTD_isError(ret))
         throw InputError(m_name, 0,
                          std::string("corrupt zstd stream (") + ZSTD_getErrorName(ret) + ")");

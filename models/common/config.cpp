@@ -169,6 +169,49 @@ void flatten(const Schema& schema, const Json& j, const std::string& prefix,
 
 }  // namespace
 
+namespace {
+// nlohmann keeps the last of two equal keys in an object, so a config that
+// sets "count" twice would silently use one of them (issue 14, item 14).
+// Runs on a document that parsed: a scan of its text, a set of keys per
+// open object. A key with escapes is compared decoded ("\u0061" is "a").
+void check_unique_keys(const std::string& text, const std::string& path) {
+  std::vector<std::map<std::string, std::uint64_t>> objects;  // key -> line; {} per open '{'
+  std::vector<bool> is_object;                                // per open '{' or '['
+  std::uint64_t line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '{' || c == '[') {
+      is_object.push_back(c == '{');
+      if (c == '{') objects.emplace_back();
+    } else if (c == '}' || c == ']') {
+      if (!is_object.empty() && is_object.back()) objects.pop_back();
+      if (!is_object.empty()) is_object.pop_back();
+    } else if (c == '"') {
+      const std::size_t start = i;
+      bool escaped = false;
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\') {
+          escaped = true;
+          ++i;
+        }
+      std::size_t j = i + 1;
+      while (j < text.size() && std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+      if (j >= text.size() || text[j] != ':' || is_object.empty() || !is_object.back()) continue;
+      std::string key = text.substr(start + 1, i - start - 1);
+      if (escaped) key = Json::parse(text.substr(start, i - start + 1)).get<std::string>();
+      const auto [it, fresh] = objects.back().emplace(key, line);
+      if (!fresh)
+        throw InputError(path, line,
+                         fmt::format("duplicate key \"{}\" (also on line {}): each key may appear "
+                                     "once in an object",
+                                     key, it->second));
+    }
+  }
+}
+}  // namespace
+
 Json parse_json_document(const std::string& text, const std::string& path,
                          const std::string& expected) {
   // nlohmann parses any depth, but copying or flattening a value recurses
@@ -197,7 +240,9 @@ Json parse_json_document(const std::string& text, const std::string& path,
     }
   }
   try {
-    return Json::parse(text);
+    Json doc = Json::parse(text);
+    check_unique_keys(text, path);
+    return doc;
   } catch (const Json::exception&) {
     // Not only parse_error: a number too large for a double (1e400) is an
     // out_of_range, which escaped as an internal error

@@ -2,20 +2,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include "traces/input_error.hpp"
+#include "traces/output_file.hpp"
 
 namespace rmpsim {
-
-namespace {
-std::string tmp_name(const std::string& path) {
-  return path + ".tmp." + std::to_string(::getpid());
-}
-}  // namespace
 
 EventLog::EventLog(std::string events_path, std::string vcd_path, unsigned vcpus, double freq_ghz)
     : m_events_path(std::move(events_path)),
@@ -23,26 +21,28 @@ EventLog::EventLog(std::string events_path, std::string vcd_path, unsigned vcpus
       m_vcpus(vcpus),
       m_freq_ghz(freq_ghz) {
   if (!m_events_path.empty()) {
-    m_events_tmp = tmp_name(m_events_path);
-    m_events = std::fopen(m_events_tmp.c_str(), "w");
-    if (!m_events)
-      throw InputError(m_events_path, 0,
-                       std::string("cannot create the events file: ") + std::strerror(errno));
+    m_events_out = std::make_unique<trace::OutputFile>(m_events_path, "events file");
+    m_events = true;
   }
+  if (!m_vcd_path.empty()) m_vcd_out = std::make_unique<trace::OutputFile>(m_vcd_path, "VCD file");
 }
 
-EventLog::~EventLog() {
-  if (m_events) {
-    std::fclose(m_events);
-    std::remove(m_events_tmp.c_str());
-  }
+EventLog::~EventLog() = default;  // unpublished outputs are removed
+
+void EventLog::flush_events() {
+  m_events_out->write(m_events_buf.data(), m_events_buf.size());
+  m_events_buf.clear();
 }
 
 void EventLog::event(std::uint64_t cycle, unsigned vcpu, const char* type,
                      const std::string& fields) {
   if (!m_events) return;
-  fmt::print(m_events, "{{\"cycle\": {}, \"vcpu\": {}, \"type\": \"{}\"{}{}}}\n", cycle, vcpu,
-             type, fields.empty() ? "" : ", ", fields);
+  fmt::format_to(std::back_inserter(m_events_buf),
+                 "{{\"cycle\": {}, \"vcpu\": {}, \"type\": \"{}\"{}{}}}\n", cycle, vcpu, type,
+                 fields.empty() ? "" : ", ", fields);
+  // A write error (a full disk) throws here, naming the file, and stops the
+  // run like any input error.
+  if (m_events_buf.size() >= (64u << 10)) flush_events();
 }
 
 void EventLog::npf(unsigned vcpu, std::uint64_t cycle, std::uint64_t gpa, std::uint64_t exitinfo1,
@@ -137,25 +137,29 @@ void EventLog::write_vcd(std::FILE* f) {
 
 void EventLog::finish(const std::string& suffix) {
   if (m_events) {
-    const bool ok = std::fflush(m_events) == 0;
-    std::fclose(m_events);
-    m_events = nullptr;
-    if (!ok || std::rename(m_events_tmp.c_str(), (m_events_path + suffix).c_str()) != 0) {
-      std::remove(m_events_tmp.c_str());
-      throw InputError(m_events_path, 0, "cannot write the events file");
-    }
+    flush_events();
+    m_events_out->publish(suffix);
+    m_events = false;
   }
   if (wants_vcd()) {
-    const std::string tmp = tmp_name(m_vcd_path);
-    std::FILE* f = std::fopen(tmp.c_str(), "w");
-    if (!f) throw InputError(m_vcd_path, 0, "cannot create the VCD file");
-    write_vcd(f);
-    const bool ok = std::fflush(f) == 0;
-    std::fclose(f);
-    if (!ok || std::rename(tmp.c_str(), (m_vcd_path + suffix).c_str()) != 0) {
-      std::remove(tmp.c_str());
-      throw InputError(m_vcd_path, 0, "cannot write the VCD file");
+    // A FILE over a duplicate of the output's descriptor; fmt reports a
+    // failed write as std::system_error, reported here with the file's name.
+    std::FILE* f = ::fdopen(::dup(m_vcd_out->fd()), "w");
+    if (!f) throw InputError(m_vcd_path, 0, "cannot write the VCD file");
+    bool ok = true;
+    try {
+      write_vcd(f);
+    } catch (const std::system_error&) {
+      ok = false;
     }
+    ok = std::fflush(f) == 0 && ok;
+    const int err = errno;
+    std::fclose(f);
+    if (!ok)
+      throw InputError(m_vcd_path, 0,
+                       std::string("cannot write the VCD file: ") + std::strerror(err));
+    m_vcd_out->publish(suffix);
+    m_vcd_path.clear();
   }
 }
 

@@ -8,25 +8,32 @@
 // so a run without them pays one test per exit, nothing per hit.
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "models/common/conversion_record.hpp"
 
 namespace rmpsim {
+namespace trace {
+class OutputFile;  // traces/output_file.hpp
+}
 
 class EventLog {
  public:
   enum class State : std::uint8_t { Running = 0, Exit = 1, Userspace = 2 };
 
-  // Either path may be empty. Files are written under temporary names and
-  // renamed by finish(); without finish() they are removed.
+  // Either path may be empty. Both are opened at once, so a path that
+  // cannot be written is refused before the run (InputError); files are
+  // written under temporary names and renamed by finish(), without finish()
+  // they are removed; a pipe or device is written as it comes
+  // (trace::OutputFile). A write error (a full disk) names the file.
   EventLog(std::string events_path, std::string vcd_path, unsigned vcpus, double freq_ghz);
   ~EventLog();
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
-  bool wants_events() const { return m_events != nullptr; }
+  bool wants_events() const { return m_events; }
   bool wants_vcd() const { return !m_vcd_path.empty(); }
 
   // The records, one JSON object per line (OUTPUTS.md). Each is typed, so
@@ -67,8 +74,13 @@ class EventLog {
   void exit_interval(unsigned vcpu, std::uint64_t start, std::uint64_t exit,
                      std::uint64_t userspace);
 
-  std::string m_events_path, m_vcd_path, m_events_tmp;
-  std::FILE* m_events = nullptr;
+  // Hands the buffered events to m_events_out (at 64 KiB, and at the end).
+  void flush_events();
+
+  std::string m_events_path, m_vcd_path;
+  std::unique_ptr<trace::OutputFile> m_events_out, m_vcd_out;
+  std::string m_events_buf;
+  bool m_events = false;
   unsigned m_vcpus;
   double m_freq_ghz;
   std::vector<Change> m_changes;

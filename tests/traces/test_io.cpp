@@ -90,7 +90,7 @@ TEST_CASE("writers publish atomically and clean up when abandoned", "[io]") {
 
   CHECK(error_of([&] {
           open_writer(dir.file("no/such/dir/x.rmpt"));
-        }).rfind(dir.file("no/such/dir/x.rmpt") + ": error: cannot create output: ", 0) == 0);
+        }).rfind(dir.file("no/such/dir/x.rmpt") + ": error: cannot create the output trace: ", 0) == 0);
   CHECK(error_of([&] { open_writer(dir.file("x.lackey")); }) != "");
 }
 
