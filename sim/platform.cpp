@@ -102,6 +102,11 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
 
 Platform::~Platform() = default;
 
+void Platform::stop_when(const volatile std::sig_atomic_t* flag) {
+  m_feed.stop_when(flag);
+  m_system->os.stop_when(flag);
+}
+
 void Platform::inject_fault(const std::string& kind) {
   if (kind != "skip-hv-flush")
     throw InputError("--check-inject", 0, "unknown fault '" + kind + "' (expected skip-hv-flush)");

@@ -58,7 +58,8 @@ class Platform {
   void on_progress(std::function<void()> f) { m_feed.on_tick(std::move(f)); }
   // Interruption (sim/interrupt.hpp): once *flag is set the trace is treated
   // as ended, so the run stops cleanly with the stats of what was simulated.
-  void stop_when(const volatile std::sig_atomic_t* flag) { m_feed.stop_when(flag); }
+  // A long MAP, UNMAP or CONVERT stops at its next page as well.
+  void stop_when(const volatile std::sig_atomic_t* flag);
   bool interrupted() const { return m_feed.stopped(); }
   std::uint64_t trace_events_read() const { return m_feed.events_read(); }
   std::uint64_t trace_bytes_read() const { return m_feed.bytes_read(); }

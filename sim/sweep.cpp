@@ -195,6 +195,10 @@ SweepPoint Sweep::point(std::size_t index) const {
   return p;
 }
 
+std::string Sweep::fingerprint() const {
+  return fnv1a_hex(m_text + '\0' + m_base.dump());
+}
+
 Json point_record(const SweepPoint& p) {
   Json values = Json::object();
   for (const auto& [k, v] : p.values) values[k] = v;

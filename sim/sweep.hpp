@@ -59,6 +59,10 @@ class Sweep {
   std::vector<std::string> keys() const;
   // Point `index` (< size()), with its configuration resolved.
   SweepPoint point(std::size_t index) const;
+  // A hash of everything the point list depends on (the file's text and
+  // the resolved base configuration, a 'config' file included): equal
+  // fingerprints expand to the same points.
+  std::string fingerprint() const;
 
  private:
   std::string m_path;

@@ -19,7 +19,8 @@ EventLog::EventLog(std::string events_path, std::string vcd_path, unsigned vcpus
     : m_events_path(std::move(events_path)),
       m_vcd_path(std::move(vcd_path)),
       m_vcpus(vcpus),
-      m_freq_ghz(freq_ghz) {
+      m_freq_ghz(freq_ghz),
+      m_changes(m_vcd_path) {
   if (!m_events_path.empty()) {
     m_events_out = std::make_unique<trace::OutputFile>(m_events_path, "events file");
     m_events = true;
@@ -88,16 +89,16 @@ void EventLog::exit_interval(unsigned vcpu, std::uint64_t start, std::uint64_t e
                              std::uint64_t userspace) {
   if (!wants_vcd()) return;
   const unsigned s = 2 * vcpu;
-  m_changes.push_back({start, s, unsigned(State::Exit)});
+  m_changes.push({start, s, unsigned(State::Exit)});
   if (userspace && userspace <= exit)
-    m_changes.push_back({start + exit - userspace, s, unsigned(State::Userspace)});
-  m_changes.push_back({start + exit, s, unsigned(State::Running)});
+    m_changes.push({start + exit - userspace, s, unsigned(State::Userspace)});
+  m_changes.push({start + exit, s, unsigned(State::Running)});
 }
 
 void EventLog::translate_interval(unsigned vcpu, std::uint64_t start, std::uint64_t cycles) {
   if (!wants_vcd() || !cycles) return;
-  m_changes.push_back({start, 2 * vcpu + 1, 1});
-  m_changes.push_back({start + cycles, 2 * vcpu + 1, 0});
+  m_changes.push({start, 2 * vcpu + 1, 1});
+  m_changes.push({start + cycles, 2 * vcpu + 1, 0});
 }
 
 void EventLog::write_vcd(std::FILE* f) {
@@ -122,17 +123,14 @@ void EventLog::write_vcd(std::FILE* f) {
   for (unsigned v = 0; v < m_vcpus; ++v) fmt::print(f, "b00 {}\n0{}\n", id(2 * v), id(2 * v + 1));
   fmt::print(f, "$end\n");
   // Stable order: by cycle, then signal, then the order the changes came.
-  std::stable_sort(m_changes.begin(), m_changes.end(), [](const Change& a, const Change& b) {
-    return a.cycle != b.cycle ? a.cycle < b.cycle : a.signal < b.signal;
-  });
   std::uint64_t now = 0;
-  for (const Change& c : m_changes) {
+  m_changes.drain([&](const VcdChange& c) {
     if (c.cycle != now) fmt::print(f, "#{}\n", now = c.cycle);
     if (c.signal % 2 == 0)
       fmt::print(f, "b{}{} {}\n", (c.value >> 1) & 1, c.value & 1, id(c.signal));
     else
       fmt::print(f, "{}{}\n", c.value, id(c.signal));
-  }
+  });
 }
 
 void EventLog::finish(const std::string& suffix) {

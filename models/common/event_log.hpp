@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/change_spool.hpp"
 #include "models/common/conversion_record.hpp"
 
 namespace rmpsim {
@@ -60,11 +61,6 @@ class EventLog {
   void finish(const std::string& suffix = "");
 
  private:
-  struct Change {
-    std::uint64_t cycle;
-    unsigned signal;  // 2*vcpu: state, 2*vcpu+1: translating
-    unsigned value;
-  };
   void write_vcd(std::FILE* f);
   // One JSON object; `fields` is the rest of the object, already formatted
   // ("\"gpa\": 4096, ..."), or empty.
@@ -83,7 +79,7 @@ class EventLog {
   bool m_events = false;
   unsigned m_vcpus;
   double m_freq_ghz;
-  std::vector<Change> m_changes;
+  ChangeSpool m_changes;  // sorted on disk in runs: bounded memory (issue 14, item 11)
 };
 
 }  // namespace rmpsim

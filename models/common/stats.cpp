@@ -6,38 +6,54 @@
 
 namespace rmpsim::stats {
 
-void Distribution::sort() const {
-  if (!m_sorted) std::sort(m_samples.begin(), m_samples.end());
-  m_sorted = true;
+std::size_t Distribution::index_of(std::uint64_t v) {
+  constexpr std::uint64_t kExact = 2ull << kSubBucketBits;  // 256: one bucket per value
+  if (v < kExact) return static_cast<std::size_t>(v);
+  const unsigned shift = 63u - static_cast<unsigned>(__builtin_clzll(v)) - kSubBucketBits;
+  // v >> shift lies in [128, 256): the bucket within the power of two.
+  return (std::size_t(shift) << kSubBucketBits) + static_cast<std::size_t>(v >> shift);
+}
+
+std::uint64_t Distribution::bucket_low(std::size_t i) {
+  if (i < (2u << kSubBucketBits)) return i;
+  const unsigned shift = static_cast<unsigned>(i >> kSubBucketBits) - 1;
+  return (std::uint64_t(i & ((1u << kSubBucketBits) - 1)) + (1u << kSubBucketBits)) << shift;
+}
+
+std::uint64_t Distribution::bucket_width(std::size_t i) {
+  if (i < (2u << kSubBucketBits)) return 1;
+  return 1ull << ((i >> kSubBucketBits) - 1);
 }
 
 double Distribution::mean() const {
-  if (m_samples.empty()) return 0.0;
-  // Sum in integers: exact and independent of sample order.
-  unsigned __int128 sum = 0;
-  for (auto v : m_samples) sum += v;
-  return double(sum) / double(m_samples.size());
-}
-
-std::uint64_t Distribution::max() const {
-  return m_samples.empty() ? 0 : *std::max_element(m_samples.begin(), m_samples.end());
+  if (!m_count) return 0.0;
+  return double(m_sum) / double(m_count);
 }
 
 std::uint64_t Distribution::percentile(double p) const {
-  if (m_samples.empty()) return 0;
-  sort();
-  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * double(m_samples.size())));
-  rank = std::clamp<std::size_t>(rank, 1, m_samples.size());
-  return m_samples[rank - 1];
+  if (!m_count) return 0;
+  auto rank = static_cast<std::uint64_t>(std::ceil(p / 100.0 * double(m_count)));
+  rank = std::clamp<std::uint64_t>(rank, 1, m_count);
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < m_counts.size(); ++i) {
+    seen += m_counts[i];
+    if (seen < rank) continue;
+    // The middle of the bucket: within half a bucket, 1/256 of the value.
+    const std::uint64_t mid = bucket_low(i) + bucket_width(i) / 2;
+    return std::clamp(mid, m_min, m_max);
+  }
+  return m_max;  // not reached: the counts add up to m_count
 }
 
 std::vector<std::pair<std::uint64_t, std::uint64_t>> Distribution::buckets() const {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
-  if (m_samples.empty()) return out;
-  sort();
+  if (!m_count) return out;
   // bucket k holds [2^(k-1), 2^k) for k >= 1, bucket 0 holds the value 0.
   std::vector<std::uint64_t> counts(65, 0);
-  for (auto v : m_samples) counts[v ? 64 - __builtin_clzll(v) : 0]++;
+  for (std::size_t i = 0; i < m_counts.size(); ++i) {
+    const std::uint64_t lo = bucket_low(i);
+    counts[lo ? 64 - __builtin_clzll(lo) : 0] += m_counts[i];
+  }
   for (unsigned k = 0; k < counts.size(); ++k)
     if (counts[k]) out.emplace_back(k ? (1ull << (k - 1)) : 0, counts[k]);
   return out;

@@ -73,12 +73,15 @@ class TranslationCache {
   void flush_asid(std::uint16_t asid) {
     m_array.erase_if([&](std::uint64_t k, const V&) { return asid_of(k) == asid && drop(k); });
   }
-  // Entries of the ASID that overlap [addr, addr + len).
+  // Entries of the ASID that overlap [addr, addr + len). Compared by last
+  // bytes, so a range that ends at 2^64 does not wrap to an empty one.
   void flush_range(std::uint16_t asid, std::uint64_t addr, std::uint64_t len) {
+    if (len == 0) return;
+    const std::uint64_t last = addr + (len - 1);
     m_array.erase_if([&](std::uint64_t k, const V&) {
       const std::uint64_t base = base_of(k);
-      return asid_of(k) == asid && base < addr + len && addr < base + level_bytes(level_of(k)) &&
-             drop(k);
+      return asid_of(k) == asid && base <= last &&
+             addr <= base + (level_bytes(level_of(k)) - 1) && drop(k);
     });
   }
 

@@ -165,7 +165,10 @@ class GuestKernel {
   // Page State Change (guest_kernel_psc.cpp). A PSC line: one request per
   // page (MSR) or per psc_max_entries entries (GHCB).
   void psc(const std::vector<PscPage>& entries, trace::PscOp op, trace::PscProto proto);
-  // A CONVERT line of [gva, gva + len); throws BadLine if not mapped.
+  // A CONVERT line of [gva, gva + len); throws BadLine if not mapped or if
+  // it needs more than kMaxConvertEntries PSC entries. Stops early (the
+  // conversion not recorded) once GuestOs::stop_requested().
+  static constexpr std::size_t kMaxConvertEntries = std::size_t(1) << 20;
   void convert(std::uint64_t gva, std::uint64_t len, bool to_private);
   // guest.accept = lazy: accepts each 2 MiB unit (GPA) while the guest lives.
   void accept(const std::vector<std::uint64_t>& units);

@@ -35,6 +35,7 @@ bool GuestKernel::psc_request(const std::vector<PscPage>& entries, trace::PscOp 
     for (const auto& e : entries) {
       // The MSR protocol names one 4K page per request (§3.1).
       for (std::uint64_t p = 0; p < page_bytes(e.size); p += 0x1000) {
+        if (m_os.stop_requested()) return false;  // interrupted: the run ends
         ++m_c.psc_requests;
         const std::uint64_t resp =
             m_cpu.psc_msr(psc::msr_request((e.gpa + p) >> 12, op_code), cost);
@@ -52,6 +53,7 @@ bool GuestKernel::psc_request(const std::vector<PscPage>& entries, trace::PscOp 
   // GHCB protocol: the descriptor lives in the GHCB shared buffer.
   std::array<std::uint8_t, psc::kSharedBufferBytes> scratch{};
   for (std::size_t first = 0; first < entries.size(); first += m_p.psc_max_entries) {
+    if (m_os.stop_requested()) return false;  // interrupted: the run ends
     const std::size_t n = std::min<std::size_t>(m_p.psc_max_entries, entries.size() - first);
     psc::PscBuffer buf;
     buf.header.cur_entry = 0;
@@ -106,6 +108,7 @@ bool GuestKernel::pvalidate_range(std::uint64_t gva, std::uint64_t len, bool val
                                   const std::vector<PscPage>& entries) {
   std::uint64_t off = 0;
   for (const auto& e : entries) {
+    if (m_os.stop_requested()) return false;  // interrupted: the run ends
     const std::uint64_t bytes = page_bytes(e.size);
     if (!run_pvalidate(gva + off, e.size, validate)) return false;
     off += bytes;
@@ -120,6 +123,14 @@ void GuestKernel::convert(std::uint64_t gva, std::uint64_t len, bool to_private)
   // and 2M remain (Linux's direct-map rule, §3.3).
   std::vector<PscPage> entries;
   for (std::uint64_t off = 0; off < len;) {
+    // Bounded work and memory for any line (issue 14, item 10): a range
+    // must be mapped whole, and its PSC entries (2M at most, §3.1) are
+    // what the conversion costs, so a line needing more is refused before
+    // anything changes.
+    if (entries.size() == kMaxConvertEntries)
+      throw BadLine(fmt::format("CONVERT of {:#x} bytes needs more than {} PSC entries (expected "
+                                "a smaller range; split it into several CONVERT lines)",
+                                len, kMaxConvertEntries));
     auto m = m_os.lookup(gva + off);
     if (!m) {
       throw BadLine(fmt::format("CONVERT of GVA {:#x}, which is not mapped (expected a mapped "
@@ -214,7 +225,7 @@ bool GuestKernel::pvalidate_physical(std::uint64_t gpa, PageSize size) {
 
 void GuestKernel::accept(const std::vector<std::uint64_t>& units) {
   for (std::uint64_t unit : units)
-    if (!m_state.terminated) accept_unit(unit);
+    if (!m_state.terminated && !m_os.stop_requested()) accept_unit(unit);
 }
 
 void GuestKernel::accept_unit(std::uint64_t gpa) {

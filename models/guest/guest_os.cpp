@@ -87,13 +87,29 @@ void GuestOs::need_accept(std::uint64_t gpa, std::uint64_t len, GuestResult& r) 
 GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& error) {
   const PageSize size = page_size_of(trace::attr_page_size(ev.attrs));
   const std::uint64_t step = page_bytes(size);
+  GuestResult r;
+  // Bounded work for any line (issue 14, item 10): checked before anything
+  // changes, so a refused line leaves the tables as they were.
+  const std::uint64_t gpa_last = ev.gpa + (ev.len - 1);
+  const std::uint64_t units = m_p.accept == Accept::Lazy
+                                  ? (gpa_last >> 21) - (ev.gpa >> 21) + 1
+                                  : 0;
+  if (ev.len / step > kMaxMapLeaves || units > kMaxMapAcceptUnits) {
+    error = fmt::format("MAP of {:#x} bytes needs {} {} pages{}: expected at most {} pages and "
+                        "{} 2M units to accept in one line (split it into several MAP lines, "
+                        "or use larger pages)",
+                        ev.len, ev.len / step, page_size_name(size),
+                        units ? fmt::format(" and accepting {} 2M units", units) : "",
+                        kMaxMapLeaves, kMaxMapAcceptUnits);
+    return r;
+  }
   std::uint64_t flags = pg::kUser;
   if (!(ev.attrs & trace::kMapReadOnly)) flags |= pg::kWritable;
   if (!(ev.attrs & trace::kMapExec)) flags |= pg::kNoExec;
   if (!(ev.attrs & trace::kMapShared)) flags |= pg::kCbit;
-  GuestResult r;
-  std::uint64_t remapped = 0;
+  std::uint64_t remapped = 0, mapped = 0;
   for (std::uint64_t off = 0; off < ev.len; off += step) {
+    if (stop_requested()) break;
     const std::uint64_t gva = ev.addr + off;
     // A present leaf, or a table of smaller mappings that the new leaf
     // replaces, may be cached in TLBs and walk caches: flush.
@@ -108,64 +124,76 @@ GuestResult GuestOs::map(unsigned vcpu, const trace::Event& ev, std::string& err
       return r;
     }
     ++m_c.maps;
+    mapped += step;
   }
   // Changing present mappings needs a flush; fresh ones do not (x86 does not
   // cache non-present entries).
-  if (remapped) r.cycles += flush_cost(vcpu, ev.addr, ev.len, ev.len / 0x1000);
+  if (remapped) r.cycles += flush_cost(vcpu, ev.addr, mapped, mapped / 0x1000);
   // Memory is accepted before it is handed out, shared or not (lazy).
-  need_accept(ev.gpa, ev.len, r);
+  if (mapped) need_accept(ev.gpa, mapped, r);
   return r;
 }
 
 GuestResult GuestOs::unmap(unsigned vcpu, const trace::Event& ev) {
   GuestResult r;
-  const std::uint64_t end = ev.addr + ev.len;
+  // Inclusive bounds: a range may end at 2^64.
+  const std::uint64_t last = ev.addr + (ev.len - 1);
   // What the TLBs may still hold: the range, widened to every large leaf
   // that had to be split (its translations cover pages that stay mapped
   // but may be cached as the old large page).
-  std::uint64_t flush_lo = ev.addr, flush_hi = end;
+  std::uint64_t flush_lo = ev.addr, flush_last = last;
   std::uint64_t removed = 0;
-  for (std::uint64_t gva = ev.addr; gva < end;) {
-    auto m = m_pt.lookup(m_gcr3, gva);
-    if (!m) {
-      gva += 0x1000;
-      continue;
-    }
+  // Leaf by leaf through what is mapped, skipping holes a table entry at a
+  // time: the work follows the mappings, not the range's size (issue 14,
+  // item 10: `UNMAP 0x0 0xfffffffffffff000` stepped through 2^52 pages).
+  for (std::uint64_t gva = ev.addr; !stop_requested();) {
+    const auto next = m_pt.first_mapped(m_gcr3, gva, last);
+    if (!next) break;
+    gva = *next;
+    const auto m = m_pt.lookup(m_gcr3, gva);
     const std::uint64_t base = gva & ~(page_bytes(m->size) - 1);
-    if (base < ev.addr || base + page_bytes(m->size) > end) {
+    const std::uint64_t base_last = base + (page_bytes(m->size) - 1);
+    if (base < ev.addr || base_last > last) {
       // The range covers part of a large leaf: split it and go on with the
       // pieces (Linux splits a huge page before zapping part of it).
       m_pt.split(m_gcr3, gva);
       flush_lo = std::min(flush_lo, base);
-      flush_hi = std::max(flush_hi, base + page_bytes(m->size));
+      flush_last = std::max(flush_last, base_last);
       continue;
     }
     m_pt.unmap(m_gcr3, gva);
     ++removed;
     ++m_c.unmaps;
-    gva = base + page_bytes(m->size);
+    if (base_last >= last) break;
+    gva = base_last + 1;
   }
-  if (removed)
-    r.cycles += flush_cost(vcpu, flush_lo, flush_hi - flush_lo, (flush_hi - flush_lo) / 0x1000);
+  if (removed) {
+    // [0, 2^64) has no length in 64 bits; no canonical range needs it.
+    const std::uint64_t len = std::min<std::uint64_t>(flush_last - flush_lo, ~0ull - 1) + 1;
+    r.cycles += flush_cost(vcpu, flush_lo, len, len / 0x1000);
+  }
   return r;
 }
 
 GuestResult GuestOs::set_encrypted(unsigned vcpu, std::uint64_t gva, std::uint64_t len,
                                    bool is_private, std::string& error) {
   GuestResult r;
-  for (std::uint64_t a = gva; a < gva + len;) {
+  // Inclusive bounds: a range may end at 2^64.
+  const std::uint64_t last = gva + (len - 1);
+  for (std::uint64_t a = gva;;) {
     auto m = m_pt.lookup(m_gcr3, a);
     if (!m) {
       error = fmt::format("GVA {:#x} is not mapped (expected a mapped range to convert)", a);
       return r;
     }
     const std::uint64_t size = page_bytes(m->size), base = a & ~(size - 1);
-    if (base < gva || base + size > gva + len) {
+    if (base < gva || base + (size - 1) > last) {
       error = fmt::format("the range splits the {} page at GVA {:#x} (expected whole pages)",
                           page_size_name(m->size), base);
       return r;
     }
     m_pt.set_leaf_flags(m_gcr3, a, is_private ? pg::kCbit : 0, is_private ? 0 : pg::kCbit);
+    if (base + (size - 1) >= last) break;
     a = base + size;
   }
   r.cycles = flush_cost(vcpu, gva, len, len / 0x1000);

@@ -5,6 +5,7 @@
 // trace lines, demand-maps first touches of traces that carry only accesses
 // (TRACE-FORMAT.md "Traces that carry only accesses"), and shoots down TLB
 // entries on every vCPU when it removes or changes a mapping.
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -51,6 +52,14 @@ struct GuestOsParams {
 inline constexpr std::uint64_t kDemandGpaBase = 0x1'0000'0000;     // 4 GiB
 inline constexpr std::uint64_t kPageTableGpaBase = 0xf0'0000'0000; // 960 GiB
 
+// The most leaves one MAP line may install, and the most 2 MiB units it may
+// hand to lazy acceptance (guest.accept = lazy): a MAP's work and memory
+// follow what it creates, so a line naming more is refused rather than run
+// for hours (issue 14, item 10; docs/trace-format.md "MAP"). 2^20 leaves:
+// 4 GiB of 4K pages, 2 TiB of 2M, 1 PiB of 1G pages (a few seconds).
+inline constexpr std::uint64_t kMaxMapLeaves = 1ull << 20;
+inline constexpr std::uint64_t kMaxMapAcceptUnits = 1ull << 20;
+
 struct GuestOsCounters {
   std::uint64_t maps = 0;            // pages mapped by MAP lines
   std::uint64_t unmaps = 0;          // pages unmapped by UNMAP lines
@@ -83,10 +92,19 @@ class GuestOs {
   stats::Group& stats() { return m_stats; }
 
   // MAP / UNMAP trace lines. Mapping inconsistent with existing mappings
-  // (a 4K page inside a mapped 2M page) is refused with a message for the
-  // trace line; remapping present pages flushes them.
+  // (a 4K page inside a mapped 2M page), or more than kMaxMapLeaves pages, is
+  // refused with a message for the trace line; remapping present pages
+  // flushes them. UNMAP visits only what is mapped in its range, however
+  // large the range. Both stop early (with what they did so far flushed)
+  // once stop_requested().
   GuestResult map(unsigned vcpu, const trace::Event& ev, std::string& error);
   GuestResult unmap(unsigned vcpu, const trace::Event& ev);
+
+  // Interruption (SIGINT/SIGTERM, docs/reliability.md "Interrupted runs"):
+  // once *flag is non-zero, long operations (MAP, UNMAP, CONVERT) stop at
+  // the next page, so one signal ends a run within a second.
+  void stop_when(const volatile std::sig_atomic_t* flag) { m_stop = flag; }
+  bool stop_requested() const { return m_stop && *m_stop; }
 
   // The leaf that maps `gva` (functional: the kernel knows the physical
   // address of its own mappings, no walk is timed).
@@ -129,6 +147,7 @@ class GuestOs {
   GuestOsCounters m_c;
   FlatMap m_accepted{64};  // 2M units accepted so far (guest.accept = lazy)
   stats::Group m_stats{"guest_os"};
+  const volatile std::sig_atomic_t* m_stop = nullptr;
 
   // Records the units of [gpa, gpa + len) not accepted yet into r.
   void need_accept(std::uint64_t gpa, std::uint64_t len, GuestResult& r);

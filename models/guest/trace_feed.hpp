@@ -67,6 +67,15 @@ class TraceFeed {
   void stop_when(const volatile std::sig_atomic_t* flag) { m_stop = flag; }
   // Whether the feed was cut short by stop_when's flag.
   bool stopped() const { return m_stopped; }
+  // Ends the feed at once, dropping the events not handed out yet: a long
+  // trace line (MAP, UNMAP, CONVERT) that stopped early on the flag calls
+  // it, so no later line runs on the state it left half done.
+  void stop_now() {
+    m_eof = m_stopped = true;
+    m_pos = m_count = 0;
+    for (auto& q : m_pending) q.clear();
+    m_buffered = 0;
+  }
   std::uint64_t events_read() const { return m_read; }
   std::uint64_t bytes_read() const { return m_reader.bytes_read(); }
   std::uint64_t bytes_total() const { return m_reader.bytes_total(); }

@@ -259,11 +259,13 @@ void Vcpu::replay() {
         advance(r.cycles);
         m_kernel.accept(r.accept_units);
         checkpoint("a MAP line");
+        stop_if_requested();
         break;
       }
       case trace::Op::Unmap:
         advance(m_os.unmap(m_id, ev).cycles);
         checkpoint("an UNMAP line");
+        stop_if_requested();
         break;
       case trace::Op::Pvalidate:
         pvalidate(ev);
@@ -283,6 +285,7 @@ void Vcpu::replay() {
         break;
       case trace::Op::Convert:
         convert(ev);
+        stop_if_requested();
         break;
     }
   }

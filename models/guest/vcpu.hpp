@@ -181,6 +181,11 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   }
   // A vCPU's time stays below 2^62 cycles (D lines are refused past it).
   static constexpr std::uint64_t kMaxCycles = 1ull << 62;
+  // After a MAP, UNMAP or CONVERT line: if a signal cut it short, the trace
+  // ends here (docs/reliability.md "Interrupted runs").
+  void stop_if_requested() {
+    if (m_os.stop_requested()) m_feed.stop_now();
+  }
   // A consistency point for run --check; out of line, so that the handlers
   // it sits in stay as they were without --check.
   void checkpoint(const char* after) {

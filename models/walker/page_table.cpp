@@ -1,5 +1,7 @@
 #include "models/walker/page_table.hpp"
 
+#include <algorithm>
+
 namespace rmpsim::paging {
 
 PageTableEditor::PageTableEditor(memory::PhysStore& mem, unsigned levels,
@@ -64,6 +66,39 @@ std::optional<PageTableEditor::Leaf> PageTableEditor::find_leaf(std::uint64_t ro
 std::optional<Mapping> PageTableEditor::lookup(std::uint64_t root, std::uint64_t va) const {
   const auto leaf = find_leaf(root, va);
   return leaf ? std::optional<Mapping>(leaf->mapping) : std::nullopt;
+}
+
+std::optional<std::uint64_t> PageTableEditor::first_mapped(std::uint64_t root, std::uint64_t va,
+                                                         std::uint64_t last) const {
+  // Only canonical addresses can be mapped; searching each canonical half
+  // on its own keeps the root index from wrapping into the other half.
+  const unsigned bits = va_bits(m_levels);
+  const std::uint64_t low_last = (1ull << (bits - 1)) - 1, high_first = ~low_last;
+  if (va > last) return std::nullopt;
+  if (va <= low_last)
+    if (auto a = first_mapped_below(root, m_levels, va, std::min(last, low_last))) return a;
+  if (last >= high_first) return first_mapped_below(root, m_levels, std::max(va, high_first), last);
+  return std::nullopt;
+}
+
+// [va, last] lies within the part of the address space `table` maps.
+std::optional<std::uint64_t> PageTableEditor::first_mapped_below(std::uint64_t table,
+                                                               unsigned level, std::uint64_t va,
+                                                               std::uint64_t last) const {
+  const std::uint64_t span = level_bytes(level);
+  for (;;) {
+    const std::uint64_t e = m_mem.read64(table + 8ull * index_at(va, level));
+    // The last byte this entry maps: inclusive bounds, so a range that ends
+    // at 2^64 does not wrap.
+    const std::uint64_t entry_last = va | (span - 1);
+    if (e & kPresent) {
+      if (is_leaf(e, level)) return va;
+      if (auto a = first_mapped_below(entry_addr(e), level - 1, va, std::min(last, entry_last)))
+        return a;
+    }
+    if (entry_last >= last) return std::nullopt;
+    va = entry_last + 1;
+  }
 }
 
 std::optional<Mapping> PageTableEditor::unmap(std::uint64_t root, std::uint64_t va) {

@@ -54,6 +54,11 @@ class PageTableEditor {
   std::optional<Mapping> split(std::uint64_t root, std::uint64_t va);
   // The leaf that maps va (no side effects: no A/D updates, no timing).
   std::optional<Mapping> lookup(std::uint64_t root, std::uint64_t va) const;
+  // The lowest address in [va, last] that a leaf maps, or nullopt. Skips
+  // non-present entries a whole table entry at a time, so the cost follows
+  // the tables that exist, not the range's size (a huge UNMAP, issue 14).
+  std::optional<std::uint64_t> first_mapped(std::uint64_t root, std::uint64_t va,
+                                            std::uint64_t last) const;
   // Rewrites the leaf's flags (keeping its address); false if unmapped.
   bool set_leaf_flags(std::uint64_t root, std::uint64_t va, std::uint64_t set, std::uint64_t clear);
 
@@ -84,6 +89,8 @@ class PageTableEditor {
   std::function<std::uint64_t()> m_alloc;
   std::uint64_t m_table_flags;
   std::function<void(std::uint64_t, std::uint64_t)> m_on_change;
+  std::optional<std::uint64_t> first_mapped_below(std::uint64_t table, unsigned level,
+                                                  std::uint64_t va, std::uint64_t last) const;
   void leaves_below(std::uint64_t table, unsigned level, std::uint64_t va_base,
                     const std::function<void(std::uint64_t, const Mapping&)>& f) const;
 };

@@ -246,3 +246,37 @@ TEST_CASE("sweep CLI: run, skip when finished, merge", "[sweep][cli]") {
   CHECK(r.status == 0);
   CHECK(r.err.empty());
 }
+
+TEST_CASE("sweep CLI: a point run leaves a current sweep.json alone (issue 14 item 11)",
+          "[sweep][cli]") {
+  // Each point run used to expand every point and compare the whole list
+  // with sweep.json (1.5 GB per point for 10^6 points); now only sweep.id,
+  // the definition's fingerprint, is compared.
+  TempDir tmp;
+  const std::string trace = small_trace(), s = two_point_sweep(tmp, trace, 2),
+                    out = tmp.file("out");
+  auto r = rmpsim::test::run_cli("run --sweep " + s + " --point 0 --out " + out + " --quiet", tmp);
+  REQUIRE(r.status == 0);
+  const std::string index = rmpsim::test::slurp(out + "/sweep.json");
+  // Written record by record, the text is still what dump(2) of the index gives.
+  const Json j = Json::parse(index);
+  CHECK(j.dump(2) + "\n" == index);
+  CHECK(j["points"] == 2);
+  REQUIRE(j["list"].size() == 2);
+  CHECK(j["list"][1]["values"]["cpu.count"] == 2);
+  CHECK(!rmpsim::test::slurp(out + "/sweep.id").empty());
+  // The definition is unchanged: the next point does not rewrite the list.
+  spit(out + "/sweep.json", index + " ");
+  r = rmpsim::test::run_cli("run --sweep " + s + " --point 1 --out " + out + " --quiet", tmp);
+  REQUIRE(r.status == 0);
+  CHECK(rmpsim::test::slurp(out + "/sweep.json") == index + " ");
+  // A changed definition rewrites it.
+  two_point_sweep(tmp, trace, 3);
+  r = rmpsim::test::run_cli("run --sweep " + s + " --point 1 --out " + out + " --quiet", tmp);
+  REQUIRE(r.status == 0);
+  CHECK(Json::parse(rmpsim::test::slurp(out + "/sweep.json"))["list"][1]["values"]["cpu.count"] ==
+        3);
+  r = rmpsim::test::run_cli("sweep merge " + out, tmp);
+  CHECK(r.status == 0);  // point 0 (cpu.count 1) is the same under both definitions
+  CHECK(r.err.empty());
+}
