@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <sstream>
 
 #include "support/cli_runner.hpp"
 
@@ -197,4 +198,45 @@ TEST_CASE("item 9: trace stat prints the guest address regions", "[cli][trace][i
                    "4 accesses\n") != std::string::npos);
   CHECK(r.out.find("guest.region1            [0x7ffff000,0x80000000)  # [start,end): 1 pages "
                    "touched, 1 accesses\n") != std::string::npos);
+}
+
+TEST_CASE("item 11: psc and conversion events count pages in the same unit (4K)",
+          "[cli][events][issue16]") {
+  TempDir tmp;
+  // 4 MiB (two 2M entries = 1024 4K pages) to shared under the GHCB protocol.
+  spit(tmp.file("t.rmpt"), "#!rmpsim-trace v1\n0 MAP 0x40000000 0x80000000 0x400000 private,2m\n"
+                           "0 CONVERT 0x40000000 0x400000 shared\n");
+  auto r = run_cli("run " + tmp.file("t.rmpt") + " --quiet --out " + tmp.file("out") +
+                       " --set hypervisor.backing_page_size=2m --events " + tmp.file("e.jsonl"),
+                   tmp);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  std::uint64_t psc_pages = 0, psc_entries = 0, conv_pages = 0;
+  std::istringstream in(slurp(tmp.file("e.jsonl")));
+  for (std::string line; std::getline(in, line);) {
+    const Json e = Json::parse(line);
+    if (e["type"] == "psc") {
+      psc_pages += e["pages"].get<std::uint64_t>();
+      psc_entries += e["entries"].get<std::uint64_t>();
+    }
+    if (e["type"] == "conversion") conv_pages += e["pages"].get<std::uint64_t>();
+  }
+  CHECK(psc_entries == 2);
+  CHECK(psc_pages == 1024);
+  CHECK(conv_pages == 1024);
+}
+
+TEST_CASE("item 12: the VCD says how to read its time unit and what the states mean",
+          "[cli][events][issue16]") {
+  TempDir tmp;
+  spit(tmp.file("t.rmpt"), kShared);
+  auto r = run_cli("run " + tmp.file("t.rmpt") + " --quiet --out " + tmp.file("out") + " --vcd " +
+                       tmp.file("w.vcd"),
+                   tmp);
+  REQUIRE(r.status == 0);
+  const std::string vcd = slurp(tmp.file("w.vcd"));
+  CHECK(vcd.find("$comment 1 time unit = 1 core cycle at 2.7 GHz (370.37 ps); the $timescale of "
+                 "1 ps is a placeholder") != std::string::npos);
+  CHECK(vcd.find("$comment cpuN_state: b00 running guest code, b01 in a VM exit (hypervisor), b10 "
+                 "in userspace") != std::string::npos);
 }
