@@ -2,10 +2,15 @@
 import json
 import sys
 
-import matplotlib
+try:
+    import matplotlib
+except ImportError:
+    sys.exit("scripts/plot.py: error: needs matplotlib: apt-get install python3-matplotlib "
+             "(scripts/plot installs it for you)")
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 COMPONENTS = ["exit", "userspace", "rmpupdate", "psmash", "flush", "npt", "pvalidate", "guest"]
 
@@ -16,23 +21,59 @@ def split_label(arg):
 
 
 def read_events(path):
+    """The events of an --events file in cycle order (the file is not sorted:
+    docs/events.md, "Order")."""
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        events = [json.loads(line) for line in f if line.strip()]
+    return sorted(events, key=lambda e: e["cycle"])
+
+
+def option(args, name):
+    """Removes a flag from args; whether it was there."""
+    if name in args:
+        args.remove(name)
+        return True
+    return False
+
+
+def nothing_to_plot(out, title, message):
+    """A figure that says why it is empty, instead of empty axes."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.axis("off")
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    print(f"{out}: {message}", file=sys.stderr)
 
 
 def cdf(out, args):
+    """Latency CDF: one point per conversion, or with --per-page one per
+    conversion of its latency divided by its 4K pages."""
+    per_page = option(args, "--per-page")
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    plotted = 0
     for arg in args:
         path, label = split_label(arg)
-        lat = sorted(e["cycles"] for e in read_events(path) if e["type"] == "conversion")
+        conv = [e for e in read_events(path) if e["type"] == "conversion"]
+        lat = sorted(e["cycles"] / max(1, e["pages"]) if per_page else e["cycles"] for e in conv)
         if not lat:
             continue
+        plotted += 1
         ys = [(i + 1) / len(lat) for i in range(len(lat))]
-        ax.step(lat, ys, where="post", label=f"{label} ({len(lat)})")
+        ax.step(lat, ys, where="post", label=f"{label} ({len(lat)} conversions)")
+    if not plotted:
+        plt.close(fig)
+        return nothing_to_plot(out, "Conversion latency CDF",
+                               "no conversions in " + ", ".join(args))
     ax.set_xscale("log")
-    ax.set_xlabel("conversion latency (cycles)")
+    if per_page:
+        ax.set_xlabel("conversion latency per 4K page (cycles; each conversion's latency / its pages)")
+        ax.set_title("Conversion latency per page, CDF over conversions")
+    else:
+        ax.set_xlabel("conversion latency (cycles, whole conversion)")
+        ax.set_title("Conversion latency, CDF over conversions")
     ax.set_ylabel("fraction of conversions")
-    ax.set_title("Conversion latency CDF")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -56,6 +97,11 @@ def faults(out, args):
 
 
 def breakdown(out, args):
+    """Mean cost by component per conversion (or with --per-page per 4K page
+    converted), one bar per run and trigger; --log for a log scale when
+    sizes are mixed (a 2M conversion beside 4K ones)."""
+    per_page = option(args, "--per-page")
+    log = option(args, "--log")
     labels, rows = [], []
     for arg in args:
         path, label = split_label(arg)
@@ -65,15 +111,22 @@ def breakdown(out, args):
             if not isinstance(c, dict) or "cost" not in c or c["count"] == 0:
                 continue
             labels.append(f"{label}\n{trigger}")
-            rows.append([c["cost"][k] / c["count"] for k in COMPONENTS])
+            per = max(1, c["pages"]) if per_page else c["count"]
+            rows.append([c["cost"][k] / per for k in COMPONENTS])
+    if not rows:
+        return nothing_to_plot(out, "Conversion cost by component",
+                               "no conversions in " + ", ".join(split_label(a)[1] for a in args) +
+                               ": nothing to break down")
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(labels)), 4.5))
     bottom = [0.0] * len(labels)
     for i, comp in enumerate(COMPONENTS):
         vals = [r[i] for r in rows]
         ax.bar(labels, vals, bottom=bottom, label=comp)
         bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel("cycles per conversion")
-    ax.set_title("Conversion cost by component")
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel("cycles per 4K page converted" if per_page else "cycles per conversion")
+    ax.set_title("Conversion cost by component" + (" (per page)" if per_page else ""))
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
@@ -126,12 +179,67 @@ def sweep(out, args):
     fig.savefig(out, dpi=120)
 
 
-PLOTS = {"cdf": cdf, "faults": faults, "breakdown": breakdown, "sweep": sweep}
+TRIGGER_EDGES = {"implicit": "black", "psc_msr": "tab:red", "psc_ghcb": "tab:blue",
+                 "lazy_accept": "tab:green"}
+
+
+def timeline(out, args):
+    """Conversions per vCPU over time, from --events: each conversion a bar
+    from its start to its end, split by component (in the fixed order of
+    COMPONENTS, in proportion to each component's cycles: the components are
+    sums, not intervals, so the order within a bar is not the order they
+    happened in), its edge colour the trigger; PSC requests are ticks above
+    the bars."""
+    events = read_events(args[0])
+    conv = [e for e in events if e["type"] == "conversion"]
+    if not conv:
+        return nothing_to_plot(out, "Conversions per vCPU", f"no conversions in {args[0]}")
+    vcpus = sorted({e["vcpu"] for e in events})
+    row = {v: i for i, v in enumerate(vcpus)}
+    colours = {c: plt.get_cmap("tab10")(i) for i, c in enumerate(COMPONENTS)}
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.9 * len(vcpus)))
+    for c in conv:
+        y = row[c["vcpu"]]
+        start, total = c["cycle"], max(1, c["cycles"])
+        parts = sum(c["cost"].values()) or 1
+        x = start
+        for comp in COMPONENTS:
+            w = total * c["cost"].get(comp, 0) / parts
+            if w > 0:
+                ax.broken_barh([(x, w)], (y - 0.3, 0.6), facecolors=colours[comp])
+                x += w
+        ax.broken_barh([(start, total)], (y - 0.3, 0.6), facecolors="none",
+                       edgecolors=TRIGGER_EDGES.get(c["trigger"], "grey"), linewidth=1.2)
+    psc = [e for e in events if e["type"] == "psc"]
+    if psc:
+        ax.scatter([e["cycle"] for e in psc], [row[e["vcpu"]] + 0.38 for e in psc], marker="|",
+                   s=40, color="dimgrey")
+    ax.set_yticks(range(len(vcpus)))
+    ax.set_yticklabels([f"vCPU {v}" for v in vcpus])
+    ax.set_ylim(-0.7, len(vcpus) - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlabel("simulated cycle")
+    ax.set_title(f"Conversions per vCPU ({len(conv)}), bars split by component, edge = trigger")
+    handles = [Patch(facecolor=colours[c], label=c) for c in COMPONENTS]
+    handles += [Patch(facecolor="none", edgecolor=col, label=f"trigger {t}")
+                for t, col in TRIGGER_EDGES.items() if any(c["trigger"] == t for c in conv)]
+    if psc:
+        handles.append(plt.Line2D([], [], color="dimgrey", marker="|", linestyle="none",
+                                  label="PSC request"))
+    ax.legend(handles=handles, fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+
+
+PLOTS = {"cdf": cdf, "faults": faults, "breakdown": breakdown, "sweep": sweep,
+         "timeline": timeline}
 
 
 def main():
     if len(sys.argv) < 4 or sys.argv[1] not in PLOTS:
-        sys.exit(__doc__ + "\nusage: scripts/plot cdf|faults|breakdown|sweep OUT.png INPUT...")
+        sys.exit(__doc__ + "\nusage: scripts/plot cdf|faults|breakdown|sweep|timeline OUT.png "
+                 "INPUT...")
     PLOTS[sys.argv[1]](sys.argv[2], sys.argv[3:])
     print(sys.argv[2])
 

@@ -1,10 +1,13 @@
-// rmpsim compare: one trace under several hypervisor policies (and --set
-// variants), side by side.
+// rmpsim compare: one trace under several hypervisor policies (and
+// --variant columns), side by side; README.md "Comparing configurations".
 // SystemC allows one elaboration per process, so every policy runs in a
 // child process (`rmpsim run`), and this process only reads their stats.
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -27,6 +30,30 @@ namespace rmpsim {
 
 namespace {
 
+// Splits a --variant's settings at the commas between items, not at those
+// inside a JSON value: `guest.shared_ranges=[[1,2]],cpu.count=2` is two items
+// (issue 16, item 4).
+std::vector<std::string> split_items(const std::string& s) {
+  std::vector<std::string> out;
+  std::string item;
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"' && (i == 0 || s[i - 1] != '\\')) in_string = !in_string;
+    if (!in_string && (c == '[' || c == '{')) ++depth;
+    if (!in_string && (c == ']' || c == '}')) --depth;
+    if (c == ',' && depth <= 0 && !in_string) {
+      if (!item.empty()) out.push_back(item);
+      item.clear();
+      continue;
+    }
+    item += c;
+  }
+  if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -36,14 +63,20 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-// Runs a child `rmpsim run` and returns its exit status.
-int run_child(const std::vector<std::string>& args) {
+// Runs a child `rmpsim run` and returns its exit status; `stdin_file`, when
+// given, is its standard input.
+int run_child(const std::vector<std::string>& args, const std::string& stdin_file) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!stdin_file.empty())
+    posix_spawn_file_actions_addopen(&actions, 0, stdin_file.c_str(), O_RDONLY, 0);
   pid_t pid = 0;
-  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) != 0)
-    throw std::runtime_error("cannot start a child rmpsim process");
+  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start a child rmpsim process");
   int status = 0;
   if (waitpid(pid, &status, 0) < 0) throw std::runtime_error("waitpid failed");
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -56,6 +89,77 @@ struct Row {
 
 std::uint64_t u(const Json& j, const char* k) { return j.at(k).get<std::uint64_t>(); }
 
+// One --variant: LABEL:ITEM[,ITEM...], ITEM = KEY=VALUE or config=FILE.
+struct Variant {
+  std::string spec;  // as given, for error messages
+  std::string label;
+  std::string config_file;
+  std::vector<std::string> sets;
+  bool pins_policy = false;  // sets hypervisor.policy itself: not crossed with --policies
+};
+
+Variant parse_variant(const std::string& v) {
+  const auto colon = v.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == v.size())
+    throw InputError("--variant " + v, 0,
+                     "expected LABEL:KEY=VALUE[,KEY=VALUE...] (an item config=FILE layers a "
+                     "configuration file)");
+  Variant out;
+  out.spec = v;
+  out.label = v.substr(0, colon);
+  const bool safe =
+      out.label != "." && out.label != ".." &&
+      out.label.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+          std::string::npos;
+  if (!safe)
+    throw InputError("--variant " + v, 0,
+                     "expected a LABEL of letters, digits, '.', '_' and '-' (it names the "
+                     "column and its directory under --out), got '" + out.label + "'");
+  for (const auto& item : split_items(v.substr(colon + 1))) {
+    if (item.rfind("config=", 0) == 0) {
+      if (!out.config_file.empty())
+        throw InputError("--variant " + v, 0, "expected at most one config=FILE");
+      out.config_file = item.substr(7);
+      continue;
+    }
+    out.sets.push_back(item);
+    if (item.rfind("hypervisor.policy=", 0) == 0) out.pins_policy = true;
+  }
+  return out;
+}
+
+// One column of the table: a resolved configuration and where its stats go
+// under --out.
+struct Column {
+  std::string label;
+  Config cfg;
+};
+
+// Defaults, --config, --set, then the variant's config=FILE and KEY=VALUEs,
+// then the column's policy: what a variant says wins over what all columns
+// share. Errors in a variant's items name the --variant.
+Config column_config(const ConfigArgs& common, const Variant* v, const std::string& policy,
+                     const std::string& policies) {
+  Config cfg = resolve_config_unchecked(common);
+  std::string origin = relation_origin(cfg, common);
+  if (v) {
+    if (!v->config_file.empty()) cfg.load_file(v->config_file);
+    for (const auto& s : v->sets) {
+      try {
+        cfg.apply_set(s);
+      } catch (const InputError& e) {
+        const std::string prefix = e.file() + ": error: ";
+        const std::string what = std::string(e.what()).substr(prefix.size());
+        throw InputError("--variant " + v->spec, 0, what);
+      }
+    }
+    if (cfg.broken_relation()) origin = "--variant " + v->spec;
+  }
+  if (!policy.empty()) cfg.set("hypervisor.policy", Json(policy), "--policies " + policies);
+  cfg.check_relations(origin, 0);
+  return cfg;
+}
+
 }  // namespace
 
 int cmd_compare(const CompareArgs& args) {
@@ -63,37 +167,33 @@ int cmd_compare(const CompareArgs& args) {
   if (policy_list.empty())
     throw InputError("--policies " + args.policies, 0,
                      "expected a comma list of exit-to-userspace, auto-convert, terminate");
-  // Columns: every policy, times every --variant (LABEL:KEY=VALUE,...).
-  struct Column {
-    std::string label;
-    std::vector<std::string> sets;
-  };
+  // Columns (README.md, "Comparing"): the base configuration under every
+  // policy of --policies, then each --variant under every policy (one column
+  // if the variant sets hypervisor.policy itself). With one policy a
+  // variant's column is its LABEL, else LABEL/POLICY.
+  std::vector<Variant> variants;
+  for (const auto& v : args.variants) variants.push_back(parse_variant(v));
   std::vector<Column> columns;
-  std::vector<std::pair<std::string, std::vector<std::string>>> variants;
-  for (const auto& v : args.variants) {
-    const auto colon = v.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == v.size())
-      throw InputError("--variant " + v, 0, "expected LABEL:KEY=VALUE[,KEY=VALUE...]");
-    variants.emplace_back(v.substr(0, colon), split_list(v.substr(colon + 1)));
-  }
-  if (variants.empty()) variants.emplace_back("", std::vector<std::string>{});
-  for (const auto& [vlabel, vsets] : variants)
-    for (const auto& p : policy_list) {
-      Column c;
-      c.label = vlabel.empty() ? p : policy_list.size() == 1 ? vlabel : vlabel + "/" + p;
-      c.sets = vsets;
-      c.sets.push_back("hypervisor.policy=" + p);
-      columns.push_back(c);
+  const auto add = [&](std::string label, Config cfg) {
+    for (const auto& c : columns)
+      if (c.label == label)
+        throw InputError("--variant " + label, 0,
+                         "expected a label no other column has (a policy name or an earlier "
+                         "--variant has it)");
+    columns.push_back({std::move(label), std::move(cfg)});
+  };
+  for (const auto& p : policy_list) add(p, column_config(args.config, nullptr, p, args.policies));
+  for (const auto& v : variants) {
+    if (v.pins_policy) {
+      add(v.label, column_config(args.config, &v, "", args.policies));
+      continue;
     }
-  // Validate every configuration here, so a bad key is reported once.
-  for (const auto& col : columns) {
-    ConfigArgs c = args.config;
-    c.sets.insert(c.sets.end(), col.sets.begin(), col.sets.end());
-    (void)resolve_config(c);
+    for (const auto& p : policy_list)
+      add(policy_list.size() == 1 ? v.label : v.label + "/" + p,
+          column_config(args.config, &v, p, args.policies));
   }
-  std::vector<std::string> policies;
-  for (const auto& col : columns) policies.push_back(col.label);
-  const double ghz = resolve_config(args.config).get_float("cpu.freq_ghz");
+  std::unique_ptr<OutputDir> out;
+  if (!args.out_dir.empty()) out = std::make_unique<OutputDir>(args.out_dir);
   // A fresh private directory (mkdtemp: unpredictable name, mode 0700), not
   // a name built from the pid that a planted symlink could redirect (issue
   // 14, item 8); removed whatever happens below.
@@ -111,18 +211,49 @@ int cmd_compare(const CompareArgs& args) {
       std::filesystem::remove_all(dir, ignored);
     }
   } remove_tmp{tmp};
+  // Standard input can be read once, and every column reads the trace: keep
+  // a copy and give it to each child as its standard input (issue 16, item 5).
+  std::string stdin_copy;
+  if (args.trace == "-") {
+    stdin_copy = tmp + "/stdin";
+    std::ofstream copy(stdin_copy, std::ios::binary);
+    copy << std::cin.rdbuf();
+    if (!copy.flush())
+      throw std::runtime_error("compare: cannot keep a copy of standard input in " + tmp);
+  }
   std::vector<Json> results;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const std::string dir = tmp + "/" + std::to_string(i);
-    std::vector<std::string> argv = {"rmpsim", "run", args.trace, "--quiet", "--out", dir};
-    if (!args.config.config_file.empty())
-      argv.insert(argv.end(), {"--config", args.config.config_file});
-    for (const auto& s : args.config.sets) argv.insert(argv.end(), {"--set", s});
-    for (const auto& s : columns[i].sets) argv.insert(argv.end(), {"--set", s});
-    const int status = run_child(argv);
+    // The child reads the column's resolved configuration: --config and
+    // --set of every layer are already applied.
+    const std::string cfg_file = dir + ".json";
+    write_file_atomically(cfg_file, columns[i].cfg.dump());
+    const std::vector<std::string> argv = {"rmpsim", "run",   args.trace, "--quiet",
+                                           "--out",  dir,     "--config", cfg_file};
+    const int status = run_child(argv, stdin_copy);
     if (status != 0) return status;  // the child printed its error
     std::ifstream in(dir + "/stats.json");
     results.push_back(Json::parse(in));
+  }
+  // --out DIR: each column's stats.json, stats.txt and config.json in
+  // DIR/LABEL/, written only once every column ran.
+  if (out)
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const std::string from = tmp + "/" + std::to_string(i) + "/";
+      std::vector<OutputFile> files;
+      for (const char* name : {"stats.json", "stats.txt", "config.json"}) {
+        std::ifstream in(from + name, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        files.emplace_back(name, text.str());
+      }
+      OutputDir(args.out_dir + "/" + columns[i].label).write_all(files);
+    }
+  std::vector<std::string> policies;
+  std::vector<double> ghz;
+  for (const auto& col : columns) {
+    policies.push_back(col.label);
+    ghz.push_back(col.cfg.get_float("cpu.freq_ghz"));
   }
 
   const std::vector<Row> rows = {
@@ -167,8 +298,8 @@ int cmd_compare(const CompareArgs& args) {
     fmt::print("{}\n", line);
     for (const auto& r : rows) {
       line = csv_cell(r.label);
-      for (const auto& res : results)
-        line += "," + csv_cell(r.value(res["summary"], res["stats"], ghz));
+      for (std::size_t i = 0; i < results.size(); ++i)
+        line += "," + csv_cell(r.value(results[i]["summary"], results[i]["stats"], ghz[i]));
       fmt::print("{}\n", line);
     }
     return 0;
@@ -179,7 +310,8 @@ int cmd_compare(const CompareArgs& args) {
   fmt::print("{}\n", header);
   for (const auto& r : rows) {
     std::string line = fmt::format("  {:<26}", r.label);
-    for (const auto& res : results) line += fmt::format(" {:>20}", r.value(res["summary"], res["stats"], ghz));
+    for (std::size_t i = 0; i < results.size(); ++i)
+      line += fmt::format(" {:>20}", r.value(results[i]["summary"], results[i]["stats"], ghz[i]));
     fmt::print("{}\n", line);
   }
   for (std::size_t i = 0; i < policies.size(); ++i)

@@ -1,5 +1,7 @@
 // rmpsim trace stat / convert / gen.
+#include <fstream>
 #include <iostream>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -12,8 +14,32 @@
 namespace rmpsim {
 
 namespace {
+
+// Whether the file starts like `valgrind --tool=lackey --trace-mem=yes`
+// output: "==PID==" banner lines, "I  ADDR,SIZE" or " L|S|M ADDR,SIZE".
+bool looks_like_lackey(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  static const std::regex kLackey(R"(^(==[0-9]+==.*|I  +[0-9a-fA-F]+,[0-9]+| [LSM] +[0-9a-fA-F]+,[0-9]+)\s*$)");
+  for (int i = 0; i < 20 && std::getline(in, line); ++i)
+    if (std::regex_match(line, kLackey)) return true;
+  return false;
+}
+
 std::unique_ptr<trace::Reader> open_input(const TraceArgs& args) {
-  if (args.from.empty()) return trace::open_reader(args.in);
+  if (args.from.empty()) {
+    try {
+      return trace::open_reader(args.in);
+    } catch (const InputError& e) {
+      // Issue 16, item 7: a lackey file given without --from lackey.
+      if (args.in == "-" || !looks_like_lackey(args.in)) throw;
+      const std::string prefix = e.file() + (e.line() ? ":" + std::to_string(e.line()) : "") +
+                                 ": error: ";
+      throw InputError(e.file(), e.line(),
+                       std::string(e.what()).substr(prefix.size()) +
+                           " (the file looks like valgrind lackey output: add --from lackey)");
+    }
+  }
   if (args.from != "lackey")
     throw InputError("--from " + args.from, 0, "unknown input form (expected lackey)");
   const bool zst = args.in.size() > 4 && args.in.compare(args.in.size() - 4, 4, ".zst") == 0;

@@ -37,9 +37,11 @@ struct CompareArgs {
   std::string trace;
   ConfigArgs config;
   std::string policies = "exit-to-userspace,auto-convert,terminate";
-  // --variant LABEL:KEY=VALUE[,KEY=VALUE...]: columns of --set variants,
-  // each run under every policy of --policies.
+  // --variant LABEL:ITEM[,ITEM...] (ITEM: KEY=VALUE or config=FILE):
+  // columns beside the base ones, each run under every policy of --policies
+  // unless it sets hypervisor.policy (README.md, "Comparing configurations").
   std::vector<std::string> variants;
+  std::string out_dir;  // --out DIR: each column's stats in DIR/LABEL/
   std::string format = "table";  // table | csv | json
 };
 

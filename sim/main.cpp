@@ -110,14 +110,18 @@ int sc_main(int argc, char** argv) {
 
   rmpsim::CompareArgs cmp;
   auto* cmp_cmd = app.add_subcommand("compare", "run a trace under several policies, side by side");
-  cmp_cmd->add_option("trace", cmp.trace, "trace file")->required();
+  cmp_cmd->add_option("trace", cmp.trace, "trace file (- = stdin)")->required();
   add_config_options(cmp_cmd, cmp.config);
   cmp_cmd->add_option("--policies", cmp.policies, "comma list of hypervisor policies")
       ->capture_default_str();
   cmp_cmd->add_option("--variant", cmp.variants,
-                      "a column of settings, LABEL:KEY=VALUE[,KEY=VALUE...] (repeatable)")
+                      "more columns: LABEL:KEY=VALUE[,KEY=VALUE...], an item config=FILE "
+                      "layers a file; under each policy unless it sets hypervisor.policy "
+                      "(repeatable)")
       ->take_all()
       ->expected(1);
+  cmp_cmd->add_option("--out", cmp.out_dir,
+                      "also keep each column's stats.json, stats.txt, config.json in DIR/LABEL/");
   auto* fmt_group = cmp_cmd->add_option_group("format");
   bool csv = false, json = false;
   fmt_group->add_flag("--csv", csv, "CSV output");

@@ -382,6 +382,28 @@ void Config::load_text(const std::string& text, const std::string& path) {
   }
 }
 
+namespace {
+// "[[0x1000,0x2000]]" -> "[[\"0x1000\",\"0x2000\"]]" outside strings.
+std::string quote_hex_numbers(const std::string& text) {
+  std::string out;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"' && (i == 0 || text[i - 1] != '\\')) in_string = !in_string;
+    if (!in_string && c == '0' && i + 1 < text.size() && (text[i + 1] == 'x' || text[i + 1] == 'X') &&
+        (i == 0 || !std::isalnum(static_cast<unsigned char>(text[i - 1])))) {
+      std::size_t end = i + 2;
+      while (end < text.size() && std::isxdigit(static_cast<unsigned char>(text[end]))) ++end;
+      out += '"' + text.substr(i, end - i) + '"';
+      i = end - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
 void Config::apply_set(const std::string& assignment) {
   const std::string where = "--set " + assignment;
   auto eq = assignment.find('=');
@@ -397,6 +419,11 @@ void Config::apply_set(const std::string& assignment) {
     v = text;
   } else {
     v = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    // Addresses as a user copies them from `trace stat` or lackey are bare
+    // hex ([[0x1000,0x2000]]), which JSON does not allow: quote them, as the
+    // string form ("0x1000") is accepted (issue 16, item 6).
+    if (v.is_discarded() && k->type == KeyType::RangeList)
+      v = Json::parse(quote_hex_numbers(text), nullptr, /*allow_exceptions=*/false);
     if (v.is_discarded())
       throw InputError(where, 0, fmt::format("cannot parse '{}' for key '{}': expected {}", text,
                                              key, type_name(*k)));
@@ -417,10 +444,18 @@ const std::pair<std::string, std::string>* Config::broken_relation() const {
 void Config::check_relations(const std::string& where, std::uint64_t line) const {
   const auto* r = broken_relation();
   if (!r) return;
-  const auto& [entries, ways] = *r;
-  throw InputError(where.empty() ? "--set " + ways : where, line,
-                   fmt::format("{} ({}) must be a multiple of {} ({})", entries,
-                               get_int(entries), ways, get_int(ways)));
+  throw InputError(where.empty() ? "rmpsim" : where, line, relation_message(*r));
+}
+
+std::string Config::relation_message(const std::pair<std::string, std::string>& r) const {
+  // Name the relation and both keys: the user may have set either one
+  // (issue 16, item 7: `--set mmu.l2.entries=100` used to be blamed on
+  // mmu.l2.ways).
+  const auto& [entries, ways] = r;
+  return fmt::format(
+      "{} ({}) must be a multiple of {} ({}): a set-associative structure has {} / {} sets; "
+      "change either key",
+      entries, get_int(entries), ways, get_int(ways), entries, ways);
 }
 
 void Config::set(const std::string& key, const Json& value, const std::string& where,

@@ -37,9 +37,11 @@ class Config {
 
   // Relations between keys that no single key's range can express (a
   // set-associative structure's entries must be a multiple of its ways).
-  // Throws InputError(where, line, ...); an empty `where` names the
-  // "--set WAYS-KEY" that would fix it.
+  // Throws InputError(where, line, ...) naming the relation and both keys;
+  // an empty `where` reads "rmpsim: error: ...".
   void check_relations(const std::string& where, std::uint64_t line) const;
+  // The message check_relations() gives for a broken relation.
+  std::string relation_message(const std::pair<std::string, std::string>& r) const;
   // The first {entries key, ways key} pair check_relations() would refuse,
   // or nullptr.
   const std::pair<std::string, std::string>* broken_relation() const;

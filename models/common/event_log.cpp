@@ -63,13 +63,14 @@ void EventLog::guest_fault(unsigned vcpu, std::uint64_t cycle, bool vc, std::uin
         fmt::format("\"gva\": {}, \"addr\": {}, \"code\": {}", gva, addr, code));
 }
 
-void EventLog::psc(unsigned vcpu, std::uint64_t start, const char* protocol, std::uint64_t pages,
-                   std::uint64_t cycles, std::uint64_t userspace) {
+void EventLog::psc(unsigned vcpu, std::uint64_t start, const char* protocol,
+                   std::uint64_t entries, std::uint64_t pages, std::uint64_t cycles,
+                   std::uint64_t userspace) {
   exit_interval(vcpu, start, cycles, userspace);
   if (!m_events) return;
   event(start, vcpu, "psc",
-        fmt::format("\"protocol\": \"{}\", \"pages\": {}, \"cycles\": {}", protocol, pages,
-                    cycles));
+        fmt::format("\"protocol\": \"{}\", \"entries\": {}, \"pages\": {}, \"cycles\": {}",
+                    protocol, entries, pages, cycles));
 }
 
 void EventLog::conversion(unsigned vcpu, const ConversionRecord& rec) {
@@ -112,8 +113,19 @@ void EventLog::write_vcd(std::FILE* f) {
     return s;
   };
   fmt::print(f, "$date rmpsim $end\n$version rmpsim $end\n");
-  // One VCD time unit is one core cycle.
-  fmt::print(f, "$comment 1 time unit = 1 core cycle at {} GHz $end\n", m_freq_ghz);
+  // One VCD time unit is one core cycle. VCD only knows power-of-ten units
+  // (1 ps, 10 ps, ...), and a cycle at 2.7 GHz is 370.37 ps, so the
+  // $timescale cannot say "cycle": it stays 1 ps and the comments say how
+  // to read it (issue 16, item 12), with the legend of the state codes.
+  fmt::print(f,
+             "$comment 1 time unit = 1 core cycle at {} GHz ({:.2f} ps); the $timescale of 1 ps "
+             "is a placeholder, as VCD allows only powers of ten: read the times as cycles "
+             "$end\n",
+             m_freq_ghz, 1000.0 / m_freq_ghz);
+  fmt::print(f,
+             "$comment cpuN_state: b00 running guest code, b01 in a VM exit (hypervisor), b10 "
+             "in userspace (exit-to-userspace policy); cpuN_translating: 1 while the MMU "
+             "translates (L2 TLB hit or page walk) $end\n");
   fmt::print(f, "$timescale 1ps $end\n$scope module system $end\n");
   for (unsigned v = 0; v < m_vcpus; ++v) {
     fmt::print(f, "$var wire 2 {} cpu{}_state $end\n", id(2 * v), v);

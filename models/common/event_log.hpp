@@ -37,7 +37,7 @@ class EventLog {
   bool wants_events() const { return m_events; }
   bool wants_vcd() const { return !m_vcd_path.empty(); }
 
-  // The records, one JSON object per line (OUTPUTS.md). Each is typed, so
+  // The records, one JSON object per line (docs/events.md). Each is typed, so
   // that the models hand over values and the format lives here.
   // A #NPF exit: [cycle, cycle + cycles) of vCPU `vcpu`, the last
   // `userspace` cycles of it in userspace (also the VCD's exit interval).
@@ -47,10 +47,11 @@ class EventLog {
   // (`code` its error code), or #VC 0x404 when `vc` (§4.7).
   void guest_fault(unsigned vcpu, std::uint64_t cycle, bool vc, std::uint64_t gva,
                    std::uint64_t addr, std::uint64_t code);
-  // A PSC VMGEXIT ("msr" or "ghcb") for `pages` entries: [start, start +
-  // cycles), `userspace` of it in userspace (also the VCD's exit interval).
-  void psc(unsigned vcpu, std::uint64_t start, const char* protocol, std::uint64_t pages,
-           std::uint64_t cycles, std::uint64_t userspace);
+  // A PSC VMGEXIT ("msr" or "ghcb") for `entries` entries describing
+  // `pages` 4K pages: [start, start + cycles), `userspace` of it in
+  // userspace (also the VCD's exit interval).
+  void psc(unsigned vcpu, std::uint64_t start, const char* protocol, std::uint64_t entries,
+           std::uint64_t pages, std::uint64_t cycles, std::uint64_t userspace);
   // A completed conversion, stamped with its start.
   void conversion(unsigned vcpu, const ConversionRecord& rec);
   // A vCPU's MMU spent [start, start + cycles) translating (L2 hit, walk).

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "traces/input_error.hpp"
+
 #include "models/mmu/mmu_params.hpp"
 
 namespace rmpsim::guest {
@@ -30,8 +34,10 @@ void guest_schema(SchemaBuilder& b) {
              "docs/trace-format.md, traces that carry only accesses");
   b.range_list_key("guest.shared_ranges",
                    "GVA ranges [start, end) that demand mapping maps shared (C-bit clear); "
-                   "everything else is private. JSON list of pairs, e.g. "
-                   "[[140737488355328, 140737490452480]]",
+                   "everything else is private. JSON list of pairs of numbers or hex strings, "
+                   "e.g. [[\"0x7fff00000000\", \"0x7fff00200000\"]] (--set also takes bare "
+                   "hex); 2M-aligned when guest.demand_page_size is 2m. `rmpsim trace stat` "
+                   "lists a trace's regions",
                    "docs/trace-format.md, traces that carry only accesses");
   b.enum_key("guest.accept", "eager", {"eager", "lazy", "none"},
              "Memory acceptance. eager: all guest memory was validated at launch; "
@@ -109,6 +115,19 @@ GuestOsParams guest_os_params_from(const Config& c, const Clock& clock) {
   for (const auto& r : c.get("guest.shared_ranges"))
     p.shared_ranges.emplace_back(r[0].get<std::uint64_t>(), r[1].get<std::uint64_t>());
   p.demand_page_size = c.get_page_size("guest.demand_page_size");
+  // A 2M demand mapping is wholly shared or wholly private (the C-bit comes
+  // from the final guest PTE, docs/snp-semantics.md §1.4), so a shared range
+  // that ends inside a 2M page cannot be honoured: refuse it rather than
+  // round it silently (issue 16, item 6).
+  if (p.demand_page_size == PageSize::k2M)
+    for (const auto& [lo, hi] : p.shared_ranges)
+      if ((lo | hi) & 0x1fffff)
+        throw InputError(
+            "rmpsim", 0,
+            fmt::format("guest.shared_ranges [{:#x}, {:#x}) is not 2M-aligned but "
+                        "guest.demand_page_size is 2m (a 2M page is wholly shared or private): "
+                        "expected multiples of 0x200000, e.g. [{:#x}, {:#x})",
+                        lo, hi, lo & ~0x1fffffull, (hi + 0x1fffff) & ~0x1fffffull));
   p.page_fault_cycles = clock.cycles(c.get_float("guest.page_fault_ns"));
   p.invlpg_cycles = static_cast<std::uint64_t>(c.get_int("guest.invlpg_cycles"));
   p.shootdown_cycles = clock.cycles(c.get_float("guest.tlb_shootdown_ns"));

@@ -1,5 +1,6 @@
 #include "models/guest/trace_feed.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace rmpsim::guest {
@@ -45,6 +46,25 @@ bool TraceFeed::next(unsigned vcpu, FedEvent& out) {
   return next_slow(vcpu, out);
 }
 
+unsigned TraceFeed::highest_vcpu_from(std::size_t i) {
+  // The error path only: read the rest of the trace so the message can give
+  // the exact cpu.count (issue 16, item 8). A malformed line further on
+  // ends the scan; the run reports the first error anyway.
+  unsigned highest = 0;
+  try {
+    for (;;) {
+      for (; i < m_count; ++i) highest = std::max<unsigned>(highest, m_events[i].vcpu);
+      m_count = m_reader.next_run(m_events.get(), m_lines.get(), kRun);
+      if (m_count == 0) break;
+      i = 0;
+    }
+  } catch (const InputError&) {
+  }
+  m_count = m_pos = 0;
+  m_eof = true;
+  return highest;
+}
+
 bool TraceFeed::next_slow(unsigned vcpu, FedEvent& out) {
   auto& mine = m_pending[vcpu];
   if (!mine.empty()) {
@@ -58,11 +78,15 @@ bool TraceFeed::next_slow(unsigned vcpu, FedEvent& out) {
     if (m_pos == m_count && !refill()) return false;
     const std::size_t i = m_pos++;
     const trace::Event& ev = m_events[i];
-    if (ev.vcpu >= m_pending.size())
-      throw InputError(m_reader.name(), m_lines[i],
+    if (ev.vcpu >= m_pending.size()) {
+      const std::uint64_t line = m_lines[i];
+      const std::string needed = std::to_string(highest_vcpu_from(i) + 1);
+      throw InputError(m_reader.name(), line,
                        "event for vCPU " + std::to_string(ev.vcpu) + " but cpu.count is " +
                            std::to_string(m_pending.size()) +
-                           " (expected a vCPU number below cpu.count)");
+                           " (expected a vCPU number below cpu.count; the trace's highest "
+                           "vCPU needs --set cpu.count=" + needed + ")");
+    }
     if (ev.vcpu == vcpu) {
       take(out, ev, m_lines[i]);
       return true;

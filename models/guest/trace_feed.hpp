@@ -85,6 +85,9 @@ class TraceFeed {
 
   static void take(FedEvent& out, const trace::Event& ev, std::uint64_t line);
   bool refill();
+  // The highest vCPU number of events [i, m_count) and the rest of the
+  // trace; consumes the trace (the error path of a vCPU beyond cpu.count).
+  unsigned highest_vcpu_from(std::size_t i);
   bool next_slow(unsigned vcpu, FedEvent& out);
 
   trace::Reader& m_reader;

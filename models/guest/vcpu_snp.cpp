@@ -107,7 +107,7 @@ std::uint64_t Vcpu::psc_msr(std::uint64_t request, ConversionCost& cost) {
   const std::uint64_t response = m_hv.psc_msr(request, cost);
   checkpoint("an MSR PSC exit");
   if (m_log)
-    m_log->psc(m_id, m_cycles + before.total(), "msr", 1, cost.total() - before.total(),
+    m_log->psc(m_id, m_cycles + before.total(), "msr", 1, 1, cost.total() - before.total(),
                cost.userspace - before.userspace);
   return response;
 }
@@ -115,11 +115,20 @@ std::uint64_t Vcpu::psc_msr(std::uint64_t request, ConversionCost& cost) {
 hypervisor::GhcbPscResult Vcpu::psc_ghcb(std::uint8_t* scratch, std::size_t len,
                                          std::size_t entries, ConversionCost& cost) {
   const ConversionCost before = cost;
+  // The event's `pages` are 4K pages, as in conversion events (issue 16,
+  // item 11): those of the entries this VMGEXIT still has to process.
+  std::uint64_t pages = 0;
+  if (m_log) {
+    const hypervisor::psc::DecodeResult sent = hypervisor::psc::decode(scratch, len);
+    for (std::size_t i = sent.buffer.header.cur_entry;
+         sent.ok && i <= sent.buffer.header.end_entry && i < sent.buffer.entries.size(); ++i)
+      pages += sent.buffer.entries[i].page_count();
+  }
   const hypervisor::GhcbPscResult r = m_hv.psc_ghcb(scratch, len, cost);
   checkpoint("a GHCB PSC exit");
   if (m_log)
-    m_log->psc(m_id, m_cycles + before.total(), "ghcb", entries, cost.total() - before.total(),
-               cost.userspace - before.userspace);
+    m_log->psc(m_id, m_cycles + before.total(), "ghcb", entries, pages,
+               cost.total() - before.total(), cost.userspace - before.userspace);
   return r;
 }
 

@@ -187,13 +187,14 @@ TEST_CASE("compare: one column per policy, CSV and JSON forms, bad policy is exi
   REQUIRE(r.status == 0);
   CHECK(Json::parse(r.out)["terminate"]["guest_terminated"] == true);
 
-  // --variant columns: each variant under the given policy.
+  // --variant columns: each variant under the given policy, after the base
+  // column (issue 16, item 4).
   r = run_cli("compare " + tmp.file("t.rmpt") +
                   " --policies exit-to-userspace --csv --variant fast:userspace.exit_roundtrip_ns=0"
                   " --variant slow:userspace.exit_roundtrip_ns=60000",
               tmp);
   REQUIRE(r.status == 0);
-  CHECK(r.out.rfind("metric,fast,slow\n", 0) == 0);
+  CHECK(r.out.rfind("metric,exit-to-userspace,fast,slow\n", 0) == 0);
 
   r = run_cli("compare " + tmp.file("t.rmpt") + " --policies sometimes", tmp);
   CHECK(r.status == 2);

@@ -112,7 +112,8 @@ TEST_CASE("sweep: a bad value fails only its points, with the line of its key", 
   CHECK(s.point(0).error.empty());
   CHECK(s.point(1).error == tmp.file("s.json") +
                                 ":4: error: mmu.l2.entries (1000) must be a multiple of "
-                                "mmu.l2.ways (12)");
+                                "mmu.l2.ways (12): a set-associative structure has "
+                                "mmu.l2.entries / mmu.l2.ways sets; change either key");
   CHECK_FALSE(s.point(1).config);
   CHECK(s.point(2).error.rfind(tmp.file("s.json") + ":3: error: value 0 is out of range", 0) ==
         0);
