@@ -45,6 +45,11 @@ void Checker::check_pending_rmp(const char* op_name, const rmp::RmpOp* op) {
     if (!v.empty())
       fail("RMP entry well-formedness (snp-semantics §1.3)",
            fmt::format("{} after {}; entry {}", v, op_name, entry_text(after)));
+    if (after.assigned && m_hv.overlaps_npt(p.pfn << 12, after.large ? k2M : k4K))
+      fail("nested page-table pages are hypervisor-owned: the walker's A/D write-backs to "
+           "them are RMP-checked hypervisor writes (snp-semantics §1.4, §8 point 1)",
+           fmt::format("{} assigned PFN {:#x}, a page of the nested page tables; entry {}",
+                       op_name, p.pfn, entry_text(after)));
     check_entry_transition(op, p.pfn, p.before, after);
     if (op && *op == rmp::RmpOp::Psmash && p.before.large) check_psmash(p.pfn, p.before);
     regions.insert(p.pfn >> 9);

@@ -10,8 +10,11 @@
 namespace rmpsim::guest {
 
 namespace {
-// Instructions whose fault the hypervisor resolved are retried; a
-// resolution that never lets the instruction through is a model error.
+// Livelock guards (models/guest/README.md, "Livelock guards"). Instructions
+// whose fault the hypervisor resolved are retried; a resolution that never
+// lets the instruction through ends the guest, naming the guard. A
+// resolution takes at most two rounds (a fault-in, then a PSMASH): 8 is
+// ample.
 constexpr unsigned kMaxInsnRounds = 8;
 // The #VC handler's PVALIDATE retries after the hypervisor PSMASHed.
 constexpr unsigned kMaxVcRounds = 16;
@@ -28,7 +31,7 @@ bool execute_on_operand(CpuPort& cpu, GuestState& state, const char* name, std::
   for (unsigned round = 0;; ++round) {
     if (round == kMaxInsnRounds) {
       state.terminate(fmt::format("{} of GVA {:#x} made no progress after {} rounds: the guest "
-                                  "livelocks",
+                                  "livelocks (livelock guard kMaxInsnRounds)",
                                   name, base, kMaxInsnRounds));
       return false;
     }
@@ -127,18 +130,35 @@ void GuestKernel::rmpadjust(std::uint64_t gva, PageSize size, std::uint8_t targe
   const std::uint64_t base = gva & ~(page_bytes(size) - 1);
   rmp::GuestInsnResult r;
   CpuPort::Operand op;
-  const bool done = execute_on_operand(
-      m_cpu, m_state, "RMPADJUST", base, m_p.rmpadjust_cycles, op, r,
-      [&](const CpuPort::Operand& o) {
-        ++m_c.rmpadjust;
-        return rmp::rmpadjust(m_rmp, o.spa, o.gpa, size, target, perms, vmsa, m_cpu.asid(),
-                              m_cpu.vmpl());
-      });
-  if (!done) return;
-  if (r.not_validated) {
+  // At most one #VC: once its handler validated the page, the retried
+  // RMPADJUST finds it validated.
+  for (unsigned vc = 0;; ++vc) {
+    const bool done = execute_on_operand(
+        m_cpu, m_state, "RMPADJUST", base, m_p.rmpadjust_cycles, op, r,
+        [&](const CpuPort::Operand& o) {
+          ++m_c.rmpadjust;
+          return rmp::rmpadjust(m_rmp, o.spa, o.gpa, size, target, perms, vmsa, m_cpu.asid(),
+                                m_cpu.vmpl());
+        });
+    if (!done) return;
+    if (!r.not_validated) break;
     ++m_c.rmpadjust_vc;
+    // RMPADJUST's #VC 0x404 is a #VC like any other (docs/snp-semantics.md
+    // §4.7): guest.on_vc_not_validated decides — Linux terminates, an
+    // enlightened guest's handler PVALIDATEs the page and the instruction
+    // is retried.
+    x86::Fault f;
+    f.kind = x86::FaultKind::VcNotValidated;
+    f.addr = op.gpa;
+    f.spa = op.spa;
+    f.error_code = x86::kExitPageNotValidated;
+    std::uint64_t cycles = 0;
+    if (vc == 0 && validate_on_vc(f, cycles)) continue;
     m_state.terminate(fmt::format(
-        "#VC 0x404 (page not validated) from RMPADJUST of GVA {:#x} (GPA {:#x})", base, op.gpa));
+        "#VC 0x404 (page not validated) from RMPADJUST of GVA {:#x} (GPA {:#x}): {}", base,
+        op.gpa,
+        m_p.vc_validates ? "the #VC handler could not validate it"
+                         : "a Linux guest cannot recover"));
     return;
   }
   if (r.rc != rmp::kSuccess) {
@@ -196,7 +216,9 @@ bool GuestKernel::validate_on_vc(const x86::Fault& f, std::uint64_t& cycles) {
     ++m_c.vc_validated;  // CF=1 too: the page is validated either way
     return true;
   }
-  m_state.terminate(fmt::format("#VC 0x404 handler could not validate GPA {:#x}", f.addr));
+  m_state.terminate(fmt::format("#VC 0x404 handler could not validate GPA {:#x} after {} "
+                                "PVALIDATEs: the guest livelocks (livelock guard kMaxVcRounds)",
+                                f.addr, kMaxVcRounds));
   return false;
 }
 

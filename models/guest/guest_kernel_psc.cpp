@@ -22,9 +22,12 @@ namespace rmpsim::guest {
 namespace psc = hypervisor::psc;
 
 namespace {
-// A request the hypervisor answers without finishing is re-issued; Linux
-// loops while cur_entry <= end_entry. A hypervisor that never finishes is a
-// model error.
+// Livelock guard (models/guest/README.md, "Livelock guards"): a request the
+// hypervisor answers without finishing is re-issued, Linux loops while
+// cur_entry <= end_entry (snp-semantics §3.2); a hypervisor that never
+// finishes would hang it. KVM finishes a request in at most one exit per
+// run of entries, 64 entries at most in a Linux request: 64 rounds are
+// ample. Also bounds the fault-ins and PSMASHes of one acceptance PVALIDATE.
 constexpr unsigned kMaxPscRounds = 64;
 }  // namespace
 
@@ -67,7 +70,12 @@ bool GuestKernel::psc_request(const std::vector<PscPage>& entries, trace::PscOp 
     }
     const std::size_t len = psc::encode(buf, scratch.data(), scratch.size());
     for (unsigned round = 0;; ++round) {
-      if (round == kMaxPscRounds) throw std::logic_error("a GHCB PSC request made no progress");
+      if (round == kMaxPscRounds) {
+        m_state.terminate(fmt::format("a GHCB PSC request made no progress after {} VMGEXITs: "
+                                      "the guest livelocks (livelock guard kMaxPscRounds)",
+                                      kMaxPscRounds));
+        return false;
+      }
       ++m_c.psc_requests;
       const psc::PscHeader before = psc::decode(scratch.data(), len).buffer.header;
       const hypervisor::GhcbPscResult r = m_cpu.psc_ghcb(scratch.data(), len, n, cost);
@@ -185,8 +193,9 @@ void GuestKernel::convert(std::uint64_t gva, std::uint64_t len, bool to_private)
 bool GuestKernel::pvalidate_physical(std::uint64_t gpa, PageSize size) {
   for (unsigned round = 0;; ++round) {
     if (round == kMaxPscRounds) {
-      m_state.terminate(fmt::format("accepting GPA {:#x} made no progress: the guest livelocks",
-                                    gpa));
+      m_state.terminate(fmt::format("accepting GPA {:#x} made no progress after {} rounds: the "
+                                    "guest livelocks (livelock guard kMaxPscRounds)",
+                                    gpa, kMaxPscRounds));
       return false;
     }
     std::uint64_t spa = 0;

@@ -11,8 +11,9 @@ namespace rmpsim::guest {
 namespace pg = paging;
 
 namespace {
-// Linux flushes single pages up to this many, then the whole TLB
-// (tlb_single_page_flush_ceiling = 33; general knowledge).
+// Not a livelock guard but Linux's cost rule (models/guest/README.md,
+// "Livelock guards"): it flushes single pages up to this many, then the
+// whole TLB (arch/x86/mm/tlb.c, tlb_single_page_flush_ceiling = 33).
 constexpr std::uint64_t kSinglePageFlushCeiling = 33;
 }  // namespace
 

@@ -90,6 +90,21 @@ void host_schema(SchemaBuilder& b) {
              "host write faults when any 4K page of its 2 MiB region is assigned",
              "snp-semantics §1.5, §1.7: Linux splits its direct map to 4K around "
              "converted pages, so 4k is its behaviour");
+  b.enum_key("host.access_mode", "kernel", {"kernel", "user"},
+             "Who runs HOST lines: the hypervisor in the host kernel (KVM) or a "
+             "device model in host userspace (the VMM). Decides what a host RMP #PF "
+             "does under host.on_rmp_pf = linux",
+             "assumption: HOST lines are the hypervisor's own accesses (docs/trace-format.md "
+             "names it first); user mode is the VMM's device models");
+  b.enum_key("host.on_rmp_pf", "linux", {"linux", "continue"},
+             "What a host write the RMP refuses (host #PF with bit 31) leads to. linux: "
+             "what Linux does in host.access_mode -- kernel: fatal (an oops), the run "
+             "ends; user: SIGBUS terminates the host process (the VMM), the run ends. "
+             "continue: the fault is counted and the trace goes on (a host that "
+             "recovers)",
+             "snp-semantics §1.6: Linux treats a kernel RMP #PF as fatal; user mode: "
+             "SIGBUS, SNP host series 'x86/fault: Handle RMP page faults for user "
+             "addresses' (M. Roth, kvm@vger)");
 }
 
 void sim_schema(SchemaBuilder& b) {
@@ -155,6 +170,8 @@ VcpuParams vcpu_params_from(const Config& c, const Clock& clock) {
   p.kernel = guest_kernel_params_from(c, clock);
   p.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
   p.host_mapping = c.get_page_size("host.mapping_page_size");
+  p.host_rmp_pf.kernel_mode = c.get_string("host.access_mode") == "kernel";
+  p.host_rmp_pf.fatal = c.get_string("host.on_rmp_pf") == "linux";
   p.ghz = clock.ghz;
   // The quantum bounds how far one vCPU runs ahead of the others. With one
   // vCPU there are no others (the vCPU threads are the only SystemC

@@ -7,9 +7,11 @@
 namespace rmpsim::guest {
 
 namespace {
-// A fault resolution that does not let the access through within this many
-// rounds means the models disagree with each other: an internal error, not
-// a result.
+// Livelock guard (models/guest/README.md, "Livelock guards"): a fault
+// resolution that does not let the access through within this many rounds
+// means the guest livelocks (or the models disagree); the guest ends with
+// a reason that names the guard. A legitimate access needs at most a guest
+// #PF, a fault-in, a conversion and a #VC: 16 is ample.
 constexpr unsigned kMaxFaultRounds = 16;
 }  // namespace
 
@@ -28,7 +30,8 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_params(params),
       m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing),
       m_kernel(id, *this, ctx.os, ctx.rmp, ctx.state, ctx.conversions, params.kernel),
-      m_host(ctx.hv, ctx.mem.timing(), ctx.rmp, params.host_mapping, params.access_cycles) {
+      m_host(ctx.hv, ctx.mem.timing(), ctx.rmp, params.host_mapping, params.access_cycles,
+             params.host_rmp_pf) {
   SC_HAS_PROCESS(Vcpu);
   SC_THREAD(run);
   socket.bind(m_mmu.socket);
@@ -168,7 +171,7 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
   // instruction operand on a shared mapping converting the page to and fro):
   // the guest livelocks. Report it as the guest's end, not a crash.
   m_state.terminate(fmt::format("no progress on GVA {:#x} after {} fault rounds (trace line {}): "
-                                "the guest livelocks",
+                                "the guest livelocks (livelock guard kMaxFaultRounds)",
                                 gva, kMaxFaultRounds, m_line));
   return false;
 }

@@ -40,6 +40,7 @@ namespace rmpsim::guest {
 struct VcpuParams {
   std::uint64_t access_cycles;      // cpu.access_cycles
   PageSize host_mapping;            // host.mapping_page_size
+  hypervisor::HostRmpPfParams host_rmp_pf;  // host.access_mode, host.on_rmp_pf
   std::uint64_t quantum_cycles;     // sim.quantum_ns in cycles
   double ghz;                       // cpu.freq_ghz (only to phrase the time-limit error)
   GuestKernelParams kernel;

@@ -62,7 +62,14 @@ void Vcpu::host_access(const trace::Event& ev) {
   for (std::uint64_t page = ev.addr >> 12; page <= (last >> 12); ++page) {
     const hypervisor::HostAccess::Page p = m_host.issue(page << 12, m_cycles);
     advance(p.cycles);
-    m_host.complete(p, write);  // a refused write is counted there; the trace goes on
+    // A refused write is counted there; what follows is host.on_rmp_pf's.
+    if (m_host.complete(p, write)) {
+      const std::string end = m_host.rmp_pf_end(page << 12, p);
+      if (!end.empty()) {
+        m_state.terminate(end);
+        break;
+      }
+    }
   }
   checkpoint("a HOST line");
 }

@@ -7,6 +7,7 @@
 // region — is a host #PF with bit 31 (§6 rows 6-7). Functional core: it
 // returns what happened and counts it; the caller keeps the time.
 #include <cstdint>
+#include <string>
 
 #include "models/common/page_size.hpp"
 #include "models/common/stats.hpp"
@@ -22,13 +23,24 @@ struct HostAccessCounters {
   std::uint64_t rmp_faults = 0;  // writes refused by the RMP (host #PF bit 31)
 };
 
+// What a refused host write leads to (host.access_mode, host.on_rmp_pf).
+struct HostRmpPfParams {
+  bool kernel_mode = true;  // host.access_mode = kernel (else user)
+  bool fatal = true;        // host.on_rmp_pf = linux (else continue)
+};
+
 class HostAccess {
  public:
   // `host_mapping`: the size of the host's mapping of guest memory
   // (host.mapping_page_size); `access_cycles`: one access after its check.
   HostAccess(Hypervisor& hv, memory::MemTiming& mem, const rmp::RmpTable& rmp,
-             PageSize host_mapping, std::uint64_t access_cycles)
-      : m_hv(hv), m_mem(mem), m_rmp(rmp), m_mapping(host_mapping), m_access_cycles(access_cycles) {}
+             PageSize host_mapping, std::uint64_t access_cycles, const HostRmpPfParams& on_pf)
+      : m_hv(hv),
+        m_mem(mem),
+        m_rmp(rmp),
+        m_mapping(host_mapping),
+        m_access_cycles(access_cycles),
+        m_on_pf(on_pf) {}
 
   // One 4K page of a host access, in two steps: issue() finds the host frame
   // behind `gpa` (allocated if the guest never touched it) and times the RMP
@@ -41,6 +53,9 @@ class HostAccess {
   Page issue(std::uint64_t gpa, std::uint64_t now);
   // True when the write was refused (host RMP #PF); a read never is.
   bool complete(const Page& page, bool write);
+  // After a refused write to `gpa`: why the run ends, or "" when it goes on
+  // (host.on_rmp_pf = continue).
+  std::string rmp_pf_end(std::uint64_t gpa, const Page& page) const;
 
   const HostAccessCounters& counters() const { return m_c; }
   // Adds host_reads, host_writes and host_rmp_faults to `g` (the group of
@@ -53,6 +68,7 @@ class HostAccess {
   const rmp::RmpTable& m_rmp;
   PageSize m_mapping;
   std::uint64_t m_access_cycles;
+  HostRmpPfParams m_on_pf;
   HostAccessCounters m_c;
 };
 

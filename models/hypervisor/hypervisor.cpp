@@ -11,9 +11,10 @@ namespace pg = paging;
 namespace pf = x86::pf;
 
 namespace {
-// PSMASH is retried while another CPU holds the entry (KVM loops, §6 row
-// 14); nothing in this model releases an entry during the loop, so the loop
-// is bounded and the failure reported.
+// Livelock guard (models/hypervisor/README.md, "Livelock guard"): PSMASH is
+// retried while another CPU holds the entry (KVM loops, §6 row 14); nothing
+// in this model releases an entry during the loop, so the loop is bounded
+// and the failure reported, naming the guard.
 constexpr unsigned kPsmashRetries = 64;
 constexpr std::uint64_t k2M = 0x200000;
 
@@ -356,8 +357,9 @@ NpfResult Hypervisor::rmp_fault(std::uint64_t gpa, std::uint64_t exitinfo1) {
     if (rc == rmp::kFailInUse) ++m_c.psmash_inuse_retries;
   }
   if (rc != rmp::kSuccess && rc != rmp::kPsmashNotEligible) {
-    r.reason = fmt::format("PSMASH of SPA {:#x} failed with {} after {} tries", head, rc,
-                           kPsmashRetries);
+    r.reason = fmt::format("PSMASH of SPA {:#x} failed with {} after {} tries (livelock guard "
+                           "kPsmashRetries)",
+                           head, rc, kPsmashRetries);
     return r;
   }
   ++m_c.npf_rmp_size;

@@ -115,6 +115,11 @@ class Hypervisor {
   const GuestMemory& memory() const { return m_gm; }
   // The nested page tables (the invariant checker inspects them).
   paging::PageTableEditor& npt() { return m_npt; }
+  // Whether [spa, spa + len) overlaps a page of the nested page tables
+  // (they are allocated from kNptSpaBase up).
+  bool overlaps_npt(std::uint64_t spa, std::uint64_t len) const {
+    return spa < m_next_npt_spa && spa + len > kNptSpaBase;
+  }
 
   // A #NPF exit (EXITINFO2 = gpa, EXITINFO1 = error code, §1.6).
   NpfResult handle_npf(unsigned vcpu, std::uint64_t gpa, std::uint64_t exitinfo1);

@@ -103,7 +103,10 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   r.gpa = t.gpa;
   r.cbit = t.cbit;
   r.size = t.size;
-  if (insn_operand) return r;
+  // An instruction operand, and a fetch checked as private through a C=0
+  // PTE (walker Translation::fetch_only, snp-semantics §1.4), are not
+  // cached: a data access must not use either's RMP result.
+  if (insn_operand || t.fetch_only) return r;
   // Fill both levels with the effective (smaller) page size.
   m_l2.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit, missed);
   l1.insert(asid, gva, t.spa, t.gpa, t.size, t.writable, t.executable, t.dirty, t.cbit, missed);

@@ -65,6 +65,34 @@ __attribute__((cold, noinline)) bool nested_fault(x86::Fault& f, std::uint64_t g
 }
 }  // namespace
 
+// Nested page tables are hypervisor memory: the walker's reads of them are
+// not RMP-checked, but its A/D write-backs are hypervisor writes, checked
+// like any (docs/snp-semantics.md §1.4, §8 point 1): one RMP entry read, and
+// the page must be hypervisor-owned (4K granularity: the walker writes by
+// physical address, through no host mapping). KVM never assigns an NPT
+// page (`run --check` asserts it); what the hardware raises if it were is
+// UNKNOWN (§8 point 1) — assumption: an RMP #NPF on the access being
+// translated, which the hypervisor model cannot resolve.
+bool NestedWalker::npt_write_back(std::uint64_t slot, std::uint64_t value, std::uint64_t gpa,
+                                  bool gpt, bool cbit, WalkOutcome& out, WalkRef*& cur) {
+  if (m_rmp) {
+    ++out.rmp_checks;
+    add_ref(cur, rmp::RmpTable::entry_address(slot >> 12), RefKind::Rmp, 0);
+    if (rmp::host_write_faults(*m_rmp, slot, PageSize::k4K)) {
+      out.fault.kind = x86::FaultKind::NestedPageFault;
+      out.fault.addr = gpa;
+      out.fault.spa = slot & ~0xfffull;
+      out.fault.gpt = gpt;
+      out.fault.error_code = x86::npf_exitinfo1(/*present=*/true, /*write=*/true,
+                                                /*fetch=*/false, gpt, cbit, x86::pf::kRmp);
+      return false;
+    }
+  }
+  m_hmem.write64(slot, value);
+  ++out.ad_updates;
+  return true;
+}
+
 __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
     const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt, bool cbit, WalkOutcome& out,
     WalkRef*& cur, NestedResult& res) {
@@ -95,10 +123,8 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
     // The walker sets Accessed on every entry it uses and Dirty on the leaf
     // of a write.
     if (!is_leaf(e, l)) {
-      if (!(e & kAccessed)) {
-        m_hmem.write64(slot, e | kAccessed);
-        ++out.ad_updates;
-      }
+      if (!(e & kAccessed) && !npt_write_back(slot, e | kAccessed, gpa, gpt, cbit, out, cur))
+        return false;
       table = entry_addr(e);
       continue;
     }
@@ -106,10 +132,7 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
     if ((write && !w) || (fetch && !x))
       return nested_fault(out.fault, gpa, true, write, fetch, gpt, cbit);
     const std::uint64_t upd = e | kAccessed | (write ? kDirty : 0);
-    if (upd != e) {
-      m_hmem.write64(slot, upd);
-      ++out.ad_updates;
-    }
+    if (upd != e && !npt_write_back(slot, upd, gpa, gpt, cbit, out, cur)) return false;
     const PageSize size = size_at_level(l);
     const std::uint64_t page = entry_addr(e) & ~(page_bytes(size) - 1);
     res = NestedResult{page | (gpa & (page_bytes(size) - 1)), size, w, x};
@@ -199,11 +222,16 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       const PageSize gsize = size_at_level(level);
       const std::uint64_t gpa = leaf_address(e, level, req.gva);
       const bool cbit = e & kCbit;
+      // Instruction fetches are always private, whatever the PTE's C-bit
+      // (docs/snp-semantics.md §1.4 [TL17]): a fetch from a page the guest
+      // made shared is checked (and reported, bit 34) as a private access.
+      const bool is_private = cbit || fetch;
       NestedResult fr;
-      if (!nested_translate(req, gpa, write, /*gpt=*/false, cbit, out, cur, fr)) return;
+      if (!nested_translate(req, gpa, write, /*gpt=*/false, is_private, out, cur, fr)) return;
       std::uint8_t perms = rmp::kPermAll;
       if (m_rmp && req.check_final_rmp &&
-          !rmp_check(req, fr.spa, gpa, fr.size, cbit, /*gpt=*/false, req.kind, out, cur, &perms))
+          !rmp_check(req, fr.spa, gpa, fr.size, is_private, /*gpt=*/false, req.kind, out, cur,
+                     &perms))
         return;
       Translation& t = out.tr;
       t.gpa = gpa;
@@ -219,6 +247,12 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
         // not cover re-walks and takes the RMP check (§1.4 step 4).
         t.writable = t.writable && (perms & rmp::kPermW);
         t.executable = t.executable && (perms & rmp::kPermXu);
+      } else if (m_rmp) {
+        // A C=0 translation caches a shared-access check, a fetch's check
+        // is private (§1.4): it must re-walk. A fetch's own translation
+        // holds for fetches only (the data accesses through it are shared).
+        t.executable = fetch && t.executable && (perms & rmp::kPermXu);
+        t.fetch_only = fetch;
       }
       t.dirty = (upd & kDirty) != 0;
       t.cbit = cbit;
@@ -328,6 +362,8 @@ void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
     if (m_rmp && cbit) {  // as walk(): the VMPL's RMP permissions bound the entry
       t.writable = t.writable && (perms & rmp::kPermW);
       t.executable = t.executable && (perms & rmp::kPermXu);
+    } else if (m_rmp) {
+      t.executable = false;  // as walk(): a fetch is private, a C=0 entry cannot serve it
     }
     t.dirty = (e & kDirty) != 0;
     t.cbit = cbit;

@@ -67,7 +67,11 @@ struct Translation {
   bool writable = false;  // guest and nested both allow writes
   bool executable = false;
   bool dirty = false;     // the guest leaf's D bit is set (a write needs no assist)
-  bool cbit = false;      // effective C-bit of the final access (guest leaf PTE)
+  bool cbit = false;      // C-bit of the guest leaf PTE: data accesses' effective C-bit
+  // A fetch through a C=0 PTE, checked as private (fetches always are,
+  // docs/snp-semantics.md §1.4): the RMP result holds for fetches only, so
+  // the translation must not be cached where data accesses would use it.
+  bool fetch_only = false;
 };
 
 struct WalkOutcome {
@@ -75,13 +79,15 @@ struct WalkOutcome {
   x86::Fault fault;
   unsigned nrefs = 0;
   // (5+1)*(5+1)-1 = 35 table references at most (5-level x 5-level, all
-  // misses), plus one RMP entry per guest level and one for the data page.
-  std::array<WalkRef, 48> refs{};
+  // misses), plus one RMP entry per guest level and one for the data page,
+  // plus one per nested-entry A/D write-back (at most 30: one per nested
+  // entry read, §1.4).
+  std::array<WalkRef, 80> refs{};
   unsigned pwc_hits = 0;
   unsigned ntlb_hits = 0;
   unsigned ntlb_misses = 0;
   unsigned ad_updates = 0;  // A/D bits written back into guest or nested entries
-  unsigned rmp_checks = 0;  // RMP entries read (one per checked page)
+  unsigned rmp_checks = 0;  // RMP entries read (one per checked page or NPT write-back)
   unsigned guest_refs = 0;  // refs of kind GuestPte (the rest: rmp_checks Rmp, NestedPte)
 };
 
@@ -176,6 +182,11 @@ class NestedWalker {
   // and as calls they cost more in argument and register traffic than in work.
   inline bool nested_translate(const WalkRequest& req, std::uint64_t gpa, bool write, bool gpt,
                                bool cbit, WalkOutcome& out, WalkRef*& cur, NestedResult& res);
+  // Writes `value` (new A/D bits) into the nested entry at SPA `slot`, after
+  // the RMP check of a hypervisor write (§1.4); false (and out.fault set)
+  // when the RMP refuses. `gpa`, `gpt`, `cbit`: the access being translated.
+  bool npt_write_back(std::uint64_t slot, std::uint64_t value, std::uint64_t gpa, bool gpt,
+                      bool cbit, WalkOutcome& out, WalkRef*& cur);
   // Appends a reference at `cur` (walk() counts them into out.nrefs).
   static void add_ref(WalkRef*& cur, std::uint64_t spa, RefKind kind, unsigned level);
   // The RMP check of one page the walk touches; false (and out.fault set)

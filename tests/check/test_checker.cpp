@@ -151,6 +151,25 @@ TEST_CASE("check: an RMPUPDATE that keeps Validated on reassignment violates §2
                       Contains("RMPUPDATE reassignment resets Validated"));
 }
 
+TEST_CASE("issue 15 item 2: check: an RMPUPDATE that assigns a nested page-table page is caught",
+          "[check]") {
+  World w;
+  w.touch(0x400000);
+  // The nested root page (hypervisor memory, §1.4), assigned to the guest
+  // by a buggy hypervisor: RMPUPDATE itself would allow it.
+  rmp::RmpState s;
+  s.assigned = true;
+  s.asid = kAsid;
+  s.gpa = 0x7654'3000;
+  REQUIRE_THROWS_WITH(rmp::rmpupdate(w.rmp, w.hv.ncr3(), s),
+                      Contains("nested page-table pages are hypervisor-owned") &&
+                          Contains("checked after RMPUPDATE"));
+  // Positive control: the same RMPUPDATE of a page outside the NPT passes.
+  World ok;
+  const auto r = ok.touch(0x400000);
+  REQUIRE_NOTHROW(rmp::rmpupdate(ok.rmp, (r.spa & ~0xfffull) + 0x10'0000, s));
+}
+
 TEST_CASE("check: an in-use entry changed by RMPUPDATE violates FAIL_INUSE (§2.1)", "[check]") {
   World w;
   const auto r = w.touch(0x400000);

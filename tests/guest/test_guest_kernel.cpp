@@ -37,6 +37,8 @@ struct FakeCpu final : guest::CpuPort {
   std::vector<std::uint64_t> operands;
   std::vector<std::uint64_t> invalidated;  // GVAs of broadcast invalidations
   unsigned conversions_done = 0;
+  bool npf_resolves = false;  // #NPF exits "resolved" without changing anything
+  bool psc_stalls = false;    // GHCB PSC answered without progress
 
   FakeCpu(guest::GuestOs& o, rmp::RmpTable& r) : os(o), rmp(r) {}
 
@@ -62,7 +64,7 @@ struct FakeCpu final : guest::CpuPort {
   }
   bool npf_exit(std::uint64_t, std::uint64_t) override {
     calls.push_back("npf");
-    return false;
+    return npf_resolves;
   }
   // The hypervisor's side of a conversion of one 4K page.
   void convert_page(std::uint64_t gfn, unsigned op) {
@@ -86,6 +88,7 @@ struct FakeCpu final : guest::CpuPort {
     REQUIRE(d.ok);
     psc::PscBuffer& b = d.buffer;
     calls.push_back(b.entries.at(0).op == 1 ? "psc private" : "psc shared");
+    if (psc_stalls) return {};
     for (std::size_t i = b.header.cur_entry; i <= b.header.end_entry; ++i) {
       const psc::PscEntry& e = b.entries[i];
       for (std::uint64_t p = 0; p < e.page_count(); ++p) convert_page(e.gfn + p, e.op);
@@ -283,6 +286,39 @@ TEST_CASE("guest kernel: #VC 0x404 terminates Linux, an enlightened guest valida
     CHECK(w.kernel.counters().vc_validated == 1);
     CHECK(cycles > 0);
   }
+}
+
+// Issue 15 item 11: the livelock guards are documented constants
+// (models/guest/README.md); one that fires names itself in the reason.
+TEST_CASE("issue 15 item 11: the kMaxInsnRounds guard names itself", "[guest]") {
+  World w({{"guest.demand_page_size", "2m"}});
+  const std::uint64_t gva = 0x4000'0000;
+  w.assign(w.map(gva), PageSize::k2M);
+  w.cpu.npf_resolves = true;  // a hypervisor that never PSMASHes
+  w.kernel.pvalidate(gva, PageSize::k4K, true);  // 4K inside a 2M entry: SIZEM #NPF
+  CHECK(w.state.terminated);
+  CHECK_THAT(w.state.reason, Contains("livelock guard kMaxInsnRounds"));
+}
+
+TEST_CASE("issue 15 item 11: the kMaxVcRounds guard names itself", "[guest]") {
+  World w({{"guest.demand_page_size", "2m"}, {"guest.on_vc_not_validated", "validate"}});
+  const std::uint64_t gpa = w.map(0x4000'0000);
+  w.assign(gpa, PageSize::k2M);
+  w.cpu.npf_resolves = true;
+  std::uint64_t cycles = 0;
+  CHECK_FALSE(w.kernel.vc_not_validated(World::vc_not_validated(gpa), 0x4000'0000, cycles));
+  CHECK(w.state.terminated);
+  CHECK_THAT(w.state.reason, Contains("livelock guard kMaxVcRounds"));
+}
+
+TEST_CASE("issue 15 item 11: the kMaxPscRounds guard names itself", "[guest]") {
+  World w;
+  const std::uint64_t gpa = w.map(0x5000'0000);
+  w.cpu.psc_stalls = true;  // every answer accepted by Linux, none makes progress
+  w.kernel.psc({guest::PscPage{gpa, PageSize::k4K}}, trace::PscOp::Private,
+               trace::PscProto::Ghcb);
+  CHECK(w.state.terminated);
+  CHECK_THAT(w.state.reason, Contains("livelock guard kMaxPscRounds"));
 }
 
 }  // namespace

@@ -53,9 +53,12 @@ TEST_CASE("row 1 through the walker: EXITINFO1 has bits 0, 1, 2, 31, 32 and 34",
   CHECK(out.fault.addr == 0x4000'7008);  // EXITINFO2: the faulting GPA
   CHECK(out.fault.error_code == (pf::kPresent | pf::kWrite | pf::kUser | pf::kRmp |
                                  pf::kFinalGpa | pf::kEncrypted));
-  // 4 guest levels x (4 nested + 1 RMP + 1 guest) + 4 nested + 1 RMP for the data page.
-  CHECK(out.nrefs == 4 * 6 + 5);
-  CHECK(out.rmp_checks == 5);
+  // 4 guest levels x (4 nested + 1 RMP + 1 guest) + 4 nested + 1 RMP for the data page,
+  // + 1 RMP per nested A write-back (issue 15 item 2): 4 for the guest root's
+  // nested walk, 1 leaf each for the 3 other guest tables (same nested
+  // table), 3 for the data page (another PDPT entry at 1 GiB).
+  CHECK(out.nrefs == 4 * 6 + 5 + 10);
+  CHECK(out.rmp_checks == 5 + 10);
 }
 
 TEST_CASE("row 2 through the walker: a shared read of a guest page has bit 31 without 34",
@@ -234,4 +237,79 @@ TEST_CASE("a translation filled at VMPL1 serves only what VMPL1's RMP mask allow
   CHECK(out.fault.kind == FaultKind::NestedPageFault);
   CHECK(out.fault.error_code == (pf::kPresent | pf::kWrite | pf::kUser | pf::kRmp | pf::kVmpl |
                                  pf::kFinalGpa | pf::kEncrypted));
+}
+
+TEST_CASE("issue 15 item 1: an instruction fetch is a private access whatever the PTE's C-bit",
+          "[rmp][walker]") {
+  RmpWorld x;
+  x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw);  // C-bit clear, executable
+  x.finish_tables();
+  x.w.npt.map(x.w.ncr3, 0x4000'7000, 0x2'0000'7000, PageSize::k4K, kRw);  // hypervisor-owned
+  // A data read of the shared page is a shared access and passes (§1.4) ...
+  WalkOutcome out = x.walk(0x7000, AccessKind::Read);
+  REQUIRE(out.fault.kind == FaultKind::None);
+  CHECK(!out.tr.cbit);
+  // ... but its translation may not serve a fetch: that one is private.
+  CHECK(!out.tr.executable);
+  // A fetch from it is checked as private: an RMP #NPF with the C-bit
+  // (bit 34) set, the implicit shared->private request of §4.1.
+  out = x.walk(0x7000, AccessKind::Fetch);
+  CHECK(out.fault.kind == FaultKind::NestedPageFault);
+  CHECK(out.fault.addr == 0x4000'7000);
+  CHECK(out.fault.error_code == (pf::kPresent | pf::kUser | pf::kFetch | pf::kRmp |
+                                 pf::kFinalGpa | pf::kEncrypted));
+  // Once the page is the guest's and validated, the fetch through the C=0
+  // PTE passes as a private access; the data C-bit stays the PTE's, and the
+  // translation says it must not be cached for data accesses.
+  assign(x.rmp, 0x2'0000'7000, 0x4000'7000, true);
+  out = x.walk(0x7000, AccessKind::Fetch);
+  REQUIRE(out.fault.kind == FaultKind::None);
+  CHECK(!out.tr.cbit);
+  CHECK(out.tr.fetch_only);
+  // A data read through the same PTE is shared: refused by the RMP (§6 row 2).
+  out = x.walk(0x7000, AccessKind::Read);
+  CHECK(out.fault.kind == FaultKind::NestedPageFault);
+  CHECK(out.fault.error_code == (pf::kPresent | pf::kUser | pf::kRmp | pf::kFinalGpa));
+}
+
+TEST_CASE("issue 15 item 2: nested page-table A/D write-backs are RMP-checked hypervisor writes",
+          "[rmp][walker]") {
+  RmpWorld x;
+  x.w.gpt.map(x.w.gcr3, 0x7000, 0x4000'7000, PageSize::k4K, kRw | pg::kCbit);
+  x.finish_tables();
+  x.w.npt.map(x.w.ncr3, 0x4000'7000, 0x2'0000'7000, PageSize::k4K, kRw);
+  assign(x.rmp, 0x2'0000'7000, 0x4000'7000, true);
+  SECTION("each write-back reads the NPT page's RMP entry") {
+    // A cold walk sets A in every nested entry it uses: NPT reads are not
+    // checked, each A write-back is (§1.4), one RMP entry read each.
+    WalkOutcome out = x.walk(0x7000, AccessKind::Read);
+    REQUIRE(out.fault.kind == FaultKind::None);
+    const unsigned npt_ad = out.ad_updates - 4;  // minus the 4 guest entries' A bits
+    CHECK(out.rmp_checks == 5 + npt_ad);
+    CHECK(out.nrefs == 4 * 6 + 5 + npt_ad);
+    // A warm walk writes nothing back and checks only the 5 pages of §1.8.
+    out = x.walk(0x7000, AccessKind::Read);
+    CHECK(out.ad_updates == 0);
+    CHECK(out.rmp_checks == 5);
+  }
+  SECTION("a write-back to an assigned NPT page is refused") {
+    // KVM never lets that happen (--check asserts it); the fault the
+    // hardware raises is UNKNOWN (§8 point 1): the model reports an RMP
+    // #NPF on the access being translated.
+    assign(x.rmp, x.w.ncr3, 0x6'0000'0000, true);
+    WalkOutcome out = x.walk(0x7000, AccessKind::Read);
+    CHECK(out.fault.kind == FaultKind::NestedPageFault);
+    CHECK(out.fault.error_code == (pf::kPresent | pf::kWrite | pf::kUser | pf::kRmp |
+                                   pf::kGuestPageTable | pf::kEncrypted));
+    CHECK(out.fault.addr == x.w.gcr3);  // translating the guest root's first entry
+  }
+}
+
+TEST_CASE("issue 15 item 11: the kPsmashRetries guard names itself", "[rmp][hypervisor]") {
+  HvWorld x(PageSize::k2M);
+  REQUIRE(x.hv.handle_npf(0, 0x4020'0000, kPrivateNotPresent).resolved);
+  x.rmp.set_in_use(x.spa_of(0x4020'0000) >> 12, true);
+  auto r = x.hv.handle_npf(0, 0x4020'0000, kRmpFault);
+  CHECK(!r.resolved);
+  CHECK(r.reason.find("livelock guard kPsmashRetries") != std::string::npos);
 }

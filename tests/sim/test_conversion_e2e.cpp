@@ -301,3 +301,32 @@ TEST_CASE("e2e --check: a skipped flush stops the run with exit 5, a message and
     CHECK(std::filesystem::exists(tmp.file("out/stats.json")));
   }
 }
+
+TEST_CASE("issue 15 item 1 e2e: a fetch from a page made shared is an implicit conversion "
+          "request decided by hypervisor.policy",
+          "[e2e][conversion]") {
+  // The page is made shared and read shared; then the guest executes from
+  // it. Fetches are always private (§1.4): an RMP #NPF with the C-bit set.
+  const std::string trace = kMagic +
+                            "0 MAP 0x400000 0x80000000 0x1000 shared,x\n"
+                            "0 PSC msr shared 0x80000000\n"
+                            "0 R 0x400000\n"
+                            "0 X 0x400000\n";
+  SECTION("exit-to-userspace converts the page to private") {
+    TempDir tmp;
+    Json s = run_ok(tmp, trace, kEnlightened + "--set hypervisor.policy=exit-to-userspace");
+    CHECK(s["summary"]["guest_terminated"] == false);
+    CHECK(s["stats"]["system"]["hypervisor"]["memory_fault_exits"] == 1);
+    CHECK(s["stats"]["system"]["conversions"]["implicit"]["to_private"] == 1);
+    CHECK(s["summary"]["accesses"] == 2);
+  }
+  SECTION("terminate ends the guest, naming the private fetch") {
+    TempDir tmp;
+    Json s = run_ok(tmp, trace, kEnlightened + "--set hypervisor.policy=terminate");
+    CHECK(s["summary"]["guest_terminated"] == true);
+    const std::string why = s["summary"]["termination_reason"];
+    CHECK(why.find("GPA 0x80000000") != std::string::npos);
+    CHECK(why.find("private fetch") != std::string::npos);
+    CHECK(s["summary"]["accesses"] == 1);  // the shared read
+  }
+}
