@@ -109,6 +109,11 @@ class CpuPort {
   // (the CPU charges it when the kernel says, elapse_in_exit). A GHCB
   // request's descriptor is in `scratch[0..len)`, `entries` entries long.
   virtual bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1) = 0;
+  // The cost components of every #NPF exit this CPU took so far, summed: a
+  // conversion charges the exits taken inside it (e.g. during its
+  // PVALIDATEs) to `exit`, `npt`, ... as docs/stats.md defines them, not to
+  // `pvalidate`. A CPU that takes no #NPF exits reports zero.
+  virtual ConversionCost npf_costs() const { return {}; }
   virtual std::uint64_t psc_msr(std::uint64_t request, ConversionCost& cost) = 0;
   virtual hypervisor::GhcbPscResult psc_ghcb(std::uint8_t* scratch, std::size_t len,
                                              std::size_t entries, ConversionCost& cost) = 0;
@@ -134,7 +139,7 @@ struct GuestKernelCounters {
   std::uint64_t rmpadjust_vc = 0;         // RMPADJUST on a page not validated: #VC 0x404
   std::uint64_t vc_validated = 0;         // #VC 0x404 resolved by validating (enlightened guest)
   std::uint64_t psc_requests = 0;         // PSC VMGEXITs (MSR or GHCB) issued
-  std::uint64_t psc_pages = 0;            // 4K pages PSC requests and CONVERTs covered
+  std::uint64_t psc_pages = 0;            // 4K pages PSC lines, CONVERTs and acceptances covered
   std::uint64_t converts = 0;             // CONVERT lines executed
   std::uint64_t units_accepted = 0;       // 2M units accepted lazily
 };

@@ -183,6 +183,7 @@ bool Vcpu::exit_npf(std::uint64_t gpa, std::uint64_t exitinfo1, hypervisor::NpfR
     m_log->npf(m_id, m_cycles, gpa, exitinfo1, r.cycles, r.cost.userspace, r.resolved);
   m_fault_cycles += r.cycles;
   m_cycles += r.cycles;
+  m_npf_costs += r.cost;
   if (!r.resolved) m_state.terminate(r.reason);
   return r.resolved;
 }

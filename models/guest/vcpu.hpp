@@ -144,6 +144,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   void set_atomic(bool atomic) override { m_atomic = atomic; }
   bool translate_operand(std::uint64_t gva, Operand& out) override;
   bool npt_backing(std::uint64_t gpa, std::uint64_t& spa) const override;
+  ConversionCost npf_costs() const override { return m_npf_costs; }
   bool npf_exit(std::uint64_t gpa, std::uint64_t exitinfo1) override;
   std::uint64_t psc_msr(std::uint64_t request, ConversionCost& cost) override;
   hypervisor::GhcbPscResult psc_ghcb(std::uint8_t* scratch, std::size_t len, std::size_t entries,
@@ -225,6 +226,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   std::uint64_t m_delay_cycles = 0;
   std::uint64_t m_translate_cycles = 0;
   std::uint64_t m_fault_cycles = 0;
+  ConversionCost m_npf_costs;  // every #NPF exit's cost, summed (npf_costs())
   std::uint64_t m_vmpl_switches = 0;
   GuestKernel m_kernel;           // the guest kernel's SNP behaviour, run on this vCPU
   hypervisor::HostAccess m_host;  // HOST lines, on this vCPU's thread

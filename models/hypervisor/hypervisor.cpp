@@ -56,6 +56,9 @@ void Hypervisor::register_stats() {
        "RMP #NPF from a 2M RMP entry used at 4K: resolved by PSMASH + NPT zap"},
       {"npf_rmp_spurious", &m_c.npf_rmp_spurious,
        "RMP #NPF on an entry already 4K: spurious, nothing done"},
+      {"npf_rmp_unexpected", &m_c.npf_rmp_unexpected,
+       "RMP #NPF KVM warns about and ignores (GFN not private, no guest_memfd page, or no "
+       "assigned RMP entry): the guest re-executes"},
       {"npf_mismatch", &m_c.npf_mismatch,
        "#NPF whose private/shared-ness differs from the GFN's memory attribute (implicit "
        "conversion requests)"},
@@ -104,13 +107,33 @@ void Hypervisor::zap(std::uint64_t gpa, std::uint64_t len) {
 }
 
 bool Hypervisor::uniform_2m(std::uint64_t gpa) const {
-  // A 2M entry (and a 2M NPT leaf) only where all 512 GFNs are private and
-  // none was converted since boot, so the whole entry has one attribute and
-  // one validation history (KVM caps the mapping level at mixed attributes).
+  // A 2M entry (and a 2M NPT leaf) only where the 2M range's memory
+  // attributes are uniformly private: KVM refuses a huge mapping over mixed
+  // attributes (arch/x86/kvm/mmu/mmu.c, hugepage_has_attrs and
+  // KVM_LPAGE_MIXED_FLAG; snp-semantics §4.2). The caller adds the folio
+  // order and "all 512 PFNs unassigned" (sev_gmem_prepare).
   const std::uint64_t base = gpa & ~(k2M - 1);
-  for (std::uint64_t a = base; a < base + k2M; a += 0x1000)
-    if (!m_gm.is_private(a) || m_gm.ever_converted(a)) return false;
-  return true;
+  if (m_p.huge_folio_conversion == HugeFolioConversion::Stay4K) {
+    for (std::uint64_t a = base; a < base + k2M; a += 0x1000)
+      if (!m_gm.is_private(a) || m_gm.ever_converted(a)) return false;
+    return true;
+  }
+  // split-merge: a folio split on the way to shared is whole again once the
+  // range is uniformly private (hypervisor.huge_folio_conversion). One more
+  // condition keeps the launch-time validation replay (assign_private)
+  // honest: a page validated at launch and never converted would, on
+  // hardware, still hold its own assigned RMP entry, so once any page of the
+  // range was converted, a page like that keeps the range at 4K (§4.2: 2M
+  // only when all 512 PFNs are unassigned).
+  bool any_converted = false, launch_validated = false;
+  for (std::uint64_t a = base; a < base + k2M; a += 0x1000) {
+    if (!m_gm.is_private(a)) return false;
+    if (m_gm.ever_converted(a))
+      any_converted = true;
+    else if (m_prevalidated(a))
+      launch_validated = true;
+  }
+  return !(any_converted && launch_validated);
 }
 
 PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost, std::string& error) {
@@ -189,7 +212,8 @@ NpfResult Hypervisor::fault_in(std::uint64_t gpa, bool is_private) {
 }
 
 bool Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_private,
-                               ConversionCost& cost, std::string& error) {
+                               ConversionCost& cost, std::string& error,
+                               std::uint64_t zap_align) {
   const std::uint64_t end = gpa + (pages << 12);
   std::uint64_t changed = 0;
   for (std::uint64_t a = gpa; a < end; a += 0x1000)
@@ -205,7 +229,8 @@ bool Hypervisor::convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_p
     return false;
   };
   // Unmap and flush before the RMP returns pages to the host (§2.3).
-  zap(gpa, end - gpa);
+  const std::uint64_t zap_lo = gpa & ~(zap_align - 1);
+  zap(zap_lo, ((end + zap_align - 1) & ~(zap_align - 1)) - zap_lo);
   flush(cost);
   for (std::uint64_t a = gpa; a < end;) {
     if (to_private) {
@@ -301,9 +326,11 @@ NpfResult Hypervisor::mismatch(std::uint64_t gpa, bool access_private, std::uint
       r.resolved = true;  // the guest re-faults and the page is faulted in
       return r;
     case Policy::AutoConvert: {
-      // The RFC design: the kernel converts and maps the page in the same exit.
+      // The RFC design: the kernel converts and maps the page in the same
+      // exit, and always zaps the whole 2M GFN range so that the NPT is
+      // rebuilt at the new RMP size (snp-semantics §4.4).
       std::string error;
-      if (!convert_range(page, 1, access_private, r.cost, error)) {
+      if (!convert_range(page, 1, access_private, r.cost, error, k2M)) {
         r.reason = error;
         return r;
       }
@@ -322,11 +349,19 @@ NpfResult Hypervisor::rmp_fault(std::uint64_t gpa, std::uint64_t exitinfo1) {
   const bool access_private = exitinfo1 & pf::kEncrypted;
   if (m_gm.is_private(gpa) != access_private) return mismatch(gpa, access_private, exitinfo1);
   NpfResult r;
-  std::uint64_t spa = 0;
-  if (!backing_of(gpa, spa)) {
-    r.reason = fmt::format("RMP #NPF at GPA {:#x} with no backing page", gpa);
+  // sev_handle_rmp_fault warns (pr_warn_ratelimited) and returns without
+  // touching anything when the GFN is not private, has no guest_memfd page,
+  // or its page has no assigned RMP entry (snp-semantics §4.1 step 4,
+  // arch/x86/kvm/svm/sev.c): the guest simply re-executes. Counted in
+  // npf_rmp_unexpected; never a termination by the hypervisor.
+  auto warn_and_skip = [&] {
+    ++m_c.npf_rmp_unexpected;
+    r.resolved = true;
     return r;
-  }
+  };
+  if (!access_private) return warn_and_skip();  // the attribute is shared
+  std::uint64_t spa = 0;
+  if (!backing_of(gpa, spa)) return warn_and_skip();
   if (exitinfo1 & pf::kVmpl) {
     ++m_c.npf_vmpl;
     r.reason = fmt::format("RMP #NPF at GPA {:#x}: VMPL permission violation (EXITINFO1 {:#x})",
@@ -334,9 +369,10 @@ NpfResult Hypervisor::rmp_fault(std::uint64_t gpa, std::uint64_t exitinfo1) {
     return r;
   }
   const rmp::Governing g = m_rmp.governing(spa);
-  const bool owned = g.entry.assigned && !g.entry.immutable && g.entry.asid == m_p.guest_asid &&
+  if (!g.entry.assigned) return warn_and_skip();
+  const bool owned = !g.entry.immutable && g.entry.asid == m_p.guest_asid &&
                      g.page_gpa == (gpa & ~0xfffull);
-  if (!access_private || !owned) {
+  if (!owned) {
     r.reason = fmt::format("RMP #NPF at GPA {:#x} (EXITINFO1 {:#x}) that matches its attribute: "
                            "the RMP and KVM's memory attributes disagree",
                            gpa, exitinfo1);

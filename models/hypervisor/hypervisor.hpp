@@ -10,11 +10,13 @@
 //       auto-convert (2021/2022 RFC): the kernel converts and maps at once;
 //       terminate: the guest is terminated with a reason;
 //   - not present: fault in from the side the attribute says: a private
-//     page is RMPUPDATEd to the guest (2M only when the folio is 2M and all
-//     512 entries are unassigned, §4.2), the NPT mapped at min(folio, RMP
-//     level) (§4.6 step 3);
+//     page is RMPUPDATEd to the guest (2M only when the folio is 2M, all
+//     512 entries are unassigned and the 2M GFN range uniformly private,
+//     §4.2), the NPT mapped at min(folio, RMP level) (§4.6 step 3);
 //   - RMP fault with a size mismatch: PSMASH (retrying FAIL_INUSE), zap the
-//     512-GFN NPT range, flush (§4.1 step 4); on a 4K entry: spurious.
+//     512-GFN NPT range, flush (§4.1 step 4); on a 4K entry: spurious; on a
+//     GFN that is not private, has no page or no assigned entry: warned
+//     about (counted) and skipped, as sev_handle_rmp_fault does.
 // Conversions always unmap the NPT and flush before an RMPUPDATE to shared
 // (§2.3), and return guest_memfd pages with a 2M RMPUPDATE only when the
 // whole 2M entry is converted, else PSMASH first (§4.2).
@@ -35,11 +37,20 @@ namespace rmpsim::hypervisor {
 
 enum class Policy : std::uint8_t { ExitToUserspace, AutoConvert, Terminate };
 
+// What a huge guest_memfd folio does across conversions
+// (hypervisor.huge_folio_conversion; only matters with backing_page_size 2m/1g).
+//   SplitMerge: split on the way to shared, whole again once its 2M range is
+//     uniformly private, so a 2M RMP entry and NPT leaf come back (KVM's rule:
+//     folio order + uniform attributes + all 512 PFNs unassigned, §4.2);
+//   Stay4K: a GFN that was ever converted never again sits in a 2M entry.
+enum class HugeFolioConversion : std::uint8_t { SplitMerge, Stay4K };
+
 // Built by hypervisor_params_from() (hypervisor_params.hpp); the defaults live in the schema.
 struct HypervisorParams {
   Policy policy;
   unsigned npt_levels;
   PageSize backing_page_size;
+  HugeFolioConversion huge_folio_conversion;
   std::uint16_t guest_asid;
   std::uint64_t exit_cycles;            // one SNP exit round trip
   std::uint64_t npt_map_cycles;         // in-kernel fault-in: allocate, map
@@ -60,6 +71,7 @@ struct HypervisorCounters {
   std::uint64_t npf_rmp = 0;
   std::uint64_t npf_rmp_size = 0;      // resolved by PSMASH + zap
   std::uint64_t npf_rmp_spurious = 0;  // entry already 4K: nothing to do
+  std::uint64_t npf_rmp_unexpected = 0;  // warned about and ignored (§4.1 step 4)
   std::uint64_t npf_mismatch = 0;      // implicit conversion requests (attribute mismatch)
   std::uint64_t npf_vmpl = 0;          // VMPL permission violations
   std::uint64_t userspace_exits = 0;   // KVM_EXIT_MEMORY_FAULT + KVM_HC_MAP_GPA_RANGE exits
@@ -174,10 +186,12 @@ class Hypervisor {
   NpfResult rmp_fault(std::uint64_t gpa, std::uint64_t exitinfo1);
   NpfResult mismatch(std::uint64_t gpa, bool access_private, std::uint64_t exitinfo1);
   // The kernel's part of a conversion: attributes, NPT unmap + flush, RMP
-  // return of guest_memfd pages, discard of the stale backing.
+  // return of guest_memfd pages, discard of the stale backing. The NPT is
+  // unmapped over the range widened to `zap_align` boundaries.
   // False (and `error`) when an RMP instruction fails on the way.
   bool convert_range(std::uint64_t gpa, std::uint64_t pages, bool to_private,
-                     ConversionCost& cost, std::string& error);
+                     ConversionCost& cost, std::string& error,
+                     std::uint64_t zap_align = 0x1000);
   // Assigns the backing of a private GPA to the guest; returns the RMP level
   // (`error` set when the RMPUPDATE fails).
   PageSize assign_private(std::uint64_t gpa, ConversionCost& cost, std::string& error);

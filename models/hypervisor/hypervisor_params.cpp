@@ -20,6 +20,17 @@ void hypervisor_schema(SchemaBuilder& b) {
              "Folio size of host memory backing guest memory (1g: hugetlb); NPT "
              "leaves are mapped at this size",
              "guest_memfd backs private memory with 4 KiB pages today [AMDSEV225]");
+  b.enum_key("hypervisor.huge_folio_conversion", "split-merge", {"split-merge", "stay-4k"},
+             "With backing_page_size 2m or 1g, what a huge guest_memfd folio does across "
+             "conversions. split-merge: it is split when part of it goes shared and whole "
+             "again once its 2 MiB range is uniformly private, so the next private fault "
+             "maps it with one 2M RMP entry and a 2M NPT leaf; stay-4k: a GFN that was "
+             "ever converted is never again part of a 2M RMP entry",
+             "upstream guest_memfd has no huge folios (virt/kvm/guest_memfd.c, "
+             "kvm_gmem_get_folio: 'TODO: Support huge pages'); split-merge is what the "
+             "guest_memfd huge-page series does, with KVM's 2M rule: folio order, all 512 "
+             "PFNs unassigned (arch/x86/kvm/svm/sev.c is_large_rmp_possible) and uniform "
+             "attributes (arch/x86/kvm/mmu/mmu.c hugepage_has_attrs), snp-semantics §4.2");
   b.float_key("hypervisor.exit_roundtrip_ns", 3860.0, 0.0, 1e9, "ns",
               "SNP VM exit round trip: guest -> KVM -> VMRUN -> guest, without the "
               "handler's own work",
@@ -48,6 +59,9 @@ HypervisorParams hypervisor_params_from(const Config& c, const Clock& clock) {
   HypervisorParams p;
   p.npt_levels = static_cast<unsigned>(c.get_int("walker.nested_levels"));
   p.backing_page_size = c.get_page_size("hypervisor.backing_page_size");
+  p.huge_folio_conversion = c.get_string("hypervisor.huge_folio_conversion") == "stay-4k"
+                                ? HugeFolioConversion::Stay4K
+                                : HugeFolioConversion::SplitMerge;
   p.exit_cycles = clock.cycles(c.get_float("hypervisor.exit_roundtrip_ns"));
   p.npt_map_cycles = clock.cycles(c.get_float("hypervisor.npt_map_ns"));
   p.rmpupdate_cycles = clock.cycles(c.get_float("rmp.rmpupdate_ns"));

@@ -236,7 +236,6 @@ Step GhcbPscHandler::next_range() {
     // Coalesce: same op, contiguous GFNs, same size bit, untouched (§4.2).
     // A partly processed entry is never merged.
     const PscEntry start = b.entries[idx];
-    const bool huge = start.huge && !partial;
     std::size_t count = 1;
     if (!partial) {
       for (std::size_t j = idx + 1; j <= end; ++j) {
@@ -257,7 +256,11 @@ Step GhcbPscHandler::next_range() {
       m_stats.pages_forwarded += npages;
       Step s;
       s.kind = Step::Kind::kExit;
-      s.exit = MapGpaRange{gfn << 12, npages, map_attrs(start.op, huge)};
+      // The size flag comes from the first entry's own size bit, even for
+      // the 4K remainder of a partly processed 2M entry: snp_begin_psc
+      // clears its local `huge` for that remainder but builds args[2] from
+      // entry_start.pagesize (arch/x86/kvm/svm/sev.c; snp-semantics §4.2).
+      s.exit = MapGpaRange{gfn << 12, npages, map_attrs(start.op, start.huge)};
       return s;
     }
     // Decision: every op other than 1/2 -- PSMASH (3), UNSMASH (4) and the
