@@ -59,7 +59,7 @@ bool TraceFeed::next_slow(unsigned vcpu, FedEvent& out) {
     const std::size_t i = m_pos++;
     const trace::Event& ev = m_events[i];
     if (ev.vcpu >= m_pending.size())
-      throw InputError(m_reader.name(), m_lines[i],
+      throw InputError(m_reader.name_for(ev.vcpu), m_lines[i],
                        "event for vCPU " + std::to_string(ev.vcpu) + " but cpu.count is " +
                            std::to_string(m_pending.size()) +
                            " (expected a vCPU number below cpu.count)");
