@@ -2,6 +2,7 @@
 // variants), side by side.
 // SystemC allows one elaboration per process, so every policy runs in a
 // child process (`rmpsim run`), and this process only reads their stats.
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "sim/commands.hpp"
 #include "sim/config_args.hpp"
 #include "sim/output.hpp"
+#include "sim/summary_csv.hpp"
 #include "traces/input_error.hpp"
 
 extern char** environ;
@@ -159,14 +161,22 @@ int cmd_compare(const CompareArgs& args) {
     return 0;
   }
   if (args.format == "csv") {
-    std::string line = "metric";
-    for (const auto& p : policies) line += "," + p;
-    fmt::print("{}\n", line);
-    for (const auto& r : rows) {
-      line = r.label;
-      for (const auto& res : results) line += "," + r.value(res["summary"], res["stats"], ghz);
-      fmt::print("{}\n", line);
+    // For analysis tools (docs/analysis.md): one row per column of the table,
+    // every summary key a typed column, as `sweep merge` writes them.
+    std::vector<Json> flats;
+    std::vector<std::string> keys;
+    for (const auto& res : results) {
+      flats.push_back(flat_summary(res["summary"]));
+      for (auto it = flats.back().begin(); it != flats.back().end(); ++it)
+        if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
     }
+    std::string csv = "column";
+    for (const auto& key : keys) csv += "," + csv_field(key);
+    for (std::size_t i = 0; i < flats.size(); ++i) {
+      csv += "\n" + csv_field(policies[i]);
+      for (const auto& key : keys) csv += "," + csv_field(flats[i].value(key, Json()));
+    }
+    fmt::print("{}\n", csv);
     return 0;
   }
   fmt::print("rmpsim compare of {}\n", args.trace);

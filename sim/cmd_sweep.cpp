@@ -17,6 +17,7 @@
 #include "sim/commands.hpp"
 #include "sim/output.hpp"
 #include "sim/simulate.hpp"
+#include "sim/summary_csv.hpp"
 #include "sim/sweep.hpp"
 #include "traces/input_error.hpp"
 
@@ -50,28 +51,6 @@ void write_sweep_index(const Sweep& sweep, const std::string& dir) {
   std::error_code ec;
   if (fs::is_regular_file(path, ec) && read_text_file(path, "sweep index") == text) return;
   write_file_atomically(path, text);
-}
-
-std::string csv_field(const Json& v) {
-  std::string s = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += (c == '"') ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-// A summary as flat (column, value) pairs: nested objects such as
-// conversion_latency_cycles become conversion_latency_cycles.p50, ... so
-// every CSV cell is a number or a word.
-Json flat_summary(const Json& summary) {
-  Json out = Json::object();  // ordered: the columns keep the summary's order
-  for (auto it = summary.begin(); it != summary.end(); ++it) {
-    if (it->is_object())
-      for (auto sub = it->begin(); sub != it->end(); ++sub) out[it.key() + "." + sub.key()] = *sub;
-    else
-      out[it.key()] = *it;
-  }
-  return out;
 }
 
 }  // namespace
