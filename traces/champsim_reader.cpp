@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
-
 #include "traces/binary_format.hpp"
 #include "traces/event_checks.hpp"
 #include "traces/input_error.hpp"
@@ -24,18 +22,7 @@ ChampSimReader::ChampSimReader(std::unique_ptr<ByteSource> src, std::string name
 // Makes [m_cur, m_end) hold a whole record if the input has one; returns how
 // many bytes it holds.
 std::size_t ChampSimReader::fill() {
-  std::size_t have = std::size_t(m_end - m_cur);
-  if (have >= kRecordBytes) return have;
-  unsigned char* buf = m_buf.get();
-  std::memmove(buf, m_cur, have);
-  m_cur = buf;
-  while (have < kRecordBytes) {
-    const std::size_t got = m_src->read(reinterpret_cast<char*>(buf + have), kBufBytes - have);
-    if (got == 0) break;
-    have += got;
-  }
-  m_end = buf + have;
-  return have;
+  return refill_at_least(*m_src, m_buf.get(), kBufBytes, m_cur, m_end, kRecordBytes);
 }
 
 bool ChampSimReader::decode_next_record() {
