@@ -1,6 +1,6 @@
 #pragma once
-// The harness shared by the three trace targets (text_trace, binary_trace,
-// lackey). One input is read several ways and the results must agree:
+// The harness shared by the trace targets (text_trace, binary_trace, lackey,
+// champsim). One input is read several ways and the results must agree:
 //
 //   1. next(), the whole input in one memory source: the reference;
 //   2. next_run(), the input served in small reads of varying size (as a
@@ -165,10 +165,12 @@ inline ReadResult read_all(const OpenFn& open, std::unique_ptr<trace::ByteSource
   return r;
 }
 
-// The two InputErrors of zstd_stream.cpp.
+// The InputErrors of the decoders (zstd_stream.cpp, xz_gzip_stream.cpp).
 inline bool is_zstd_error(const std::string& message) {
-  return message.find("corrupt zstd stream") != std::string::npos ||
-         message.find("truncated zstd stream") != std::string::npos;
+  for (const char* codec : {"zstd", "xz", "gzip"})
+    for (const char* what : {"corrupt ", "truncated "})
+      if (message.find(std::string(what) + codec + " stream") != std::string::npos) return true;
+  return false;
 }
 
 inline std::string describe(const ReadResult& r) {
@@ -223,7 +225,7 @@ inline void fuzz_reader(const std::uint8_t* data, std::size_t size, const std::s
   const std::size_t run_max = rng.between(1, 300);
   const ReadResult run = read_all(
       open, std::make_unique<ChunkedSource>(input, rng), name, Mode::Run, run_max);
-  // A corrupt zstd stream is detected where the decoder meets the damage
+  // A corrupt zstd (xz, gzip) stream is detected where the decoder meets the damage
   // (or only at the frame's checksum), which depends on how much compressed
   // input it was given at once; before that it hands out what it decoded,
   // which the reader may reject first. So when either read ended in a zstd

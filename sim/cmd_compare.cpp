@@ -2,6 +2,7 @@
 // --variant columns), side by side; README.md "Comparing configurations".
 // SystemC allows one elaboration per process, so every policy runs in a
 // child process (`rmpsim run`), and this process only reads their stats.
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include "sim/config_args.hpp"
 #include "sim/output.hpp"
 #include "sim/report.hpp"
+#include "sim/summary_csv.hpp"
 #include "traces/input_error.hpp"
 
 extern char** environ;
@@ -291,17 +293,22 @@ int cmd_compare(const CompareArgs& args) {
     return 0;
   }
   if (args.format == "csv") {
-    // Column labels come from --variant: a comma or quote in one must not
-    // shift the columns (issue 14, item 14).
-    std::string line = "metric";
-    for (const auto& p : policies) line += "," + csv_cell(p);
-    fmt::print("{}\n", line);
-    for (const auto& r : rows) {
-      line = csv_cell(r.label);
-      for (std::size_t i = 0; i < results.size(); ++i)
-        line += "," + csv_cell(r.value(results[i]["summary"], results[i]["stats"], ghz[i]));
-      fmt::print("{}\n", line);
+    // For analysis tools (docs/analysis.md): one row per column of the table,
+    // every summary key a typed column, as `sweep merge` writes them.
+    std::vector<Json> flats;
+    std::vector<std::string> keys;
+    for (const auto& res : results) {
+      flats.push_back(flat_summary(res["summary"]));
+      for (auto it = flats.back().begin(); it != flats.back().end(); ++it)
+        if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
     }
+    std::string csv = "column";
+    for (const auto& key : keys) csv += "," + csv_field(key);
+    for (std::size_t i = 0; i < flats.size(); ++i) {
+      csv += "\n" + csv_field(policies[i]);
+      for (const auto& key : keys) csv += "," + csv_field(flats[i].value(key, Json()));
+    }
+    fmt::print("{}\n", csv);
     return 0;
   }
   fmt::print("rmpsim compare of {}\n", args.trace);

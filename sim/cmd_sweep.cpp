@@ -22,6 +22,7 @@
 #include "sim/output.hpp"
 #include "sim/report.hpp"
 #include "sim/simulate.hpp"
+#include "sim/summary_csv.hpp"
 #include "sim/sweep.hpp"
 #include "traces/input_error.hpp"
 
@@ -88,24 +89,6 @@ void write_sweep_index(const Sweep& sweep, const std::string& dir) {
     throw InputError(path, 0, std::string("cannot write: ") + std::strerror(saved));
   }
   write_file_atomically(id_path, id);
-}
-
-std::string csv_field(const Json& v) {
-  return csv_cell(v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump());
-}
-
-// A summary as flat (column, value) pairs: nested objects such as
-// conversion_latency_cycles become conversion_latency_cycles.p50, ... so
-// every CSV cell is a number or a word.
-Json flat_summary(const Json& summary) {
-  Json out = Json::object();  // ordered: the columns keep the summary's order
-  for (auto it = summary.begin(); it != summary.end(); ++it) {
-    if (it->is_object())
-      for (auto sub = it->begin(); sub != it->end(); ++sub) out[it.key() + "." + sub.key()] = *sub;
-    else
-      out[it.key()] = *it;
-  }
-  return out;
 }
 
 // The merged files may not replace what the sweep wrote (issue 14, item

@@ -40,10 +40,19 @@ std::unique_ptr<trace::Reader> open_input(const TraceArgs& args) {
                            " (the file looks like valgrind lackey output: add --from lackey)");
     }
   }
-  if (args.from != "lackey")
-    throw InputError("--from " + args.from, 0, "unknown input form (expected lackey)");
-  const bool zst = args.in.size() > 4 && args.in.compare(args.in.size() - 4, 4, ".zst") == 0;
-  return trace::open_reader(args.in, trace::FileKind{trace::Format::Lackey, zst});
+  trace::FileKind kind{};
+  if (args.from == "lackey") {
+    kind.format = trace::Format::Lackey;
+  } else if (args.from == "champsim") {
+    // A name that says more (".champsim.xz", a bare ".champsim") still counts.
+    if (!trace::input_kind_from_path(args.in, kind) || kind.format != trace::Format::ChampSim)
+      kind = trace::FileKind{trace::Format::ChampSim, false};
+  } else {
+    throw InputError("--from " + args.from, 0, "unknown input form (expected lackey or champsim)");
+  }
+  kind.zstd =
+      kind.zstd || (args.in.size() > 4 && args.in.compare(args.in.size() - 4, 4, ".zst") == 0);
+  return trace::open_reader(args.in, kind);
 }
 }  // namespace
 

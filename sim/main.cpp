@@ -88,8 +88,9 @@ int sc_main(int argc, char** argv) {
   rmpsim::RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "simulate a trace and write stats");
   run_cmd->add_option("trace", run.trace,
-                      "trace file (.rmpt, .rmpb, optionally .zst; - = stdin), or a scenario "
-                      "directory (its scenario.json names trace and config); not with --sweep");
+                      "trace file (.rmpt, .rmpb, optionally .zst; - = stdin; a ChampSim trace; a "
+                      ".vcpus manifest, one trace per vCPU), or a scenario directory (its "
+                      "scenario.json names trace and config); not with --sweep");
   add_config_options(run_cmd, run.config);
   run_cmd->add_option("--out", run.out_dir, "output directory")->capture_default_str();
   run_cmd->add_flag("--quiet,-q", run.quiet, "no report and no progress line");
@@ -110,7 +111,7 @@ int sc_main(int argc, char** argv) {
 
   rmpsim::CompareArgs cmp;
   auto* cmp_cmd = app.add_subcommand("compare", "run a trace under several policies, side by side");
-  cmp_cmd->add_option("trace", cmp.trace, "trace file (- = stdin)")->required();
+  cmp_cmd->add_option("trace", cmp.trace, "trace file (any form run reads; - = stdin)")->required();
   add_config_options(cmp_cmd, cmp.config);
   cmp_cmd->add_option("--policies", cmp.policies, "comma list of hypervisor policies")
       ->capture_default_str();
@@ -133,12 +134,12 @@ int sc_main(int argc, char** argv) {
   rmpsim::TraceArgs targs;
   auto* stat_cmd = trace_cmd->add_subcommand("stat", "counts per op and vCPU, pages, ranges");
   stat_cmd->add_option("trace", targs.in, "trace file")->required();
-  stat_cmd->add_option("--from", targs.from, "input form: lackey (else chosen by suffix)");
+  stat_cmd->add_option("--from", targs.from, "input form: lackey or champsim (else chosen by name or content)");
   auto* conv_cmd = trace_cmd->add_subcommand("convert", "convert between trace forms");
   conv_cmd->add_option("in", targs.in, "input trace")->required();
   conv_cmd->add_option("out", targs.out, "output trace (.rmpt, .rmpb, optionally .zst)")
       ->required();
-  conv_cmd->add_option("--from", targs.from, "input form: lackey (else chosen by suffix)");
+  conv_cmd->add_option("--from", targs.from, "input form: lackey or champsim (else chosen by name or content)");
   auto* gen_cmd = trace_cmd->add_subcommand("gen", "generate a synthetic trace");
   gen_cmd->add_option("out", targs.out, "output trace (.rmpt, .rmpb, optionally .zst)")
       ->required();

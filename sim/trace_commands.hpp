@@ -18,7 +18,7 @@ struct GenArgs {
 struct TraceArgs {
   std::string in;
   std::string out;
-  std::string from;  // "" or "lackey"
+  std::string from;  // "", "lackey" or "champsim"
   GenArgs gen;
 };
 

@@ -67,18 +67,7 @@ void BinaryReader::fail(const std::string& what) const {
 // Makes [m_cur, m_end) hold at least `need` bytes if the input has them;
 // returns how many it holds.
 std::size_t BinaryReader::fill(std::size_t need) {
-  std::size_t have = std::size_t(m_end - m_cur);
-  if (have >= need) return have;
-  unsigned char* buf = m_buf.get();
-  std::memmove(buf, m_cur, have);
-  m_cur = buf;
-  while (have < need) {
-    std::size_t got = m_src->read(reinterpret_cast<char*>(buf + have), kBufBytes - have);
-    if (got == 0) break;
-    have += got;
-  }
-  m_end = buf + have;
-  return have;
+  return refill_at_least(*m_src, m_buf.get(), kBufBytes, m_cur, m_end, need);
 }
 
 bool BinaryReader::next(Event& ev) {

@@ -139,6 +139,22 @@ std::unique_ptr<ByteSource> memory_source(std::string data) {
   return std::make_unique<MemorySource>(std::move(data));
 }
 
+std::size_t refill_at_least(ByteSource& src, unsigned char* buf, std::size_t capacity,
+                            const unsigned char*& cur, const unsigned char*& end,
+                            std::size_t need) {
+  std::size_t have = std::size_t(end - cur);
+  if (have >= need) return have;
+  std::memmove(buf, cur, have);
+  cur = buf;
+  while (have < need) {
+    const std::size_t got = src.read(reinterpret_cast<char*>(buf + have), capacity - have);
+    if (got == 0) break;
+    have += got;
+  }
+  end = buf + have;
+  return have;
+}
+
 std::string read_up_to(ByteSource& src, std::size_t n) {
   std::string out(n, '\0');
   std::size_t have = 0;

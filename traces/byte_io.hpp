@@ -35,6 +35,14 @@ std::unique_ptr<ByteSource> memory_source(std::string data);
 // Reads until `n` bytes or the end of the input, whichever comes first.
 std::string read_up_to(ByteSource& src, std::size_t n);
 
+// For readers of fixed-size records over a buffer `buf` of `capacity`
+// bytes whose unread part is [cur, end): unless that already holds `need`
+// bytes, moves it to the start of `buf` and reads until it does or the input
+// ends. Returns how many bytes [cur, end) holds then.
+std::size_t refill_at_least(ByteSource& src, unsigned char* buf, std::size_t capacity,
+                            const unsigned char*& cur, const unsigned char*& end,
+                            std::size_t need);
+
 class ByteSink {
  public:
   virtual ~ByteSink() = default;  // without finish(): nothing is published

@@ -16,17 +16,28 @@ enum class Format : std::uint8_t {
   Text,    // .rmpt
   Binary,  // .rmpb
   Lackey,  // valgrind --tool=lackey --trace-mem=yes output (read only)
+  ChampSim,  // ChampSim input_instr records, usually .xz or .gz (read only)
+  PerVcpu,   // a manifest naming one trace per vCPU, .vcpus (read only)
 };
 
 struct FileKind {
   Format format;
   bool zstd;
+  // The name says uncompressed (a bare .champsim): no magic-number sniffing,
+  // since a raw ChampSim trace starts with an instruction address, which may
+  // look like any magic number.
+  bool plain = false;
 };
 
 // Chooses the form from the file name: ".rmpt", ".rmpb", each optionally
 // followed by ".zst". "-" means standard input, text form. Anything else is
 // an InputError naming the accepted suffixes.
 FileKind kind_from_path(const std::string& path);
+
+// The same for an input: also ChampSim traces by name (".champsim" or
+// ".champsimtrace", optionally followed by ".xz", ".gz" or ".zst") and
+// per-vCPU manifests (".vcpus"). False, not an error, for an unknown name.
+bool input_kind_from_path(const std::string& path, FileKind& kind);
 
 class Reader {
  public:
@@ -69,13 +80,22 @@ class Reader {
   virtual std::uint64_t line() const { return 0; }
   // The file name used in error messages.
   virtual const std::string& name() const = 0;
+  // The file the events of `vcpu` come from: name() but for a per-vCPU
+  // manifest, whose vCPUs each read their own file. Lets the simulator name
+  // the right file in an error about an event it read earlier.
+  virtual const std::string& name_for(unsigned vcpu) const {
+    (void)vcpu;
+    return name();
+  }
 };
 
-// Opens `path` ("-" = stdin). The form comes from kind_from_path() unless
-// `as` is given (the CLI's --from lackey); zstd is detected by suffix (or
-// `as.zstd`) and also by its magic number, which is all stdin has; on stdin a
-// binary trace is recognised by its magic too. Throws InputError when the file
-// cannot be opened or its header is wrong.
+// Opens `path` ("-" = stdin). The form comes from input_kind_from_path()
+// unless `as` is given (the CLI's --from lackey|champsim); a file with any
+// other name that starts with the xz or gzip magic is read as a ChampSim
+// trace (how the collections ship them). zstd is detected by suffix (or
+// `as.zstd`) and also by its magic number, which is all stdin has, as are xz
+// and gzip; on stdin a binary trace is recognised by its magic too. Throws
+// InputError when the file cannot be opened or its header is wrong.
 std::unique_ptr<Reader> open_reader(const std::string& path);
 std::unique_ptr<Reader> open_reader(const std::string& path, FileKind as);
 

@@ -81,7 +81,7 @@ bool TraceFeed::next_slow(unsigned vcpu, FedEvent& out) {
     if (ev.vcpu >= m_pending.size()) {
       const std::uint64_t line = m_lines[i];
       const std::string needed = std::to_string(highest_vcpu_from(i) + 1);
-      throw InputError(m_reader.name(), line,
+      throw InputError(m_reader.name_for(ev.vcpu), line,
                        "event for vCPU " + std::to_string(ev.vcpu) + " but cpu.count is " +
                            std::to_string(m_pending.size()) +
                            " (expected a vCPU number below cpu.count; the trace's highest "

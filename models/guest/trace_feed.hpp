@@ -55,7 +55,9 @@ class TraceFeed {
   }
   std::uint64_t upcoming_seq(std::size_t ahead) const { return m_read - m_count + m_pos + ahead; }
 
-  const std::string& trace_name() const { return m_reader.name(); }
+  // The file `vcpu`'s events come from, for its errors (one file per vCPU
+  // with a per-vCPU manifest, trace_io.hpp).
+  const std::string& trace_name(unsigned vcpu) const { return m_reader.name_for(vcpu); }
 
   // Called about every kTickEvents events read (the CLI's progress line):
   // one test per run of events, nothing per event.

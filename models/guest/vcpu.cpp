@@ -94,7 +94,7 @@ void Vcpu::check_gva_range(std::uint64_t first, std::uint64_t last) const {
   // translates 48 bits, and a guest access beyond them takes #GP: refuse
   // the line rather than let the walker alias it (issue 14, item 4).
   if (canonical(first) && canonical(last)) return;
-  throw InputError(m_feed.trace_name(), m_line,
+  throw InputError(m_feed.trace_name(m_id), m_line,
                    fmt::format("expected GVA range [{:#x}, {:#x}] to be canonical for {}-level "
                                "paging (bits 63..{} equal; walker.guest_levels); the guest would "
                                "take #GP",
@@ -246,7 +246,7 @@ void Vcpu::replay() {
         // the configuration's ranges): keep the cycle counters, and the
         // sums built on them, far from 2^64 (issue 14, item 2).
         if (ev.len > kMaxCycles - m_cycles)
-          throw InputError(m_feed.trace_name(), fed.line,
+          throw InputError(m_feed.trace_name(m_id), fed.line,
                            fmt::format("D {} would take vCPU {} past {} cycles (2^62, {:.0f} "
                                        "years of simulated time at {} GHz): expected a shorter "
                                        "delay",
@@ -259,7 +259,7 @@ void Vcpu::replay() {
       case trace::Op::Map: {
         std::string error;
         GuestResult r = m_os.map(m_id, ev, error);
-        if (!error.empty()) throw InputError(m_feed.trace_name(), fed.line, error);
+        if (!error.empty()) throw InputError(m_feed.trace_name(m_id), fed.line, error);
         advance(r.cycles);
         m_kernel.accept(r.accept_units);
         checkpoint("a MAP line");

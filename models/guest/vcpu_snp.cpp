@@ -39,7 +39,7 @@ void Vcpu::convert(const trace::Event& ev) {
   try {
     m_kernel.convert(ev.addr, ev.len, ev.attrs & trace::kConvertToPrivate);
   } catch (const BadLine& e) {
-    throw InputError(m_feed.trace_name(), m_line, e.what());
+    throw InputError(m_feed.trace_name(m_id), m_line, e.what());
   }
   checkpoint("a CONVERT line");
 }
