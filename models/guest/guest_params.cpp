@@ -93,11 +93,22 @@ void sim_schema(SchemaBuilder& b) {
             "effect: the vCPU synchronises only at the end.",
             "docs/development.md, where the time goes: quantum >= 1 us keeps wait() off the "
             "access path");
+  b.int_key("sim.warmup_accesses", 0, 0, 4.0e18, "access lines",
+            "Warm-up: the first N guest access lines of the trace (R, W, X, M lines, all "
+            "vCPUs together, in trace order) run normally, then every stat starts again "
+            "from zero; model state (TLBs, RMP, page tables, memory) is kept. 0: the whole "
+            "trace is measured. Also `run --warmup N`; not with ROI lines "
+            "(docs/trace-format.md, ROI)",
+            "ChampSim --warmup-instructions, whose default is 0 (no warm-up)");
 }
 
 Clock clock_from(const Config& c) { return Clock{c.get_float("cpu.freq_ghz")}; }
 
 unsigned vcpu_count(const Config& c) { return static_cast<unsigned>(c.get_int("cpu.count")); }
+
+std::uint64_t warmup_accesses(const Config& c) {
+  return static_cast<std::uint64_t>(c.get_int("sim.warmup_accesses"));
+}
 
 GuestOsParams guest_os_params_from(const Config& c, const Clock& clock) {
   GuestOsParams p;

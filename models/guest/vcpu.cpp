@@ -1,5 +1,6 @@
 #include "models/guest/vcpu.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -25,6 +26,7 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_conversions(ctx.conversions),
       m_log(ctx.log),
       m_tlbs(ctx.tlbs),
+      m_region(ctx.region),
       m_params(params),
       m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing),
       m_kernel(id, *this, ctx.os, ctx.rmp, ctx.state, ctx.conversions, params.kernel),
@@ -47,7 +49,8 @@ Vcpu::~Vcpu() { m_trans.clear_extension(&m_attrs); }
 
 void Vcpu::register_stats() {
   m_stats.add_counters({
-      {"cycles", &m_cycles, "core cycles until this vCPU's stream ended"},
+      // From the region's start when there is one (region.hpp).
+      {"cycles", &m_region_cycles, "core cycles until this vCPU's stream ended"},
       {"accesses", &m_accesses, "guest memory accesses after splitting page-crossing ones"},
       {"reads", &m_by_kind[0], "guest reads (R)"},
       {"writes", &m_by_kind[1], "guest writes (W)"},
@@ -284,9 +287,24 @@ void Vcpu::replay() {
       case trace::Op::Convert:
         convert(ev);
         break;
+      case trace::Op::Roi:
+        roi(ev);
+        break;
     }
   }
   sync();  // let the kernel see this vCPU's final time
+  // A vCPU whose stream ends before the region's start (it may lag the
+  // vCPU that began it by up to a quantum) spent no cycles in it.
+  m_region_cycles = m_cycles - std::min(m_cycles, m_region.start_cycle());
+}
+
+void Vcpu::roi(const trace::Event& ev) {
+  if (ev.attrs & trace::kRoiEnd) {
+    m_region.end(m_cycles, m_line);
+    m_feed.end_here();  // every vCPU stops at its next line
+  } else {
+    m_region.begin(m_cycles, m_line, ev.attrs & TraceFeed::kInsertedBegin);
+  }
 }
 
 void Vcpu::run() {

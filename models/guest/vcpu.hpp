@@ -24,6 +24,7 @@
 #include "models/common/stats.hpp"
 #include "models/guest/guest_kernel.hpp"
 #include "models/guest/guest_os.hpp"
+#include "models/guest/region.hpp"
 #include "models/guest/trace_feed.hpp"
 #include "models/hypervisor/conversion.hpp"
 #include "models/hypervisor/host_access.hpp"
@@ -59,6 +60,7 @@ struct VcpuContext {
   EventLog* log;  // null unless --events or --vcd
   // Every vCPU's TLBs and walk caches (the guest's broadcast invalidations).
   mmu::TranslationDomain& tlbs;
+  Region& region;  // the measured region (ROI lines, warm-up)
 };
 
 // Consistency points for the invariant checker (`run --check`,
@@ -129,6 +131,8 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   void psc(const trace::Event& ev);
   void convert(const trace::Event& ev);
   void set_vmpl(unsigned vmpl);
+  // An ROI line (region.hpp): the region begins, or the run ends.
+  void roi(const trace::Event& ev);
   // A HOST line: the vCPU thread stands in for the host thread; the host
   // model says what each page cost and whether the RMP refused it.
   void host_access(const trace::Event& ev);
@@ -196,6 +200,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   hypervisor::ConversionLog& m_conversions;
   EventLog* m_log;
   mmu::TranslationDomain& m_tlbs;
+  Region& m_region;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
   walker::WalkLookahead m_lookahead{m_mmu.core().walker()};
@@ -213,6 +218,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   SnpAttrs m_attrs;
 
   // stats
+  std::uint64_t m_region_cycles = 0;  // "cycles": m_cycles from the region's start, set at the end
   std::uint64_t m_accesses = 0;
   std::array<std::uint64_t, 4> m_by_kind{};  // R, W, X, M after page splitting
   std::uint64_t m_split = 0;
