@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "models/common/stats.hpp"
 #include "models/guest/guest_kernel.hpp"
 #include "models/guest/guest_os.hpp"
+#include "models/guest/miss_window.hpp"
 #include "models/guest/region.hpp"
 #include "models/guest/trace_feed.hpp"
 #include "models/hypervisor/conversion.hpp"
@@ -40,6 +42,7 @@ namespace rmpsim::guest {
 // Built by vcpu_params_from() (guest_params.hpp); the defaults live in the schema.
 struct VcpuParams {
   std::uint64_t access_cycles;      // cpu.access_cycles
+  unsigned mlp_window;              // cpu.mlp_window with cpu.core_model=window, else 0 (blocking)
   PageSize host_mapping;            // host.mapping_page_size
   std::uint64_t quantum_cycles;     // sim.quantum_ns in cycles
   double ghz;                       // cpu.freq_ghz (only to phrase the time-limit error)
@@ -117,8 +120,14 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   // way. On success m_attrs holds the SPA and GPA.
   bool access_page(std::uint64_t gva, AccessKind kind);
   // One b_transport of m_trans at the vCPU's local time; adds the
-  // translation latency to the local time and returns it.
-  std::uint64_t translate();
+  // translation latency to the local time and returns it. `overlap`: an
+  // access's first translation, which the window core model (if on) lets
+  // overlap earlier misses instead (miss_window.hpp).
+  std::uint64_t translate(bool overlap = false);
+  // Window core model: wait for every outstanding miss (a serialising point).
+  void drain() {
+    if (__builtin_expect(m_window != nullptr, 0)) m_cycles = m_window->drain(m_cycles);
+  }
   // The slow path: resolve the fault in m_attrs, retry until it completes.
   bool resolve_and_retry(std::uint64_t gva);
   // A #NPF exit (from a walk or an instruction); false if the guest died.
@@ -210,6 +219,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   unsigned m_va_bits = paging::va_bits(m_params.mmu.walker.guest_levels);
   std::uint64_t m_va_half = 1ull << (m_va_bits - 1);
   std::uint64_t m_synced_cycles = 0;  // local time the SystemC kernel has reached
+  std::unique_ptr<MissWindow> m_window;  // cpu.core_model=window only
   std::exception_ptr m_error;
   std::uint64_t m_line = 0;           // trace line of the event being replayed
   bool m_atomic = false;              // no kernel sync: other vCPUs must not run now
