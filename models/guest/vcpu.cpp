@@ -117,11 +117,15 @@ __attribute__((always_inline)) inline std::uint64_t Vcpu::translate(bool overlap
   m_translate_cycles += cycles;
   if (m_log) m_log->translate_interval(m_id, m_cycles, cycles);
   if (overlap && __builtin_expect(m_window != nullptr, 0) && cycles != 0)
-    m_cycles = m_window->issue(m_cycles, cycles);  // an L1 TLB miss: overlaps, waits if full
+    issue_in_window(cycles);  // an L1 TLB miss: overlaps, waits if full
   else
     m_cycles += cycles;
   return cycles;
 }
+
+void Vcpu::drain_window() { m_cycles = m_window->drain(m_cycles); }
+
+void Vcpu::issue_in_window(std::uint64_t cycles) { m_cycles = m_window->issue(m_cycles, cycles); }
 
 bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
   m_trans.set_address(gva);
