@@ -117,8 +117,9 @@ int run_sweep_point(const RunArgs& args) {
   if (!args.trace.empty())
     throw InputError(where, 0, "give either a trace or --sweep (the sweep names its traces)");
   if (!args.config.config_file.empty() || !args.config.sets.empty())
-    throw InputError(where, 0, "--config and --set are not used with --sweep: put them in "
-                               "the sweep file's 'config' and 'set'");
+    throw InputError(where, 0, "--config and --set are not used with --sweep (nor --warmup): put "
+                               "them in the sweep file's 'config' and 'set' (--warmup N is "
+                               "sim.warmup_accesses=N)");
   if (!args.expect.empty() || !args.events.empty() || !args.vcd.empty())
     throw InputError(where, 0, "--expect, --events and --vcd are for single runs, not sweeps");
 

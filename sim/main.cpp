@@ -29,6 +29,17 @@ void add_config_options(CLI::App* cmd, rmpsim::ConfigArgs& c) {
       ->expected(1);
 }
 
+// run and compare: --warmup N is --set sim.warmup_accesses=N, applied after
+// the --set options (CLI11 runs option callbacks after parsing).
+void add_warmup_option(CLI::App* cmd, rmpsim::ConfigArgs& c) {
+  cmd->add_option_function<std::string>(
+         "--warmup",
+         [&c](const std::string& n) { c.sets.push_back("sim.warmup_accesses=" + n); },
+         "warm-up: the first N access lines run, then every stat starts again from zero "
+         "(= --set sim.warmup_accesses=N)")
+      ->type_name("N");
+}
+
 // Unsigned counts: CLI11 would read "-1" as 2^64-1 (issue 14, item 12:
 // `--accesses -1` tried to write 2^64 records).
 const CLI::Validator kNonNegative(
@@ -92,6 +103,7 @@ int sc_main(int argc, char** argv) {
                       ".vcpus manifest, one trace per vCPU), or a scenario directory (its "
                       "scenario.json names trace and config); not with --sweep");
   add_config_options(run_cmd, run.config);
+  add_warmup_option(run_cmd, run.config);
   run_cmd->add_option("--out", run.out_dir, "output directory")->capture_default_str();
   run_cmd->add_flag("--quiet,-q", run.quiet, "no report and no progress line");
   run_cmd->add_option("--events", run.events,
@@ -113,6 +125,7 @@ int sc_main(int argc, char** argv) {
   auto* cmp_cmd = app.add_subcommand("compare", "run a trace under several policies, side by side");
   cmp_cmd->add_option("trace", cmp.trace, "trace file (any form run reads; - = stdin)")->required();
   add_config_options(cmp_cmd, cmp.config);
+  add_warmup_option(cmp_cmd, cmp.config);
   cmp_cmd->add_option("--policies", cmp.policies, "comma list of hypervisor policies")
       ->capture_default_str();
   cmp_cmd->add_option("--variant", cmp.variants,

@@ -42,11 +42,12 @@ struct Platform::System : sc_core::sc_module {
   stats::Group stats{basename()};  // the root of the stats tree: "system"
 
   System(const sc_core::sc_module_name& n, const Config& c, const Clock& clock,
-         guest::TraceFeed& feed, guest::GuestState& state, EventLog* log);
+         guest::TraceFeed& feed, guest::GuestState& state, guest::Region& region, EventLog* log);
 };
 
 Platform::System::System(const sc_core::sc_module_name& n, const Config& c, const Clock& clock,
-                         guest::TraceFeed& feed, guest::GuestState& state, EventLog* log)
+                         guest::TraceFeed& feed, guest::GuestState& state,
+                         guest::Region& region, EventLog* log)
     : sc_module(n),
       mem("mem",
           [&] {
@@ -67,17 +68,27 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
     const std::string cpu = "cpu" + std::to_string(i);
     cpus.push_back(std::make_unique<guest::Vcpu>(
         cpu.c_str(), i,
-        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log, tlbs}, vp));
+        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log, tlbs, region}, vp));
     cpus.back()->mmu().core().attach_rmp(&rmp, rmp_opt);
     tlbs.attach(cpus.back()->mmu().core());
   }
 }
 
 Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, bool check)
-    : m_freq_ghz(guest::clock_from(config).ghz), m_feed(reader, guest::vcpu_count(config)) {
+    : m_freq_ghz(guest::clock_from(config).ghz),
+      m_feed(reader, guest::vcpu_count(config)),
+      m_region(reader.name(), guest::warmup_accesses(config)) {
   set_time_resolution_once();
   m_system = std::make_unique<System>("system", config, Clock{m_freq_ghz}, m_feed,
-                                      m_guest_state, log);
+                                      m_guest_state, m_region, log);
+  m_feed.set_warmup(guest::warmup_accesses(config));
+  // The region's begin: what was simulated so far is warm-up; every stat
+  // of the tree starts again from zero, the models keep their state.
+  m_region.on_begin([this] {
+    const std::uint64_t warmup = accesses();
+    m_system->stats.reset();
+    return warmup;
+  });
   if (check) {
     std::vector<check::CheckedCpu> cpus;
     for (const auto& cpu : m_system->cpus) {
@@ -117,7 +128,10 @@ void Platform::run() {
   sc_core::sc_start();
   for (const auto& cpu : m_system->cpus)
     if (cpu->error()) std::rethrow_exception(cpu->error());
+  if (!m_feed.stopped()) m_region.check_reached();  // an interrupted run reports what it did
   if (m_checker) m_checker->final_check();
+  // Only a run with a region says where it began: the others' stats stay as they were.
+  if (m_region.used()) m_system->stats.add_child(m_region.stats());
 }
 
 std::uint64_t Platform::accesses() const {
@@ -159,6 +173,10 @@ Json Platform::summary(double host_seconds) const {
   const stats::Group& root = stats();
   Json s = Json::object();
   add_summary_keys(s, root, kTreeKeys);
+  if (m_region.used()) {  // OUTPUTS.md keys stay; these two only with a region
+    s["warmup_accesses"] = *root.counters("region.warmup_accesses").at(0);
+    s["region_start_cycle"] = m_region.start_cycle();
+  }
   s["conversion_latency_cycles"] = distribution_summary(*root.distribution("conversions.latency"));
   s["guest_terminated"] = m_guest_state.terminated;
   s["termination_reason"] =

@@ -19,6 +19,7 @@
 #include "models/common/config.hpp"
 #include "models/common/event_log.hpp"
 #include "models/guest/guest_os.hpp"
+#include "models/guest/region.hpp"
 #include "models/guest/trace_feed.hpp"
 #include "models/guest/vcpu.hpp"
 #include "models/hypervisor/hypervisor.hpp"
@@ -71,6 +72,7 @@ class Platform {
   double m_freq_ghz;
   guest::TraceFeed m_feed;
   guest::GuestState m_guest_state;
+  guest::Region m_region;  // the measured region: warm-up and ROI lines
   std::unique_ptr<System> m_system;
   std::unique_ptr<check::Checker> m_checker;  // --check only; detaches before m_system goes
 };

@@ -195,6 +195,10 @@ bool BinaryReader::next_slow(Event& ev) {
       ev.gpa = load64(tail);
       ev.len = load64(tail + 8);
       break;
+    case Op::Roi:
+      if (a != 0) fail(fmt::format("expected record bytes 8..15 of ROI to be 0, got {:#x}", a));
+      ev.attrs = x;
+      break;
     case Op::Psc:
       ev.attrs = x;
       ev.psc_count = std::uint16_t(a);

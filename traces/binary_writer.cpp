@@ -57,6 +57,10 @@ void BinaryWriter::write(const Event& ev) {
       x = ev.attrs;
       a = ev.psc_count;
       break;
+    case Op::Roi:
+      x = ev.attrs;
+      a = 0;
+      break;
   }
   unsigned char* p = m_buf.data() + m_used;
   p[0] = static_cast<unsigned char>(ev.op);

@@ -31,6 +31,8 @@ std::string_view op_name(Op op) {
     case Op::HostRead:
     case Op::HostWrite:
       return "HOST";
+    case Op::Roi:
+      return "ROI";
   }
   return "?";
 }

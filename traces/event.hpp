@@ -19,6 +19,7 @@
 //   Psc           -                 -           -       -         PscProto + PscOp<<4; entries in psc
 //   Convert       GVA               -           -       bytes     kConvertToPrivate or 0
 //   HostRead/Write GPA              bytes (>=1) -       -         -
+//   Roi           -                 -           -       -         kRoiEnd or 0 (begin)
 #include <cstdint>
 #include <string_view>
 
@@ -39,8 +40,9 @@ enum class Op : std::uint8_t {
   Convert = 11,
   HostRead = 12,
   HostWrite = 13,
+  Roi = 14,  // ROI begin/end: the measured region (docs/trace-format.md)
 };
-inline constexpr int kOpCount = 14;
+inline constexpr int kOpCount = 15;
 
 // The text keyword of an op ("R", "MAP", "HOST" for both host ops, ...).
 std::string_view op_name(Op op);
@@ -80,6 +82,9 @@ inline unsigned rmpadjust_vmpl(std::uint32_t attrs) { return (attrs >> kRmpadjus
 
 // CONVERT direction.
 inline constexpr std::uint32_t kConvertToPrivate = 1u << 2;
+
+// ROI: the line ends the measured region (else it begins it).
+inline constexpr std::uint32_t kRoiEnd = 1u << 0;
 
 // PSC: protocol in bits 0..3, operation (GHCB op codes, snp-semantics §3.2) in 4..7.
 enum class PscProto : std::uint8_t { Msr = 0, Ghcb = 1 };

@@ -159,6 +159,8 @@ std::string check_event(const Event& ev) {
       return "";
     case Op::Psc:
       return check_psc(ev);
+    case Op::Roi:
+      return check_bits("ROI attribute", ev.attrs, kRoiEnd);
   }
   return fmt::format("expected an op code 0..{}, got {}", kOpCount - 1, unsigned(ev.op));
 }

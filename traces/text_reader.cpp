@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view kMagic = "#!rmpsim-trace v1";
 constexpr std::string_view kMagicPrefix = "#!rmpsim-trace ";
 constexpr const char* kOpList =
-    "R, W, X, M, D, MAP, UNMAP, PVALIDATE, RMPADJUST, VMPL, PSC, CONVERT or HOST";
+    "R, W, X, M, D, MAP, UNMAP, PVALIDATE, RMPADJUST, VMPL, PSC, CONVERT, HOST or ROI";
 constexpr const char* kMapAttrList = "private, shared, 4k, 2m, 1g, ro, rw, x or nx";
 
 // Operand syntax per op, quoted in "expected ... (usage: ...)" messages.
@@ -35,6 +35,7 @@ constexpr const char* kUsage[kOpCount] = {
     "CONVERT <gva> <len> <private|shared>",
     "HOST <R|W> <gpa> [size]",
     "HOST <R|W> <gpa> [size]",
+    "ROI <begin|end>",
 };
 const char* usage(Op op) { return kUsage[int(op)]; }
 
@@ -301,6 +302,13 @@ const char* TextReader::parse_other(const char* op, Event& ev) {
     else if (rw != "R")
       fail(fmt::format("expected R or W, got '{}'", show_token(s - rw.size())));
     return parse_access(s, ev, usage(ev.op));
+  } else if (name == "ROI") {
+    ev.op = Op::Roi;
+    std::string_view what = need_word(s, "<begin|end>", usage(ev.op));
+    if (what == "end")
+      ev.attrs = kRoiEnd;
+    else if (what != "begin")
+      fail(fmt::format("expected begin or end, got '{}'", show_token(s - what.size())));
   } else {
     fail(fmt::format("unknown op '{}' (expected {})", show_token(op), kOpList));
   }

@@ -93,6 +93,8 @@ char* put_event(char* o, const Event& ev) {
       *o++ = ' ';
       o = put_hex(o, ev.len);
       return put_str(o, ev.attrs & kConvertToPrivate ? " private" : " shared");
+    case Op::Roi:
+      return put_str(o, ev.attrs & kRoiEnd ? "end" : "begin");
   }
   return o;
 }

@@ -47,6 +47,7 @@ constexpr const char* kOpDesc[kOpCount] = {
     "guest conversions",
     "host reads",
     "host writes",
+    "region-of-interest markers (ROI begin/end)",
 };
 
 }  // namespace

@@ -119,6 +119,18 @@ void Group::visit(const std::function<void(const std::string&, const Stat&)>& f)
   visit(m_name + ".", f);
 }
 
+void Group::reset() {
+  // The groups hold read-only pointers so that a block may register its
+  // counters from a const view (MmuModule does); the fields themselves are
+  // the blocks' own non-const members, so writing through them is defined.
+  for (Stat& s : m_stats) {
+    if (s.counter) *const_cast<std::uint64_t*>(s.counter) = 0;
+    if (s.dist) const_cast<Distribution*>(s.dist)->reset();
+  }
+  for (auto& hook : m_reset_hooks) hook();
+  for (Group* c : m_children) c->reset();
+}
+
 void Group::visit(const std::string& prefix,
                   const std::function<void(const std::string&, const Stat&)>& f) const {
   for (const auto& s : m_stats) f(prefix + s.name, s);

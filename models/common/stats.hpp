@@ -47,6 +47,8 @@ class Distribution {
   // Power-of-two buckets: {lower bound, count}, lower bounds 0, 1, 2, 4, ...
   // (exact: the histogram's buckets nest in them).
   std::vector<std::pair<std::uint64_t, std::uint64_t>> buckets() const;
+  // Forgets every sample (the start of the measured region, Group::reset).
+  void reset() { *this = Distribution(); }
 
   // The histogram's geometry (tests, docs/stats.md).
   static constexpr unsigned kSubBucketBits = 7;  // 128 buckets per power of two
@@ -73,6 +75,8 @@ using Value = std::variant<std::uint64_t, double, std::string, bool>;
 struct Stat {
   std::string name;
   std::string desc;
+  // Read-only for the output formats; Group::reset() alone writes through
+  // them (every counter and distribution is a block's own, non-const field).
   const std::uint64_t* counter = nullptr;
   const Distribution* dist = nullptr;
   std::function<Value()> formula;
@@ -103,6 +107,17 @@ class Group {
   // Attaches `child` below this group (a group has at most one parent).
   void add_child(Group& child);
 
+  // The start of the measured region (run --warmup, ROI lines;
+  // docs/trace-format.md): zeroes every counter and empties every
+  // distribution of the subtree, then calls the reset hooks of its groups.
+  // Formulas are not touched: they derive from counters or report model
+  // state (frames, stored entries), and model state is kept.
+  void reset();
+  // `f` runs on reset(), after the counters are zeroed: for a block whose
+  // stats need more than zeroing (none does yet; a block keeping a running
+  // sum outside its counters would).
+  void on_reset(std::function<void()> f) { m_reset_hooks.push_back(std::move(f)); }
+
   // A group's own stats in the order added, then its children's subtrees
   // in the order attached: the order of stats.txt and of stats.json.
   const std::vector<Stat>& stats() const { return m_stats; }
@@ -130,6 +145,7 @@ class Group {
   Group* m_parent = nullptr;
   std::vector<Stat> m_stats;
   std::vector<Group*> m_children;
+  std::vector<std::function<void()>> m_reset_hooks;
 };
 
 }  // namespace rmpsim::stats

@@ -23,6 +23,18 @@ void cpu_schema(SchemaBuilder& b) {
             "Cost of one guest data access once translated. Data caches are not "
             "modelled, so every access is charged an L1D hit.",
             "assumption: Zen 4 L1D load-to-use latency (4 cycles)");
+  b.enum_key("cpu.core_model", "blocking", {"blocking", "window"},
+             "Core timing (docs/models.md, Core timing). blocking: each trace access "
+             "completes before the next issues (a dependent chain). window: an access "
+             "whose translation misses the L1 TLB may overlap up to cpu.mlp_window - 1 "
+             "earlier misses; faults, exits and every non-access line but D drain the "
+             "window",
+             "blocking is the default: the MLC-style idle-latency measurements that "
+             "validate the timing (issue 17) are a dependent pointer chase");
+  b.int_key("cpu.mlp_window", 24, 1, 256, "misses",
+            "Outstanding misses of the window core model (cpu.core_model=window)",
+            "assumption: 24 outstanding L1D misses (miss address buffers) for Zen 4; "
+            "not checked against AMD's Zen 4 optimization guide (pub. 57647)");
 }
 
 void guest_schema(SchemaBuilder& b) {
@@ -114,11 +126,22 @@ void sim_schema(SchemaBuilder& b) {
             "effect: the vCPU synchronises only at the end.",
             "docs/development.md, where the time goes: quantum >= 1 us keeps wait() off the "
             "access path");
+  b.int_key("sim.warmup_accesses", 0, 0, 4.0e18, "access lines",
+            "Warm-up: the first N guest access lines of the trace (R, W, X, M lines, all "
+            "vCPUs together, in trace order) run normally, then every stat starts again "
+            "from zero; model state (TLBs, RMP, page tables, memory) is kept. 0: the whole "
+            "trace is measured. Also `run --warmup N`; not with ROI lines "
+            "(docs/trace-format.md, ROI)",
+            "ChampSim --warmup-instructions, whose default is 0 (no warm-up)");
 }
 
 Clock clock_from(const Config& c) { return Clock{c.get_float("cpu.freq_ghz")}; }
 
 unsigned vcpu_count(const Config& c) { return static_cast<unsigned>(c.get_int("cpu.count")); }
+
+std::uint64_t warmup_accesses(const Config& c) {
+  return static_cast<std::uint64_t>(c.get_int("sim.warmup_accesses"));
+}
 
 GuestOsParams guest_os_params_from(const Config& c, const Clock& clock) {
   GuestOsParams p;
@@ -169,6 +192,9 @@ VcpuParams vcpu_params_from(const Config& c, const Clock& clock) {
   p.mmu_timing = mmu::mmu_timing_from(c, clock);
   p.kernel = guest_kernel_params_from(c, clock);
   p.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
+  p.mlp_window = c.get_string("cpu.core_model") == "window"
+                     ? static_cast<unsigned>(c.get_int("cpu.mlp_window"))
+                     : 0;
   p.host_mapping = c.get_page_size("host.mapping_page_size");
   p.host_rmp_pf.kernel_mode = c.get_string("host.access_mode") == "kernel";
   p.host_rmp_pf.fatal = c.get_string("host.on_rmp_pf") == "linux";

@@ -18,6 +18,8 @@ void sim_schema(SchemaBuilder& b);
 // The core clock (cpu.freq_ghz).
 Clock clock_from(const Config& c);
 unsigned vcpu_count(const Config& c);
+// sim.warmup_accesses: access lines before the measured region (region.hpp).
+std::uint64_t warmup_accesses(const Config& c);
 GuestOsParams guest_os_params_from(const Config& c, const Clock& clock);
 // The guest kernel's SNP handling (guest.*, and the rmp.* instruction costs).
 GuestKernelParams guest_kernel_params_from(const Config& c, const Clock& clock);

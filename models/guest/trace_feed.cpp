@@ -8,8 +8,8 @@ namespace rmpsim::guest {
 TraceFeed::TraceFeed(trace::Reader& reader, unsigned vcpus)
     : m_reader(reader),
       m_pending(vcpus),
-      m_events(new trace::Event[kRun]),
-      m_lines(new std::uint64_t[kRun]) {}
+      m_events(new trace::Event[kRun + 1]),  // + 1: room for an inserted ROI begin
+      m_lines(new std::uint64_t[kRun + 1]) {}
 
 void TraceFeed::take(FedEvent& out, const trace::Event& ev, std::uint64_t line) {
   out.ev = ev;
@@ -30,9 +30,38 @@ bool TraceFeed::refill() {
   m_pos = 0;
   m_count = m_reader.next_run(m_events.get(), m_lines.get(), kRun);
   if (m_tick && ((m_read + m_count) / kTickEvents) != (m_read / kTickEvents)) m_tick();
+  if (m_warmup_left) insert_begin_after_warmup();
   m_read += m_count;
   if (m_count == 0) m_eof = true;
   return m_count != 0;
+}
+
+void TraceFeed::insert_begin_after_warmup() {
+  for (std::size_t i = 0; i < m_count; ++i) {
+    if (!trace::is_guest_access(m_events[i].op) || --m_warmup_left != 0) continue;
+    // The region begins right after this access line, on its vCPU; the
+    // events behind it move up one place (the arrays hold kRun + 1).
+    for (std::size_t j = m_count; j > i + 1; --j) {
+      m_events[j] = m_events[j - 1];
+      m_lines[j] = m_lines[j - 1];
+    }
+    trace::Event begin;
+    begin.op = trace::Op::Roi;
+    begin.vcpu = m_events[i].vcpu;
+    begin.attrs = kInsertedBegin;
+    m_events[i + 1] = begin;
+    m_lines[i + 1] = m_lines[i];
+    ++m_count;
+    ++m_inserted;
+    return;
+  }
+}
+
+void TraceFeed::end_here() {
+  m_eof = true;
+  m_pos = m_count = 0;
+  for (auto& q : m_pending) q.clear();
+  m_buffered = 0;
 }
 
 bool TraceFeed::next(unsigned vcpu, FedEvent& out) {

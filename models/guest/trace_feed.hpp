@@ -73,12 +73,20 @@ class TraceFeed {
   // trace line (MAP, UNMAP, CONVERT) that stopped early on the flag calls
   // it, so no later line runs on the state it left half done.
   void stop_now() {
-    m_eof = m_stopped = true;
-    m_pos = m_count = 0;
-    for (auto& q : m_pending) q.clear();
-    m_buffered = 0;
+    end_here();
+    m_stopped = true;
   }
-  std::uint64_t events_read() const { return m_read; }
+  std::uint64_t events_read() const { return m_read - m_inserted; }
+
+  // The measured region (region.hpp): after the first `accesses` guest
+  // access lines of the trace (R, W, X, M; all vCPUs, in trace order) the
+  // feed inserts an ROI begin on the vCPU of the last of them, carrying
+  // kInsertedBegin and that line. Counted per run of events in refill(),
+  // so next() stays as it was. 0: no warm-up.
+  void set_warmup(std::uint64_t accesses) { m_warmup_left = accesses; }
+  static constexpr std::uint32_t kInsertedBegin = 1u << 31;
+  // An ROI end: the trace is over for every vCPU (as if it ended here).
+  void end_here();
   std::uint64_t bytes_read() const { return m_reader.bytes_read(); }
   std::uint64_t bytes_total() const { return m_reader.bytes_total(); }
 
@@ -90,6 +98,7 @@ class TraceFeed {
   // The highest vCPU number of events [i, m_count) and the rest of the
   // trace; consumes the trace (the error path of a vCPU beyond cpu.count).
   unsigned highest_vcpu_from(std::size_t i);
+  void insert_begin_after_warmup();
   bool next_slow(unsigned vcpu, FedEvent& out);
 
   trace::Reader& m_reader;
@@ -100,7 +109,9 @@ class TraceFeed {
   std::size_t m_pos = 0, m_count = 0;
   std::size_t m_buffered = 0;  // events waiting in m_pending, all vCPUs
   bool m_eof = false;
-  std::uint64_t m_read = 0;  // events read so far
+  std::uint64_t m_read = 0;  // events read so far, inserted ones included
+  std::uint64_t m_warmup_left = 0;  // access lines still to read before the region
+  std::uint64_t m_inserted = 0;     // events the feed inserted (the region's begin)
   std::function<void()> m_tick;
   const volatile std::sig_atomic_t* m_stop = nullptr;
   bool m_stopped = false;

@@ -1,5 +1,6 @@
 #include "models/guest/vcpu.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -27,6 +28,7 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_conversions(ctx.conversions),
       m_log(ctx.log),
       m_tlbs(ctx.tlbs),
+      m_region(ctx.region),
       m_params(params),
       m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing),
       m_kernel(id, *this, ctx.os, ctx.rmp, ctx.state, ctx.conversions, params.kernel),
@@ -42,6 +44,7 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
   m_trans.set_command(tlm::TLM_READ_COMMAND);
   m_trans.set_data_length(0);
   m_trans.set_extension(&m_attrs);
+  if (params.mlp_window) m_window = std::make_unique<MissWindow>(params.mlp_window);
   register_stats();
 }
 
@@ -50,7 +53,8 @@ Vcpu::~Vcpu() { m_trans.clear_extension(&m_attrs); }
 
 void Vcpu::register_stats() {
   m_stats.add_counters({
-      {"cycles", &m_cycles, "core cycles until this vCPU's stream ended"},
+      // From the region's start when there is one (region.hpp).
+      {"cycles", &m_region_cycles, "core cycles until this vCPU's stream ended"},
       {"accesses", &m_accesses, "guest memory accesses after splitting page-crossing ones"},
       {"reads", &m_by_kind[0], "guest reads (R)"},
       {"writes", &m_by_kind[1], "guest writes (W)"},
@@ -67,6 +71,10 @@ void Vcpu::register_stats() {
   m_kernel.register_stats(m_stats);
   m_stats.add_counter("vmpl_switches", &m_vmpl_switches, "VMPL changes (VMPL lines)");
   m_host.register_stats(m_stats);
+  // Only with the window core model: blocking runs keep their stats as they were.
+  if (m_window)
+    m_stats.add_counter("mlp_stall_cycles", m_window->stall_cycles(),
+                        "cycles the vCPU waited because cpu.mlp_window misses were outstanding");
   m_stats.add_child(m_mmu.stats());
 }
 
@@ -101,7 +109,7 @@ void Vcpu::check_gva_range(std::uint64_t first, std::uint64_t last) const {
                                first, last, m_params.mmu.walker.guest_levels, m_va_bits - 1));
 }
 
-__attribute__((always_inline)) inline std::uint64_t Vcpu::translate() {
+__attribute__((always_inline)) inline std::uint64_t Vcpu::translate(bool overlap) {
   // Time travels on the extension only (SnpAttrs): the MMU reads the start
   // cycle and returns the latency. The TLM delay argument stays zero and
   // unread (see snp_ext.hpp).
@@ -111,14 +119,21 @@ __attribute__((always_inline)) inline std::uint64_t Vcpu::translate() {
   const std::uint64_t cycles = m_attrs.cycles;
   m_translate_cycles += cycles;
   if (m_log) m_log->translate_interval(m_id, m_cycles, cycles);
-  m_cycles += cycles;
+  if (overlap && __builtin_expect(m_window != nullptr, 0) && cycles != 0)
+    issue_in_window(cycles);  // an L1 TLB miss: overlaps, waits if full
+  else
+    m_cycles += cycles;
   return cycles;
 }
+
+void Vcpu::drain_window() { m_cycles = m_window->drain(m_cycles); }
+
+void Vcpu::issue_in_window(std::uint64_t cycles) { m_cycles = m_window->issue(m_cycles, cycles); }
 
 bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
   m_trans.set_address(gva);
   m_attrs.kind = kind;
-  translate();
+  translate(true);
   if (m_attrs.fault.kind == x86::FaultKind::None) return true;  // the common case
   return resolve_and_retry(gva);
 }
@@ -128,6 +143,7 @@ bool Vcpu::resolve_and_retry(std::uint64_t gva) {
   // that needed it to the moment the access completes.
   bool converting = false;
   hypervisor::ConversionRecord rec;
+  drain();  // a fault serialises: handlers and exits start once every miss completed
   for (unsigned round = 0; round < kMaxFaultRounds; ++round) {
     if (round > 0) {
       const std::uint64_t cycles = translate();
@@ -227,8 +243,12 @@ void Vcpu::replay() {
     const trace::Event& ev = fed.ev;
     m_line = fed.line;
     // Accesses check their range in access(), on the way.
-    if (!trace::is_guest_access(ev.op))
+    if (!trace::is_guest_access(ev.op)) {
       if (const std::uint64_t span = gva_span(ev)) check_gva_range(ev.addr, ev.addr + (span - 1));
+      // Window core model: every line but an access or D serialises (exits,
+      // PVALIDATE, PSC, mapping changes, ROI); D computes under the misses.
+      if (ev.op != trace::Op::Delay) drain();
+    }
     switch (ev.op) {
       case trace::Op::Read:
       case trace::Op::Write:
@@ -291,9 +311,25 @@ void Vcpu::replay() {
         convert(ev);
         stop_if_requested();
         break;
+      case trace::Op::Roi:
+        roi(ev);
+        break;
     }
   }
+  drain();
   sync();  // let the kernel see this vCPU's final time
+  // A vCPU whose stream ends before the region's start (it may lag the
+  // vCPU that began it by up to a quantum) spent no cycles in it.
+  m_region_cycles = m_cycles - std::min(m_cycles, m_region.start_cycle());
+}
+
+void Vcpu::roi(const trace::Event& ev) {
+  if (ev.attrs & trace::kRoiEnd) {
+    m_region.end(m_cycles, m_line);
+    m_feed.end_here();  // every vCPU stops at its next line
+  } else {
+    m_region.begin(m_cycles, m_line, ev.attrs & TraceFeed::kInsertedBegin);
+  }
 }
 
 void Vcpu::run() {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@
 #include "models/common/stats.hpp"
 #include "models/guest/guest_kernel.hpp"
 #include "models/guest/guest_os.hpp"
+#include "models/guest/miss_window.hpp"
+#include "models/guest/region.hpp"
 #include "models/guest/trace_feed.hpp"
 #include "models/hypervisor/conversion.hpp"
 #include "models/hypervisor/host_access.hpp"
@@ -39,6 +42,7 @@ namespace rmpsim::guest {
 // Built by vcpu_params_from() (guest_params.hpp); the defaults live in the schema.
 struct VcpuParams {
   std::uint64_t access_cycles;      // cpu.access_cycles
+  unsigned mlp_window;              // cpu.mlp_window with cpu.core_model=window, else 0 (blocking)
   PageSize host_mapping;            // host.mapping_page_size
   hypervisor::HostRmpPfParams host_rmp_pf;  // host.access_mode, host.on_rmp_pf
   std::uint64_t quantum_cycles;     // sim.quantum_ns in cycles
@@ -60,6 +64,7 @@ struct VcpuContext {
   EventLog* log;  // null unless --events or --vcd
   // Every vCPU's TLBs and walk caches (the guest's broadcast invalidations).
   mmu::TranslationDomain& tlbs;
+  Region& region;  // the measured region (ROI lines, warm-up)
 };
 
 // Consistency points for the invariant checker (`run --check`,
@@ -116,8 +121,18 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   // way. On success m_attrs holds the SPA and GPA.
   bool access_page(std::uint64_t gva, AccessKind kind);
   // One b_transport of m_trans at the vCPU's local time; adds the
-  // translation latency to the local time and returns it.
-  std::uint64_t translate();
+  // translation latency to the local time and returns it. `overlap`: an
+  // access's first translation, which the window core model (if on) lets
+  // overlap earlier misses instead (miss_window.hpp).
+  std::uint64_t translate(bool overlap = false);
+  // Window core model: wait for every outstanding miss (a serialising point).
+  void drain() {
+    if (__builtin_expect(m_window != nullptr, 0)) drain_window();
+  }
+  // Out of line, so that the blocking default's replay loop and access
+  // path keep their code (callgrind: +10 instructions per access inline).
+  __attribute__((noinline, cold)) void drain_window();
+  __attribute__((noinline, cold)) void issue_in_window(std::uint64_t cycles);
   // The slow path: resolve the fault in m_attrs, retry until it completes.
   bool resolve_and_retry(std::uint64_t gva);
   // A #NPF exit (from a walk or an instruction); false if the guest died.
@@ -130,6 +145,8 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   void psc(const trace::Event& ev);
   void convert(const trace::Event& ev);
   void set_vmpl(unsigned vmpl);
+  // An ROI line (region.hpp): the region begins, or the run ends.
+  void roi(const trace::Event& ev);
   // A HOST line: the vCPU thread stands in for the host thread; the host
   // model says what each page cost and whether the RMP refused it.
   void host_access(const trace::Event& ev);
@@ -203,6 +220,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   hypervisor::ConversionLog& m_conversions;
   EventLog* m_log;
   mmu::TranslationDomain& m_tlbs;
+  Region& m_region;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
   walker::WalkLookahead m_lookahead{m_mmu.core().walker()};
@@ -212,6 +230,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   unsigned m_va_bits = paging::va_bits(m_params.mmu.walker.guest_levels);
   std::uint64_t m_va_half = 1ull << (m_va_bits - 1);
   std::uint64_t m_synced_cycles = 0;  // local time the SystemC kernel has reached
+  std::unique_ptr<MissWindow> m_window;  // cpu.core_model=window only
   std::exception_ptr m_error;
   std::uint64_t m_line = 0;           // trace line of the event being replayed
   bool m_atomic = false;              // no kernel sync: other vCPUs must not run now
@@ -220,6 +239,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   SnpAttrs m_attrs;
 
   // stats
+  std::uint64_t m_region_cycles = 0;  // "cycles": m_cycles from the region's start, set at the end
   std::uint64_t m_accesses = 0;
   std::array<std::uint64_t, 4> m_by_kind{};  // R, W, X, M after page splitting
   std::uint64_t m_split = 0;

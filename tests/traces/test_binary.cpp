@@ -124,11 +124,26 @@ TEST_CASE("binary record errors name the record", "[binary][errors]") {
   CHECK(decode_error(map.s) == "b.rmpb:2: error: truncated record (expected 32 bytes, got 24)");
 
   Bytes bad_op = ok;
-  head(bad_op, 14, 0, 8, 0x1000);
-  CHECK(decode_error(bad_op.s) == "b.rmpb:2: error: unknown op byte 0x0e (expected 0x00..0x0d)");
+  head(bad_op, 15, 0, 8, 0x1000);
+  CHECK(decode_error(bad_op.s) == "b.rmpb:2: error: unknown op byte 0x0f (expected 0x00..0x0e)");
+
+  // ROI (op 14): x holds begin (0) or end (1), a must be 0.
+  Bytes roi = ok;
+  head(roi, 14, 3, 1, 0);
+  REQUIRE(decode(roi.s).size() == 2);
+  CHECK(decode(roi.s)[1].ev.op == Op::Roi);
+  CHECK(decode(roi.s)[1].ev.attrs == kRoiEnd);
+  CHECK(decode(roi.s)[1].ev.vcpu == 3);
+  Bytes roi_a = ok;
+  head(roi_a, 14, 0, 0, 5);
+  CHECK(decode_error(roi_a.s) == "b.rmpb:2: error: expected record bytes 8..15 of ROI to be 0, got 0x5");
+  Bytes roi_x = ok;
+  head(roi_x, 14, 0, 2, 0);
+  CHECK(decode_error(roi_x.s).find("b.rmpb:2: error: ") == 0);
+  CHECK(decode_error(roi_x.s).find("ROI attribute") != std::string::npos);
   Bytes bad_op2 = header();
   head(bad_op2, 0xff, 0, 8, 0x1000);
-  CHECK(decode_error(bad_op2.s) == "b.rmpb:1: error: unknown op byte 0xff (expected 0x00..0x0d)");
+  CHECK(decode_error(bad_op2.s) == "b.rmpb:1: error: unknown op byte 0xff (expected 0x00..0x0e)");
 
   Bytes reserved = ok;
   head(reserved, 0, 0, 8, 0x1000, 1);
@@ -266,5 +281,5 @@ TEST_CASE("binary next_run matches next, with record numbers, and stops before b
   REQUIRE(rb.next_run(buf.data(), lines.data(), buf.size()) == 3);
   CHECK(lines[2] == 3);
   CHECK(error_of([&] { rb.next_run(buf.data(), lines.data(), buf.size()); }) ==
-        "b.rmpb:4: error: unknown op byte 0x7f (expected 0x00..0x0d)");
+        "b.rmpb:4: error: unknown op byte 0x7f (expected 0x00..0x0e)");
 }

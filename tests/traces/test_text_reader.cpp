@@ -21,7 +21,8 @@ Owned one(const std::string& line) {
 std::string err(const std::string& line) { return parse_error(kMagic + line + "\n"); }
 std::string at2(const std::string& what) { return "t.rmpt:2: error: " + what; }
 
-const char* kOps = "R, W, X, M, D, MAP, UNMAP, PVALIDATE, RMPADJUST, VMPL, PSC, CONVERT or HOST";
+const char* kOps =
+    "R, W, X, M, D, MAP, UNMAP, PVALIDATE, RMPADJUST, VMPL, PSC, CONVERT, HOST or ROI";
 
 }  // namespace
 
@@ -443,4 +444,19 @@ TEST_CASE("addresses that would alias a lower one are refused", "[text][errors][
   CHECK(err("0 R 0xff00000000000000").empty());
   CHECK(err("0 HOST R 0x7fffffffffff8 8").empty());
   CHECK(err("0 MAP 0x400000 0x7fffffffff000 0x1000").empty());
+}
+
+TEST_CASE("issue 17 item 4: ROI begin/end lines", "[text]") {
+  const Owned b = one("0 ROI begin");
+  CHECK(b.ev.op == Op::Roi);
+  CHECK(b.ev.attrs == 0);
+  const Owned e = one("7\tROI   end  ");
+  CHECK(e.ev.op == Op::Roi);
+  CHECK(e.ev.vcpu == 7);
+  CHECK(e.ev.attrs == kRoiEnd);
+  CHECK(err("0 ROI") == at2("expected <begin|end> (usage: ROI <begin|end>), got end of line"));
+  CHECK(err("0 ROI start") == at2("expected begin or end, got 'start'"));
+  CHECK(err("0 ROI Begin") == at2("expected begin or end, got 'Begin'"));
+  CHECK(err("0 ROI end 1") == at2("expected end of line (usage: ROI <begin|end>), got '1'"));
+  CHECK(err("0 roi begin").find("unknown op 'roi'") != std::string::npos);
 }
