@@ -15,10 +15,6 @@ void cpu_schema(SchemaBuilder& b) {
               "time in reports.",
               "AMD EPYC 9334 (Zen 4) base clock, the host of the exit figures in "
               "snp-semantics §5 [TUM]");
-  b.int_key("cpu.access_cycles", 4, 0, 1000, "cycles",
-            "Cost of one guest data access once translated. Data caches are not "
-            "modelled, so every access is charged an L1D hit.",
-            "assumption: Zen 4 L1D load-to-use latency (4 cycles)");
 }
 
 void guest_schema(SchemaBuilder& b) {
@@ -134,7 +130,6 @@ VcpuParams vcpu_params_from(const Config& c, const Clock& clock) {
   p.mmu = mmu::mmu_params_from(c, clock);
   p.mmu_timing = mmu::mmu_timing_from(c, clock);
   p.kernel = guest_kernel_params_from(c, clock);
-  p.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
   p.host_mapping = c.get_page_size("host.mapping_page_size");
   p.ghz = clock.ghz;
   // The quantum bounds how far one vCPU runs ahead of the others. With one

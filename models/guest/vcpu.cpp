@@ -26,9 +26,11 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_log(ctx.log),
       m_tlbs(ctx.tlbs),
       m_params(params),
-      m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing),
+      m_mmu("mmu", id, ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu,
+            params.mmu_timing),
+      m_caches(ctx.mem.caches()),
       m_kernel(id, *this, ctx.os, ctx.rmp, ctx.state, ctx.conversions, params.kernel),
-      m_host(ctx.hv, ctx.mem.timing(), ctx.rmp, params.host_mapping, params.access_cycles) {
+      m_host(ctx.hv, ctx.mem.caches(), ctx.rmp, params.host_mapping, id) {
   SC_HAS_PROCESS(Vcpu);
   SC_THREAD(run);
   socket.bind(m_mmu.socket);
@@ -40,6 +42,7 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
   m_trans.set_data_length(0);
   m_trans.set_extension(&m_attrs);
   register_stats();
+  ctx.mem.register_core_stats(id, m_stats);  // this vCPU's L1I, L1D and L2
 }
 
 // The payload frees its extensions when destroyed; m_attrs is a member.
@@ -201,7 +204,11 @@ void Vcpu::access(const trace::Event& ev) {
     if (!access_page(gva, kind)) return;
     ++m_accesses;
     ++m_by_kind[unsigned(ev.op)];
-    advance(m_params.access_cycles);
+    // The access itself, through the caches at its SPA (the L1I for a
+    // fetch, else the L1D; a store or RMW dirties its line).
+    advance(kind == AccessKind::Fetch
+                ? m_caches.fetch(m_id, m_attrs.spa, m_cycles)
+                : m_caches.data(m_id, m_attrs.spa, kind == AccessKind::Write, m_cycles));
   }
 }
 

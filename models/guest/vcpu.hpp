@@ -38,7 +38,6 @@ namespace rmpsim::guest {
 
 // Built by vcpu_params_from() (guest_params.hpp); the defaults live in the schema.
 struct VcpuParams {
-  std::uint64_t access_cycles;      // cpu.access_cycles
   PageSize host_mapping;            // host.mapping_page_size
   std::uint64_t quantum_cycles;     // sim.quantum_ns in cycles
   double ghz;                       // cpu.freq_ghz (only to phrase the time-limit error)
@@ -198,6 +197,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   mmu::TranslationDomain& m_tlbs;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
+  memory::CacheHierarchy& m_caches;  // data accesses and fetches time here
   walker::WalkLookahead m_lookahead{m_mmu.core().walker()};
   std::uint64_t m_cycles = 0;         // local time, the ground truth
   // The guest virtual-address width (48 bits with 4-level paging) and half

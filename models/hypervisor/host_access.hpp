@@ -11,7 +11,7 @@
 #include "models/common/page_size.hpp"
 #include "models/common/stats.hpp"
 #include "models/hypervisor/hypervisor.hpp"
-#include "models/memory/mem_timing.hpp"
+#include "models/memory/cache_hierarchy.hpp"
 #include "models/rmp/rmp_table.hpp"
 
 namespace rmpsim::hypervisor {
@@ -25,10 +25,11 @@ struct HostAccessCounters {
 class HostAccess {
  public:
   // `host_mapping`: the size of the host's mapping of guest memory
-  // (host.mapping_page_size); `access_cycles`: one access after its check.
-  HostAccess(Hypervisor& hv, memory::MemTiming& mem, const rmp::RmpTable& rmp,
-             PageSize host_mapping, std::uint64_t access_cycles)
-      : m_hv(hv), m_mem(mem), m_rmp(rmp), m_mapping(host_mapping), m_access_cycles(access_cycles) {}
+  // (host.mapping_page_size); `core`: the core whose caches the host
+  // thread uses (the vCPU's thread stands in for it).
+  HostAccess(Hypervisor& hv, memory::CacheHierarchy& mem, const rmp::RmpTable& rmp,
+             PageSize host_mapping, unsigned core)
+      : m_hv(hv), m_mem(mem), m_rmp(rmp), m_mapping(host_mapping), m_core(core) {}
 
   // One 4K page of a host access, in two steps: issue() finds the host frame
   // behind `gpa` (allocated if the guest never touched it) and times the RMP
@@ -49,10 +50,10 @@ class HostAccess {
 
  private:
   Hypervisor& m_hv;
-  memory::MemTiming& m_mem;
+  memory::CacheHierarchy& m_mem;
   const rmp::RmpTable& m_rmp;
   PageSize m_mapping;
-  std::uint64_t m_access_cycles;
+  unsigned m_core;
   HostAccessCounters m_c;
 };
 
