@@ -1,5 +1,7 @@
 #include "models/memory/memory_params.hpp"
 
+#include <string>
+
 namespace rmpsim::memory {
 
 namespace {
@@ -11,45 +13,43 @@ constexpr const char* kSog =
 }  // namespace
 
 void memory_schema(SchemaBuilder& b) {
-  b.int_key("memory.l1i.lines", 512, 0, 1 << 26, "64-byte lines",
-            "Per-vCPU L1 instruction cache capacity; instruction fetches enter here; 0 sends "
-            "them to the L2",
-            std::string("32 KiB: ") + kSog + ", 'L1 Instruction Cache'");
-  b.int_key("memory.l1i.ways", 8, 1, 1 << 20, "ways", "L1 instruction cache ways",
-            std::string("8-way: ") + kSog + ", 'L1 Instruction Cache'");
+  // Capacity and ways of one level, both from the same source.
+  auto geometry = [&](const std::string& level, std::int64_t lines, std::int64_t ways,
+                      const std::string& what, const std::string& size, const std::string& src) {
+    b.int_key(level + ".lines", lines, 0, 1 << 26, "64-byte lines", what, size + ": " + src);
+    b.int_key(level + ".ways", ways, 1, 1 << 20, "ways", "Ways of " + level,
+              std::to_string(ways) + "-way: " + src);
+  };
+  geometry("memory.l1i", 512, 8,
+           "Per-vCPU L1 instruction cache capacity; instruction fetches enter here; 0 sends "
+           "them to the L2",
+           "32 KiB", std::string(kSog) + ", 'L1 Instruction Cache'");
   b.int_key("memory.l1i.hit_cycles", 4, 0, 10000, "cycles",
             "Latency charged for an instruction fetch that hits the L1I",
             "assumption: charged like an L1D load hit (AMD gives no load-to-use figure for "
             "fetches; the pipeline hides most of it); the 4 cycles cpu.access_cycles charged "
             "before");
-  b.int_key("memory.l1d.lines", 512, 0, 1 << 26, "64-byte lines",
-            "Per-vCPU L1 data cache capacity; guest and host loads and stores enter here at "
-            "their SPA (write-back, write-allocate); 0 sends them to the L2",
-            std::string("32 KiB: ") + kSog + ", 'L1 Data Cache'");
-  b.int_key("memory.l1d.ways", 8, 1, 1 << 20, "ways", "L1 data cache ways",
-            std::string("8-way: ") + kSog + ", 'L1 Data Cache'");
+  geometry("memory.l1d", 512, 8,
+           "Per-vCPU L1 data cache capacity; guest and host loads and stores enter here at "
+           "their SPA (write-back, write-allocate); 0 sends them to the L2",
+           "32 KiB", std::string(kSog) + ", 'L1 Data Cache'");
   b.int_key("memory.l1d.hit_cycles", 4, 0, 10000, "cycles",
             "Load-to-use latency of an L1D hit (replaces cpu.access_cycles)",
             std::string("4 cycles for integer loads: ") + kSog + ", 'L1 Data Cache'");
-  b.int_key("memory.l2.lines", 16384, 0, 1 << 26, "64-byte lines",
-            "Per-vCPU unified L2 capacity; L1 misses and the table walker's page-table and RMP "
-            "references enter here (replaces memory.ptcache.lines)",
-            std::string("1 MiB per Zen 4 core: ") + kSog + ", 'L2 Cache'");
-  b.int_key("memory.l2.ways", 8, 1, 1 << 20, "ways", "L2 ways",
-            std::string("8-way: ") + kSog + ", 'L2 Cache'");
+  geometry("memory.l2", 16384, 8,
+           "Per-vCPU unified L2 capacity; L1 misses and the table walker's page-table and RMP "
+           "references enter here (replaces memory.ptcache.lines)",
+           "1 MiB per Zen 4 core", std::string(kSog) + ", 'L2 Cache'");
   b.int_key("memory.l2.hit_cycles", 14, 0, 10000, "cycles", "Load-to-use latency of an L2 hit",
             std::string("14 cycles on Zen 4: ") + kSog + ", 'L2 Cache'");
   b.bool_key("memory.l2.inclusive", true,
              "The L2 holds every line its L1s hold: an L2 eviction also evicts (back-invalidates) "
              "the L1 copies, merging dirty data",
              std::string("the L2 is inclusive of the L1 caches: ") + kSog + ", 'L2 Cache'");
-  b.int_key("memory.l3.lines", 524288, 0, 1 << 26, "64-byte lines",
-            "Shared L3 capacity, a victim cache of the L2s (filled by L2 evictions; a hit moves "
-            "the line back to the L2); 0: no L3",
-            std::string("32 MiB per CCD (8 cores), filled from L2 victims: ") + kSog +
-                ", 'L3 Cache'");
-  b.int_key("memory.l3.ways", 16, 1, 1 << 20, "ways", "L3 ways",
-            std::string("16-way: ") + kSog + ", 'L3 Cache'");
+  geometry("memory.l3", 524288, 16,
+           "Shared L3 capacity, a victim cache of the L2s (filled by L2 evictions; a hit moves "
+           "the line back to the L2); 0: no L3",
+           "32 MiB per CCD (8 cores), filled from L2 victims", std::string(kSog) + ", 'L3 Cache'");
   b.int_key("memory.l3.hit_cycles", 50, 0, 10000, "cycles", "Load-to-use latency of an L3 hit",
             "about 50 cycles: Chips and Cheese, 'Genoa-X: Server V-Cache Round 2' (2023) reads "
             "Zen 4's L3 latency as that of the 50-cycle Zen 3 V-Cache L3 (measured, not an "
