@@ -51,7 +51,9 @@ const CLI::Validator kNonNegative(
     "UINT");
 
 void add_gen_options(CLI::App* cmd, rmpsim::GenArgs& g) {
-  cmd->add_option("--pattern", g.pattern, "hot (TLB-hit dominated), random (walk dominated), stream")
+  cmd->add_option("--pattern", g.pattern, "hot (TLB-hit dominated), random (walk dominated), stream, chase (MLC-style dependent "
+                  "pointer chase over 64-byte lines, after one read of every page; --accesses "
+                  "counts the chase loads)")
       ->capture_default_str();
   cmd->add_option("--accesses", g.accesses, "number of accesses")
       ->capture_default_str()

@@ -54,13 +54,13 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
             // Geometry relations (entries a multiple of ways) are checked
             // once for every structure when the configuration is resolved.
             c.check_relations("", 0);
-            return memory::mem_timing_params_from(c, clock);
+            return memory::cache_params_from(c, clock, guest::vcpu_count(c));
           }()),
       conversions(log),
       os(mem.guest_store(), guest::guest_os_params_from(c, clock), tlbs),
       hv(mem.host_store(), rmp, hypervisor::hypervisor_params_from(c, clock),
          [this](std::uint64_t gpa) { return os.prevalidated(gpa); }, tlbs,
-         [this](std::uint64_t spa) { mem.timing().flush_frame(spa); }) {
+         [this](std::uint64_t spa) { return mem.caches().flush_frame(spa); }) {
   const guest::VcpuParams vp = guest::vcpu_params_from(c, clock);
   const rmp::CheckOptions rmp_opt = rmp::check_options_from(c, clock);
   const unsigned vcpus = guest::vcpu_count(c);

@@ -41,9 +41,11 @@ class GeneratorReader final : public Reader {
 }  // namespace
 
 void check_gen_spec(const GenSpec& s) {
-  if (s.pattern != "hot" && s.pattern != "random" && s.pattern != "stream")
-    throw InputError(
-        kGen, 0, fmt::format("unknown pattern '{}' (expected hot, random or stream)", s.pattern));
+  if (s.pattern != "hot" && s.pattern != "random" && s.pattern != "stream" &&
+      s.pattern != "chase")
+    throw InputError(kGen, 0,
+                     fmt::format("unknown pattern '{}' (expected hot, random, stream or chase)",
+                                 s.pattern));
   if (s.vcpus < 1 || s.vcpus > 65536)
     throw InputError(kGen, 0, fmt::format("expected vcpus to be 1..65536, got {}", s.vcpus));
   if (s.footprint_bytes / s.vcpus < kPage)
@@ -67,12 +69,38 @@ Generator::Generator(const GenSpec& spec) : m_spec(spec) {
   check_gen_spec(spec);
   m_pattern = spec.pattern == "hot"      ? Pattern::Hot
               : spec.pattern == "stream" ? Pattern::Stream
+              : spec.pattern == "chase"  ? Pattern::Chase
                                          : Pattern::Random;
   m_share = spec.footprint_bytes / spec.vcpus / kPage * kPage;
   m_hot_pages = std::min<std::uint64_t>(spec.hot_pages, m_share / kPage);
   std::uint64_t x = spec.seed;
   for (std::uint64_t& w : m_state) w = splitmix64(x);
   m_stream_pos.assign(spec.vcpus, 0);
+  if (m_pattern == Pattern::Chase) {
+    m_lines = m_share / 64;
+    unsigned bits = 2;
+    while ((1ull << bits) < m_lines) bits += 2;
+    m_half_bits = bits / 2;
+    for (std::uint64_t& k : m_keys) k = splitmix64(x);
+    m_touch = m_share / kPage * spec.vcpus;
+  }
+}
+
+std::uint64_t Generator::permute(std::uint64_t i) const {
+  const std::uint64_t mask = (1ull << m_half_bits) - 1;
+  std::uint64_t x = i;
+  do {  // cycle-walk: the domain is below 4 * m_lines, so a few rounds at most
+    std::uint64_t l = x >> m_half_bits, r = x & mask;
+    for (std::uint64_t k : m_keys) {
+      std::uint64_t z = r ^ k;
+      const std::uint64_t f = splitmix64(z) & mask;
+      const std::uint64_t t = l ^ f;
+      l = r;
+      r = t;
+    }
+    x = (l << m_half_bits) | r;
+  } while (x >= m_lines);
+  return x;
 }
 
 // xoshiro256** (Blackman and Vigna), written out so that the output is the
@@ -97,8 +125,9 @@ std::uint64_t Generator::rand_below(std::uint64_t n) {
 }
 
 bool Generator::next(Event& ev) {
-  if (m_done == m_spec.accesses) return false;
+  if (m_done == m_spec.accesses + m_touch) return false;
   unsigned vcpu = unsigned(m_done % m_spec.vcpus);
+  const std::uint64_t index = m_done / m_spec.vcpus;  // this vCPU's event number
   ++m_done;
   std::uint64_t base = m_spec.base_gva + vcpu * m_share;
   std::uint64_t offset = 0;
@@ -113,11 +142,20 @@ bool Generator::next(Event& ev) {
       offset = m_stream_pos[vcpu];
       m_stream_pos[vcpu] = offset + 64 < m_share ? offset + 64 : 0;
       break;
+    case Pattern::Chase: {
+      // The touch pass (every page once, in order), then the chase. Each
+      // vCPU's loads follow its own cycle; a blocking core makes every load
+      // depend on the one before, as MLC's linked list does.
+      const std::uint64_t pages = m_share / kPage;
+      offset = index < pages ? index * kPage : permute((index - pages) % m_lines) * 64;
+      break;
+    }
   }
   // Drawn for every access, so the address sequence does not depend on it.
   bool write = double(rand64() >> 11) * 0x1.0p-53 < m_spec.write_fraction;
   ev = Event{};
-  ev.op = write ? Op::Write : Op::Read;
+  // A chase is loads only, as MLC's is (write_fraction does not apply).
+  ev.op = write && m_pattern != Pattern::Chase ? Op::Write : Op::Read;
   ev.vcpu = std::uint16_t(vcpu);
   ev.size = 8;
   ev.addr = base + offset;

@@ -23,6 +23,11 @@ struct GenSpec {
   // "hot": each vCPU reuses `hot_pages` pages (TLB-hit dominated).
   // "random": uniform over each vCPU's share of the footprint (walk dominated).
   // "stream": each vCPU walks its share sequentially, 64-byte stride, wrapping.
+  // "chase": a dependent pointer chase as Intel MLC measures idle latency:
+  //   first one read of every page of each vCPU's share (so demand faults and
+  //   acceptance are out of the way), then `accesses` reads of 64-byte lines
+  //   in the order of one random cyclic permutation of the share's lines.
+  //   Reads only (write_fraction does not apply).
   std::string pattern = "random";
   std::uint64_t accesses = 1000000;  // in total, over all vCPUs
   unsigned vcpus = 1;                // accesses go round-robin: vCPU = index % vcpus
@@ -48,7 +53,12 @@ class Generator {
   std::uint64_t rand64();
   std::uint64_t rand_below(std::uint64_t n);
 
-  enum class Pattern { Hot, Random, Stream };
+  // Pattern chase: the i-th line of a random permutation of `m_lines`
+  // lines (a Feistel network over the next power of four, cycle-walking
+  // into range: no table, the same order on every machine).
+  std::uint64_t permute(std::uint64_t i) const;
+
+  enum class Pattern { Hot, Random, Stream, Chase };
   GenSpec m_spec;
   Pattern m_pattern;
   std::uint64_t m_share;
@@ -56,6 +66,12 @@ class Generator {
   std::uint64_t m_done = 0;
   std::array<std::uint64_t, 4> m_state;
   std::vector<std::uint64_t> m_stream_pos;  // per vCPU
+  // Pattern chase: lines per share, the Feistel half width and round keys,
+  // and how many events the touch pass makes (one per page of every share).
+  std::uint64_t m_lines = 0;
+  unsigned m_half_bits = 0;
+  std::array<std::uint64_t, 4> m_keys{};
+  std::uint64_t m_touch = 0;
 };
 
 // Writes spec.accesses events to `out` (does not call out.finish()).

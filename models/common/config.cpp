@@ -272,6 +272,8 @@ bool is_config_key(const Schema& schema, const std::string& path) {
 }
 
 std::string closest_key(const Schema& schema, const std::string& path) {
+  for (const auto& [old_key, replacement] : schema.replaced)
+    if (path == old_key) return replacement;
   std::string best;
   std::size_t best_d = SIZE_MAX;
   for (const auto& k : schema.keys) {

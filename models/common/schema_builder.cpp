@@ -54,4 +54,8 @@ void SchemaBuilder::multiple_of(std::string entries, std::string ways) {
   m_schema.multiples.emplace_back(std::move(entries), std::move(ways));
 }
 
+void SchemaBuilder::replaced_by(std::string old_key, std::string replacement) {
+  m_schema.replaced.emplace_back(std::move(old_key), std::move(replacement));
+}
+
 }  // namespace rmpsim

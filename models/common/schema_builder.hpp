@@ -35,6 +35,9 @@ struct Schema {
   // {entries key, ways key}: a set-associative structure's entries must be a
   // multiple of its ways, which no single key's range can express.
   std::vector<std::pair<std::string, std::string>> multiples;
+  // {removed key, its replacement}: a configuration that still sets the
+  // removed key is told what replaced it (the "did you mean" of its error).
+  std::vector<std::pair<std::string, std::string>> replaced;
 };
 
 
@@ -52,6 +55,8 @@ class SchemaBuilder {
   void range_list_key(std::string path, std::string doc, std::string source);
   // `entries` (an Int key) must be a multiple of `ways` (Config::check_relations).
   void multiple_of(std::string entries, std::string ways);
+  // `old_key` no longer exists; `replacement` took its place.
+  void replaced_by(std::string old_key, std::string replacement);
 
   Schema take() { return std::move(m_schema); }
 

@@ -19,14 +19,10 @@ void cpu_schema(SchemaBuilder& b) {
               "time in reports.",
               "AMD EPYC 9334 (Zen 4) base clock, the host of the exit figures in "
               "snp-semantics §5 [TUM]");
-  b.int_key("cpu.access_cycles", 4, 0, 1000, "cycles",
-            "Cost of one guest data access once translated. Data caches are not "
-            "modelled, so every access is charged an L1D hit.",
-            "assumption: Zen 4 L1D load-to-use latency (4 cycles)");
   b.enum_key("cpu.core_model", "blocking", {"blocking", "window"},
              "Core timing (docs/models.md, Core timing). blocking: each trace access "
              "completes before the next issues (a dependent chain). window: an access "
-             "whose translation misses the L1 TLB may overlap up to cpu.mlp_window - 1 "
+             "that misses anywhere (TLB or caches) may overlap up to cpu.mlp_window - 1 "
              "earlier misses; faults, exits and every non-access line but D drain the "
              "window",
              "blocking is the default: the MLC-style idle-latency measurements that "
@@ -191,7 +187,6 @@ VcpuParams vcpu_params_from(const Config& c, const Clock& clock) {
   p.mmu = mmu::mmu_params_from(c, clock);
   p.mmu_timing = mmu::mmu_timing_from(c, clock);
   p.kernel = guest_kernel_params_from(c, clock);
-  p.access_cycles = static_cast<std::uint64_t>(c.get_int("cpu.access_cycles"));
   p.mlp_window = c.get_string("cpu.core_model") == "window"
                      ? static_cast<unsigned>(c.get_int("cpu.mlp_window"))
                      : 0;

@@ -30,10 +30,11 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
       m_tlbs(ctx.tlbs),
       m_region(ctx.region),
       m_params(params),
-      m_mmu("mmu", ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu, params.mmu_timing),
+      m_mmu("mmu", id, ctx.mem.guest_store(), ctx.mem.host_store(), params.mmu,
+            params.mmu_timing),
+      m_caches(ctx.mem.caches()),
       m_kernel(id, *this, ctx.os, ctx.rmp, ctx.state, ctx.conversions, params.kernel),
-      m_host(ctx.hv, ctx.mem.timing(), ctx.rmp, params.host_mapping, params.access_cycles,
-             params.host_rmp_pf) {
+      m_host(ctx.hv, ctx.mem.caches(), ctx.rmp, params.host_mapping, id, params.host_rmp_pf) {
   SC_HAS_PROCESS(Vcpu);
   SC_THREAD(run);
   socket.bind(m_mmu.socket);
@@ -44,8 +45,12 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
   m_trans.set_command(tlm::TLM_READ_COMMAND);
   m_trans.set_data_length(0);
   m_trans.set_extension(&m_attrs);
-  if (params.mlp_window) m_window = std::make_unique<MissWindow>(params.mlp_window);
+  if (params.mlp_window) {
+    m_window = std::make_unique<MissWindow>(params.mlp_window);
+    m_l1_hit_cycles = m_caches.l1d_hit_cycles();
+  }
   register_stats();
+  ctx.mem.register_core_stats(id, m_stats);  // this vCPU's L1I, L1D and L2
 }
 
 // The payload frees its extensions when destroyed; m_attrs is a member.
@@ -119,8 +124,12 @@ __attribute__((always_inline)) inline std::uint64_t Vcpu::translate(bool overlap
   const std::uint64_t cycles = m_attrs.cycles;
   m_translate_cycles += cycles;
   if (m_log) m_log->translate_interval(m_id, m_cycles, cycles);
-  if (overlap && __builtin_expect(m_window != nullptr, 0) && cycles != 0)
-    issue_in_window(cycles);  // an L1 TLB miss: overlaps, waits if full
+  // Window core model: a translation that completed is held back and goes
+  // into the window together with the data access it leads to (access()),
+  // one slot for the whole access; a fault serialises (resolve_and_retry).
+  if (overlap && __builtin_expect(m_window != nullptr, 0) &&
+      m_attrs.fault.kind == x86::FaultKind::None)
+    m_window_translate = cycles;
   else
     m_cycles += cycles;
   return cycles;
@@ -221,8 +230,30 @@ void Vcpu::access(const trace::Event& ev) {
     if (!access_page(gva, kind)) return;
     ++m_accesses;
     ++m_by_kind[unsigned(ev.op)];
-    advance(m_params.access_cycles);
+    // The access itself, through the caches at its SPA (the L1I for a
+    // fetch, else the L1D; a store or RMW dirties its line), issued once its
+    // translation completed.
+    const std::uint64_t at = m_cycles + m_window_translate;
+    const std::uint64_t data = kind == AccessKind::Fetch
+                                   ? m_caches.fetch(m_id, m_attrs.spa, at)
+                                   : m_caches.data(m_id, m_attrs.spa, kind == AccessKind::Write, at);
+    if (__builtin_expect(m_window != nullptr, 0))
+      window_access(data);
+    else
+      advance(data);
   }
+}
+
+void Vcpu::window_access(std::uint64_t data) {
+  // An access that missed anywhere (its translation plus its data access
+  // take longer than an L1D hit) holds one slot for its whole latency and
+  // overlaps the earlier misses; the core spends an L1D hit's time issuing
+  // every access, hit or miss (docs/models.md, Core timing). A window of
+  // one slot is the blocking model.
+  const std::uint64_t latency = m_window_translate + data;
+  m_window_translate = 0;
+  if (latency > m_l1_hit_cycles) issue_in_window(latency);
+  advance(std::min(latency, m_l1_hit_cycles));
 }
 
 void Vcpu::look_ahead() {

@@ -41,7 +41,6 @@ namespace rmpsim::guest {
 
 // Built by vcpu_params_from() (guest_params.hpp); the defaults live in the schema.
 struct VcpuParams {
-  std::uint64_t access_cycles;      // cpu.access_cycles
   unsigned mlp_window;              // cpu.mlp_window with cpu.core_model=window, else 0 (blocking)
   PageSize host_mapping;            // host.mapping_page_size
   hypervisor::HostRmpPfParams host_rmp_pf;  // host.access_mode, host.on_rmp_pf
@@ -223,6 +222,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   Region& m_region;
   VcpuParams m_params;
   mmu::MmuModule m_mmu;  // child module: "system.cpuN.mmu"
+  memory::CacheHierarchy& m_caches;  // data accesses and fetches time here
   walker::WalkLookahead m_lookahead{m_mmu.core().walker()};
   std::uint64_t m_cycles = 0;         // local time, the ground truth
   // The guest virtual-address width (48 bits with 4-level paging) and half
@@ -231,6 +231,9 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   std::uint64_t m_va_half = 1ull << (m_va_bits - 1);
   std::uint64_t m_synced_cycles = 0;  // local time the SystemC kernel has reached
   std::unique_ptr<MissWindow> m_window;  // cpu.core_model=window only
+  std::uint64_t m_window_translate = 0;  // window: the current access's translation latency
+  std::uint64_t m_l1_hit_cycles = 0;     // window: an access this fast is not a miss
+  void window_access(std::uint64_t data);
   std::exception_ptr m_error;
   std::uint64_t m_line = 0;           // trace line of the event being replayed
   bool m_atomic = false;              // no kernel sync: other vCPUs must not run now

@@ -8,8 +8,12 @@ namespace rmpsim::hypervisor {
 
 HostAccess::Page HostAccess::issue(std::uint64_t gpa, std::uint64_t now) {
   const std::uint64_t spa = m_hv.host_backing(gpa);
-  // The host's RMP check reads the page's entry (§1.7).
-  return Page{spa, m_mem.access(rmp::RmpTable::entry_address(spa >> 12), now) + m_access_cycles};
+  // The host's RMP check reads the page's entry (§1.7) through the table
+  // walker's path; then the access itself goes through the L1D (a read: the
+  // outcome of a write is decided at complete(), and a refused write
+  // must not dirty the line).
+  const std::uint64_t check = m_mem.table(m_core, rmp::RmpTable::entry_address(spa >> 12), now);
+  return Page{spa, check + m_mem.data(m_core, spa, false, now + check)};
 }
 
 bool HostAccess::complete(const Page& page, bool write) {
@@ -19,7 +23,10 @@ bool HostAccess::complete(const Page& page, bool write) {
   }
   ++m_c.writes;
   const bool fault = rmp::host_write_faults(m_rmp, page.spa, m_mapping);
-  if (fault) ++m_c.rmp_faults;
+  if (fault)
+    ++m_c.rmp_faults;
+  else
+    m_mem.dirty(m_core, page.spa);  // the write went through: write-back cache
   return fault;
 }
 

@@ -12,7 +12,7 @@
 #include "models/common/page_size.hpp"
 #include "models/common/stats.hpp"
 #include "models/hypervisor/hypervisor.hpp"
-#include "models/memory/mem_timing.hpp"
+#include "models/memory/cache_hierarchy.hpp"
 #include "models/rmp/rmp_table.hpp"
 
 namespace rmpsim::hypervisor {
@@ -32,15 +32,12 @@ struct HostRmpPfParams {
 class HostAccess {
  public:
   // `host_mapping`: the size of the host's mapping of guest memory
-  // (host.mapping_page_size); `access_cycles`: one access after its check.
-  HostAccess(Hypervisor& hv, memory::MemTiming& mem, const rmp::RmpTable& rmp,
-             PageSize host_mapping, std::uint64_t access_cycles, const HostRmpPfParams& on_pf)
-      : m_hv(hv),
-        m_mem(mem),
-        m_rmp(rmp),
-        m_mapping(host_mapping),
-        m_access_cycles(access_cycles),
-        m_on_pf(on_pf) {}
+  // (host.mapping_page_size); `core`: the core whose caches the host
+  // thread uses (the vCPU's thread stands in for it); `on_pf`: what a host
+  // RMP #PF does (host.on_rmp_pf).
+  HostAccess(Hypervisor& hv, memory::CacheHierarchy& mem, const rmp::RmpTable& rmp,
+             PageSize host_mapping, unsigned core, const HostRmpPfParams& on_pf)
+      : m_hv(hv), m_mem(mem), m_rmp(rmp), m_mapping(host_mapping), m_core(core), m_on_pf(on_pf) {}
 
   // One 4K page of a host access, in two steps: issue() finds the host frame
   // behind `gpa` (allocated if the guest never touched it) and times the RMP
@@ -64,10 +61,10 @@ class HostAccess {
 
  private:
   Hypervisor& m_hv;
-  memory::MemTiming& m_mem;
+  memory::CacheHierarchy& m_mem;
   const rmp::RmpTable& m_rmp;
   PageSize m_mapping;
-  std::uint64_t m_access_cycles;
+  unsigned m_core;
   HostRmpPfParams m_on_pf;
   HostAccessCounters m_c;
 };

@@ -112,10 +112,12 @@ class Hypervisor {
   // trace began (guest.accept); such pages are assigned already validated.
   // `tlbs`: every vCPU's TLBs and walk caches; NPT and RMP changes flush
   // the guest's ASID there (snp-semantics §2.3).
-  // `clflush(spa)`: write back and forget a 4K frame's cache lines.
+  // `clflush(spa)`: write back and forget a 4K frame's cache lines; returns
+  // the cycles that takes (writing back the dirty ones), charged to the
+  // conversion's cost.flush.
   Hypervisor(memory::PhysStore& host_mem, rmp::RmpTable& rmp, const HypervisorParams& p,
              std::function<bool(std::uint64_t)> prevalidated, mmu::TranslationDomain& tlbs,
-             std::function<void(std::uint64_t)> clflush = {});
+             std::function<std::uint64_t(std::uint64_t)> clflush = {});
 
   std::uint64_t ncr3() const { return m_ncr3; }
   const HypervisorCounters& counters() const { return m_c; }
@@ -204,7 +206,7 @@ class Hypervisor {
   HypervisorParams m_p;
   std::function<bool(std::uint64_t)> m_prevalidated;
   mmu::TranslationDomain& m_tlbs;
-  std::function<void(std::uint64_t)> m_clflush;
+  std::function<std::uint64_t(std::uint64_t)> m_clflush;
   std::uint64_t m_next_npt_spa = kNptSpaBase;
   paging::PageTableEditor m_npt;
   std::uint64_t m_ncr3;

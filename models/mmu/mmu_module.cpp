@@ -2,9 +2,15 @@
 
 namespace rmpsim::mmu {
 
-MmuModule::MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& guest_mem,
-                     memory::PhysStore& host_mem, const MmuParams& p, const MmuTiming& t)
-    : sc_module(name), socket("socket"), mem("mem"), m_mmu(guest_mem, host_mem, p), m_t(t) {
+MmuModule::MmuModule(const sc_core::sc_module_name& name, unsigned core,
+                     memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const MmuParams& p,
+                     const MmuTiming& t)
+    : sc_module(name),
+      socket("socket"),
+      mem("mem"),
+      m_core(core),
+      m_mmu(guest_mem, host_mem, p),
+      m_t(t) {
   socket.register_b_transport(this, &MmuModule::b_transport);
   register_stats();
 }
@@ -35,7 +41,7 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& /
 std::uint64_t MmuModule::time_walk(const walker::WalkOutcome& w, std::uint64_t start) {
   std::uint64_t walk = std::uint64_t(w.pwc_hits + w.ntlb_hits) * m_t.walk_cache_hit_cycles;
   // Each reference depends on the one before it: issue them in order.
-  walk += mem->reference_chain(&w.refs[0].spa, sizeof(walker::WalkRef), w.nrefs, start + walk);
+  walk += mem->reference_chain(m_core, &w.refs[0].spa, sizeof(walker::WalkRef), w.nrefs, start + walk);
   m_walk_cycles += walk;
   return walk;
 }

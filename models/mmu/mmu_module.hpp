@@ -1,7 +1,7 @@
 #pragma once
 // The MMU of one vCPU as a loosely-timed TLM target. b_transport translates
 // the access (functional core: Mmu) and annotates its latency: 0 extra
-// cycles for an L1 hit (the L1 lookup is part of cpu.access_cycles), the L2
+// cycles for an L1 hit (the L1 TLB lookup is hidden in the L1D access), the L2
 // hit latency, or for a walk the L2 lookup plus the walk's dependent table
 // references, each timed by the memory block at the moment it is issued.
 // Time in and out travels on the SnpAttrs extension as integer cycles
@@ -30,7 +30,8 @@ class MmuModule : public sc_core::sc_module {
   tlm_utils::simple_target_socket<MmuModule> socket;
   sc_core::sc_port<memory::MemTimingIf> mem;
 
-  MmuModule(const sc_core::sc_module_name& name, memory::PhysStore& guest_mem,
+  // `core`: the vCPU this MMU belongs to (whose L2 its walker reads through).
+  MmuModule(const sc_core::sc_module_name& name, unsigned core, memory::PhysStore& guest_mem,
             memory::PhysStore& host_mem, const MmuParams& p, const MmuTiming& t);
   // "mmu": TLBs and walker; the vCPU attaches it below its own group.
   stats::Group& stats() { return m_stats; }
@@ -47,6 +48,7 @@ class MmuModule : public sc_core::sc_module {
   __attribute__((noinline)) std::uint64_t time_walk(const walker::WalkOutcome& w,
                                                     std::uint64_t start);
 
+  unsigned m_core;
   Mmu m_mmu;
   MmuTiming m_t;
   std::uint64_t m_walk_cycles = 0;

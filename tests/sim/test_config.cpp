@@ -196,3 +196,18 @@ TEST_CASE("guest.shared_ranges: addresses are plain decimal or hex numbers", "[c
               .find("is not a list of [start, end) pairs with start < end") != std::string::npos);
   }
 }
+
+// Issue 17 item 1: the cache hierarchy replaced the page-table line cache
+// and the flat data-access cost; their keys name what replaced them.
+TEST_CASE("removed keys name their replacement", "[config][hierarchy]") {
+  Config c = rmpsim::default_config();
+  CHECK(error_of([&] { c.apply_set("memory.ptcache.lines=1024"); }) ==
+        "--set memory.ptcache.lines=1024: error: unknown key 'memory.ptcache.lines' (did you "
+        "mean 'memory.l2.lines'?)");
+  CHECK(error_of([&] { c.apply_set("memory.ptcache.hit_cycles=3"); }) ==
+        "--set memory.ptcache.hit_cycles=3: error: unknown key 'memory.ptcache.hit_cycles' (did "
+        "you mean 'memory.l2.hit_cycles'?)");
+  CHECK(error_of([&] { c.apply_set("cpu.access_cycles=4"); }) ==
+        "--set cpu.access_cycles=4: error: unknown key 'cpu.access_cycles' (did you mean "
+        "'memory.l1d.hit_cycles'?)");
+}

@@ -16,7 +16,7 @@ using Json = nlohmann::json;
 namespace {
 
 // Warm-up: three first touches (demand maps, #NPF exits, walks). Measured:
-// four reads of the pages the warm-up touched, all L1 DTLB hits.
+// four reads of the lines the warm-up touched, all L1 DTLB and L1D hits.
 const char* kWarm =
     "0 R 0x1000\n"
     "0 R 0x2000\n"
@@ -25,7 +25,7 @@ const char* kMeasured =
     "0 R 0x1000\n"
     "0 R 0x2008\n"
     "0 R 0x3010 4\n"
-    "0 R 0x1040\n";
+    "0 R 0x1038\n";
 
 Json run_json(const TempDir& tmp, const std::string& trace, const std::string& args) {
   const auto r = run_cli("run " + tmp.file(trace) + " --quiet --out " + tmp.file("out") + args,
@@ -34,8 +34,8 @@ Json run_json(const TempDir& tmp, const std::string& trace, const std::string& a
   return Json::parse(slurp(tmp.file("out/stats.json")));
 }
 
-// The region's figures, counted by hand: 4 reads, each an L1 DTLB hit that
-// costs cpu.access_cycles (4) and nothing else.
+// The region's figures, counted by hand: 4 reads, each an L1 DTLB hit and an
+// L1D hit that costs memory.l1d.hit_cycles (4) and nothing else.
 void check_measured_only(const Json& j) {
   const Json& s = j["summary"];
   CHECK(s["accesses"] == 4);

@@ -164,7 +164,7 @@ TEST_CASE("sweep: more than 2^32 points is refused", "[sweep]") {
   for (int i = 1; i <= 300; ++i) values += (i > 1 ? "," : "") + std::to_string(i);
   values += "]";
   std::string axes;
-  for (const char* k : {"walker.pwc.entries", "walker.ntlb.entries", "memory.ptcache.lines",
+  for (const char* k : {"walker.pwc.entries", "walker.ntlb.entries", "memory.l2.lines",
                         "mmu.l2.entries"})
     axes += std::string(axes.empty() ? "" : ",") + "{\"key\": \"" + k + "\", \"values\": " +
             values + "}";

@@ -1,4 +1,5 @@
 // The synthetic generator: determinism, pattern shapes, spec validation.
+#include <algorithm>
 #include <set>
 
 #include "trace_test_util.hpp"
@@ -145,10 +146,47 @@ TEST_CASE("generator: hot reuses a few pages, random spreads, stream walks", "[g
   }
 }
 
+TEST_CASE("generator: chase touches every page, then visits every line once per cycle",
+          "[gen][chase]") {
+  GenSpec spec;
+  spec.pattern = "chase";
+  spec.vcpus = 2;
+  spec.footprint_bytes = 2 * 5 * 4096 + 4096;  // shares of 5 pages (a non-power-of-4 line count)
+  const std::uint64_t share = 5 * 4096, lines = share / 64, pages = 5;
+  spec.accesses = 2 * (2 * lines) + 6;  // two full cycles per vCPU, and a few more
+  const std::vector<Event> ev = gen(spec);
+  REQUIRE(ev.size() == 2 * pages + spec.accesses);
+  for (unsigned v = 0; v < 2; ++v) {
+    const std::uint64_t base = spec.base_gva + v * share;
+    std::vector<std::uint64_t> mine;
+    for (std::size_t i = v; i < ev.size(); i += 2) {
+      CHECK(ev[i].vcpu == v);
+      CHECK(ev[i].op == Op::Read);
+      mine.push_back(ev[i].addr - base);
+    }
+    for (std::uint64_t p = 0; p < pages; ++p) CHECK(mine[p] == p * 4096);  // the touch pass
+    std::set<std::uint64_t> cycle1(mine.begin() + pages, mine.begin() + pages + lines);
+    CHECK(cycle1.size() == lines);  // a permutation: every line exactly once
+    for (std::uint64_t off : cycle1) CHECK((off % 64 == 0 && off < share));
+    // The cycle repeats in the same order.
+    for (std::uint64_t i = 0; i < lines; ++i) CHECK(mine[pages + i] == mine[pages + lines + i]);
+    // And it is not the identity order.
+    CHECK(!std::is_sorted(mine.begin() + pages, mine.begin() + pages + lines));
+  }
+  // Deterministic from the seed; another seed gives another order.
+  CHECK(gen(spec).back().addr == ev.back().addr);
+  GenSpec other = spec;
+  other.seed = 2;
+  const std::vector<Event> ev2 = gen(other);
+  bool differs = false;
+  for (std::size_t i = 0; i < ev.size(); ++i) differs |= ev[i].addr != ev2[i].addr;
+  CHECK(differs);
+}
+
 TEST_CASE("generator: a bad spec is an InputError", "[gen][errors]") {
   GenSpec spec;
   spec.pattern = "zipf";
-  CHECK(gen_error(spec) == "<gen>: error: unknown pattern 'zipf' (expected hot, random or stream)");
+  CHECK(gen_error(spec) == "<gen>: error: unknown pattern 'zipf' (expected hot, random, stream or chase)");
   spec = GenSpec{};
   spec.vcpus = 0;
   CHECK(gen_error(spec) == "<gen>: error: expected vcpus to be 1..65536, got 0");
