@@ -38,14 +38,16 @@ void CacheHierarchy::l1_victim(Core& c, std::uint64_t victim, std::uint64_t now)
   // Inclusive: the L2 has the line and takes the dirty data. Otherwise it
   // may not have it: the write-back allocates.
   std::uint64_t out;
-  if (!c.l2.access(victim >> 1, true, out)) l2_victim(c, out, now);
+  if (!c.l2.access(victim >> 1, 1, out)) l2_victim(c, out, now);
 }
 
 void CacheHierarchy::l2_victim(Core& c, std::uint64_t victim, std::uint64_t now) {
   if (victim == LineCache::kEmpty) return;
-  const std::uint64_t line = victim >> 1;
+  const std::uint64_t line = LineCache::line_of(victim);
   bool dirty = victim & 1;
-  if (m_p.l2_inclusive) {
+  // Only a line an L1 asked for can be in an L1 (kInL1); the walker's
+  // page-table and RMP lines never are, and most L2 victims are theirs.
+  if (m_p.l2_inclusive && (victim & kInL1)) {
     // Back-invalidation: an L1 copy may hold newer (dirty) data.
     const std::uint64_t d = c.l1d.remove(line);
     if (d != LineCache::kEmpty) dirty |= d & 1;
@@ -59,7 +61,7 @@ void CacheHierarchy::l2_victim(Core& c, std::uint64_t victim, std::uint64_t now)
     if (dirty) dram_write(line, now);
     return;
   }
-  if (!m_l3.access(line, dirty, out) && out != LineCache::kEmpty && (out & 1))
+  if (!m_l3.access(line, std::uint64_t(dirty), out) && out != LineCache::kEmpty && (out & 1))
     dram_write(out >> 1, now);
 }
 
@@ -97,7 +99,8 @@ bool CacheHierarchy::in_peer_l2(const Core& c, std::uint64_t line) const {
 inline std::uint64_t CacheHierarchy::level2(Core& c, std::uint64_t line, std::uint64_t now,
                                             bool walk) {
   std::uint64_t victim;
-  if (c.l2.access(line, false, victim)) {
+  // An L1's fill marks the L2 line as possibly in an L1; a walk does not.
+  if (c.l2.access(line, walk ? 0 : kInL1, victim)) {
     ++c.n.l2.hits;
     c.n.l2_walk_hits += walk;
     return m_p.l2.hit_cycles;
@@ -117,7 +120,8 @@ std::uint64_t CacheHierarchy::data_slow(Core& c, std::uint64_t line, bool write,
   }
   std::uint64_t victim;
   std::uint64_t cycles;
-  if (c.l1d.access(line, write, victim)) {
+  std::uint64_t* const set = c.l1d.set(line);
+  if (c.l1d.access_in(set, line, std::uint64_t(write), victim)) {
     ++c.n.l1d.hits;
     cycles = m_p.l1d.hit_cycles;
   } else {
@@ -129,7 +133,7 @@ std::uint64_t CacheHierarchy::data_slow(Core& c, std::uint64_t line, bool write,
     cycles = level2(c, line, now, false);
   }
   c.last_dline = line;
-  c.last_dentry = &c.l1d.front(line);
+  c.last_dentry = set;  // `line` is its set's front
   return cycles;
 }
 
@@ -137,7 +141,7 @@ std::uint64_t CacheHierarchy::fetch_slow(Core& c, std::uint64_t line, std::uint6
   c.last_iline = kNoLine;
   if (!c.l1i.enabled()) return level2(c, line, now, false);
   std::uint64_t victim;
-  if (c.l1i.access(line, false, victim)) {
+  if (c.l1i.access(line, 0, victim)) {
     ++c.n.l1i.hits;
     c.last_iline = line;
     return m_p.l1i.hit_cycles;

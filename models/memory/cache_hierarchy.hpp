@@ -125,6 +125,9 @@ class CacheHierarchy {
 
  private:
   static constexpr std::uint64_t kNoLine = ~0ull;
+  // In an L2 entry: the line may be in an L1 (an L1 miss brought it in or
+  // hit it). An L2 eviction back-invalidates the L1s only for such lines.
+  static constexpr std::uint64_t kInL1 = LineCache::kFlag;
   struct Core {
     LineCache l1i, l1d, l2;
     // The line each L1 served last and (L1D) its entry: the front of its set.

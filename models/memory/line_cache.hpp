@@ -10,6 +10,11 @@
 // front; a miss shifts the set down by one, drops the last entry (the
 // victim: an empty way if the set has one, else the LRU line) and puts the
 // new line in front.
+//
+// Bit 63 of an entry is free (a line is an SPA >> 6, below 2^58): a caller
+// may keep a flag of its own there (kFlag; the hierarchy marks the L2 lines
+// that may be in an L1). Lookups ignore it; victims and removed entries
+// carry it.
 #include <cstdint>
 #include <vector>
 
@@ -20,6 +25,9 @@ namespace rmpsim::memory {
 class LineCache {
  public:
   static constexpr std::uint64_t kEmpty = ~0ull;  // an empty way; never a line's entry
+  static constexpr std::uint64_t kFlag = 1ull << 63;  // the caller's bit (see above)
+  // The line of an entry (kEmpty's is 2^62 - 1: no line's).
+  static std::uint64_t line_of(std::uint64_t entry) { return (entry & ~kFlag) >> 1; }
 
   LineCache() = default;
   // lines == 0 disables the level (every access misses, nothing is kept).
@@ -33,26 +41,32 @@ class LineCache {
   bool enabled() const { return m_ways != 0; }
 
   // True if `line` was cached; afterwards it is the most recently used of
-  // its set, dirty if `write` (or if it was). On a miss the line has been
-  // put in front (dirty if `write`) and `victim` is the entry it pushed
-  // out (kEmpty if none). A disabled level misses and keeps nothing.
-  bool access(std::uint64_t line, bool write, std::uint64_t& victim) {
+  // its set, with `bits` (the dirty bit, kFlag) set in its entry. On a miss
+  // the line has been put in front (with `bits`) and `victim` is the entry
+  // it pushed out (kEmpty if none). A disabled level misses and keeps
+  // nothing.
+  bool access(std::uint64_t line, std::uint64_t bits, std::uint64_t& victim) {
     if (__builtin_expect(m_ways == 0, 0)) {
       victim = kEmpty;
       return false;
     }
-    std::uint64_t* e = set_of(line);
+    return access_in(set_of(line), line, bits, victim);
+  }
+  // access() on `line`'s set `e` (set(line) of an enabled level), for a
+  // caller that keeps a pointer to the set's front.
+  bool access_in(std::uint64_t* e, std::uint64_t line, std::uint64_t bits,
+                 std::uint64_t& victim) {
     std::uint64_t prev = e[0];
-    if ((prev >> 1) == line) {
-      e[0] = prev | std::uint64_t(write);
+    if (line_of(prev) == line) {
+      e[0] = prev | bits;
       return true;
     }
-    e[0] = (line << 1) | std::uint64_t(write);
+    e[0] = (line << 1) | bits;
     for (unsigned i = 1; i < m_ways; ++i) {
       const std::uint64_t cur = e[i];
       e[i] = prev;
-      if ((cur >> 1) == line) {
-        e[0] = cur | std::uint64_t(write);
+      if (line_of(cur) == line) {
+        e[0] = cur | bits;
         return true;
       }
       prev = cur;
@@ -60,6 +74,8 @@ class LineCache {
     victim = prev;
     return false;
   }
+  // The ways of `line`'s set, most recent first (an enabled level).
+  std::uint64_t* set(std::uint64_t line) { return set_of(line); }
 
   // The entry of the most recently used way of `line`'s set (where
   // access() put it): the caller may set its dirty bit later.
@@ -71,7 +87,7 @@ class LineCache {
     if (m_ways == 0) return kEmpty;
     std::uint64_t* e = set_of(line);
     for (unsigned i = 0; i < m_ways; ++i)
-      if ((e[i] >> 1) == line && e[i] != kEmpty) {
+      if (line_of(e[i]) == line) {
         const std::uint64_t found = e[i];
         for (; i + 1 < m_ways; ++i) e[i] = e[i + 1];
         e[m_ways - 1] = kEmpty;
@@ -85,7 +101,7 @@ class LineCache {
     if (m_ways == 0) return false;
     std::uint64_t* e = set_of(line);
     for (unsigned i = 0; i < m_ways; ++i)
-      if ((e[i] >> 1) == line) {
+      if (line_of(e[i]) == line) {
         e[i] |= 1;
         return true;
       }
@@ -97,7 +113,7 @@ class LineCache {
     if (m_ways == 0) return kEmpty;
     const std::uint64_t* e = m_entries.data() + std::size_t(m_map(line)) * m_ways;
     for (unsigned i = 0; i < m_ways; ++i)
-      if ((e[i] >> 1) == line && e[i] != kEmpty) return e[i];
+      if (line_of(e[i]) == line) return e[i];
     return kEmpty;
   }
 
