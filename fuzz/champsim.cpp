@@ -7,8 +7,11 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace rmpsim;
   const std::string name = "fuzz.champsim";
-  fuzz::fuzz_reader(data, size, name, [&](std::unique_ptr<trace::ByteSource> src) {
-    return trace::open_reader(std::move(src), name, {trace::Format::ChampSim, false});
-  });
+  fuzz::fuzz_reader(
+      data, size, name,
+      [&](std::unique_ptr<trace::ByteSource> src) {
+        return trace::open_reader(std::move(src), name, {trace::Format::ChampSim, false});
+      },
+      /*shared_lines=*/true);
   return 0;
 }

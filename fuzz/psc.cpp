@@ -98,9 +98,19 @@ void check_exit_shape(const psc::MapGpaRange& x) {
   require(x.npages >= 1 && x.npages <= psc::kMaxEntries * psc::kPagesPer2M,
           fmt::format("MAP_GPA_RANGE npages {}", x.npages));
   require(x.gpa % 0x1000 == 0, fmt::format("MAP_GPA_RANGE gpa {:#x} not 4K aligned", x.gpa));
-  if (a & psc::kMapGpaRangePageSz2M)
-    require(x.gpa % 0x200000 == 0 && x.npages % psc::kPagesPer2M == 0,
-            fmt::format("2M MAP_GPA_RANGE {:#x} + {} pages not 2M aligned", x.gpa, x.npages));
+  // A 2M range is whole 2M units, or the remainder of a partly processed
+  // 2M entry, which keeps the 2M flag (snp_begin_psc builds the size from
+  // the entry; docs/snp-semantics.md §4.2): it then ends at the 2M boundary
+  // of the unit it starts in.
+  if (a & psc::kMapGpaRangePageSz2M) {
+    const bool whole = x.gpa % 0x200000 == 0 && x.npages % psc::kPagesPer2M == 0;
+    const bool remainder = x.gpa % 0x200000 != 0 && x.npages < psc::kPagesPer2M &&
+                           (x.gpa + x.npages * 0x1000) % 0x200000 == 0;
+    require(whole || remainder,
+            fmt::format("2M MAP_GPA_RANGE {:#x} + {} pages is neither whole 2M units nor the "
+                        "rest of one",
+                        x.gpa, x.npages));
+  }
 }
 
 // The configured defaults, built once: a Config per input would slow the
