@@ -152,6 +152,16 @@ struct World {
     REQUIRE_FALSE(os.handle_page_fault(0, gva, x86::pf::kUser).terminated);
     return os.lookup(gva)->pa;
   }
+  // Maps `gva`, makes its page guest-owned and has the kernel validate it
+  // (a PVALIDATE line); returns its GPA, the calls recorded so far cleared.
+  std::uint64_t map_validated(std::uint64_t gva) {
+    const std::uint64_t gpa = map(gva);
+    assign(gpa);
+    kernel.pvalidate(gva, PageSize::k4K, true);
+    REQUIRE_FALSE(state.terminated);
+    cpu.calls.clear();
+    return gpa;
+  }
   // The #VC 0x404 a private access to the page at `gpa` raises (§1.4).
   static x86::Fault vc_not_validated(std::uint64_t gpa) {
     x86::Fault f;

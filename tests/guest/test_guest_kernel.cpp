@@ -79,10 +79,7 @@ TEST_CASE("guest kernel: CONVERT to shared rescinds before the PSC, to private v
   //       shared -> private: (1) PSC op 1, (2) PVALIDATE validate.
   World w;
   const std::uint64_t gva = 0x6000'0000;
-  const std::uint64_t gpa = w.map(gva);
-  w.assign(gpa);
-  w.kernel.pvalidate(gva, PageSize::k4K, true);
-  w.cpu.calls.clear();
+  const std::uint64_t gpa = w.map_validated(gva);
 
   w.kernel.convert(gva, 0x1000, /*to_private=*/false);
   REQUIRE_FALSE(w.state.terminated);

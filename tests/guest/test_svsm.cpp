@@ -99,10 +99,7 @@ TEST_CASE("issue 20 item 2: the SVSM's rescind revokes the grant, then flushes t
           "[guest][svsm]") {
   SvsmWorld w;
   const std::uint64_t gva = 0x4000'0000;
-  const std::uint64_t gpa = w.map(gva);
-  w.assign(gpa);
-  w.kernel.pvalidate(gva, PageSize::k4K, true);
-  w.cpu.calls.clear();
+  const std::uint64_t gpa = w.map_validated(gva);
 
   w.kernel.pvalidate(gva, PageSize::k4K, false);
 
@@ -216,9 +213,7 @@ TEST_CASE("issue 20 item 3: any other SVSM error terminates Linux (reason set 1,
           "[guest][svsm]") {
   SvsmWorld w;
   const std::uint64_t gva = 0x4000'0000;
-  w.assign(w.map(gva));
-  w.kernel.pvalidate(gva, PageSize::k4K, true);
-  REQUIRE_FALSE(w.state.terminated);
+  w.map_validated(gva);
   w.kernel.pvalidate(gva, PageSize::k4K, true);  // already validated: CF = 1
   CHECK(w.state.terminated);
   CHECK_THAT(w.state.reason, Contains("0x80001010") && Contains("reason set 1, code 2"));
