@@ -97,7 +97,7 @@ void GuestKernel::pvalidate(std::uint64_t gva, PageSize size, bool validate) {
 
 bool GuestKernel::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
   const std::uint64_t base = gva & ~(page_bytes(size) - 1);
-  if (m_p.delegates_pvalidate()) {
+  if (delegates_pvalidate()) {
     // Below VMPL 0 the kernel asks the SVSM (§3.4): one entry, the GPA the
     // operand translates to (a 2M entry at a GPA not 2M aligned is the
     // SVSM's invalid parameter).

@@ -51,8 +51,6 @@ struct GuestKernelParams {
   bool svsm = false;
   std::uint64_t svsm_vmsa_switch_cycles = 0;  // guest.svsm_vmsa_switch_ns in cycles
   std::uint64_t svsm_zero_4k_cycles = 0;      // guest.svsm_zero_4k_ns in cycles
-  // Under an SVSM, PVALIDATE goes through the SVSM core protocol.
-  bool delegates_pvalidate() const { return svsm && vmpl > 0; }
 };
 
 // Whether the guest is still alive; shared by all vCPUs.
@@ -232,6 +230,9 @@ class GuestKernel {
   bool svsm_pval_batches(const std::vector<PscPage>& entries, bool validate);
   // One SVSM call: the VMPL switch there and back around the SVSM's work.
   std::uint64_t svsm_call(std::vector<std::uint64_t>& entries, std::uint16_t& next);
+  // Under an SVSM and below VMPL 0 (guest.vmpl, or a VMPL line), PVALIDATE
+  // goes through the SVSM core protocol.
+  bool delegates_pvalidate() const { return m_p.svsm && m_cpu.vmpl() > 0; }
   trace::PscProto protocol() const {
     return m_p.psc_msr ? trace::PscProto::Msr : trace::PscProto::Ghcb;
   }

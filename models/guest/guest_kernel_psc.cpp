@@ -131,7 +131,7 @@ void GuestKernel::psc(const std::vector<PscPage>& entries, trace::PscOp op,
 // The PVALIDATEs of a conversion, 2M where the GPA range allows it.
 bool GuestKernel::pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
                                   const std::vector<PscPage>& entries) {
-  if (m_p.delegates_pvalidate()) return svsm_pval_batches(entries, validate);
+  if (delegates_pvalidate()) return svsm_pval_batches(entries, validate);
   std::uint64_t off = 0;
   for (const auto& e : entries) {
     if (m_os.stop_requested()) return false;  // interrupted: the run ends
@@ -279,7 +279,7 @@ void GuestKernel::accept_unit(std::uint64_t gpa) {
   const std::uint64_t before = m_cpu.now();
   const ConversionCost npf_before = m_cpu.npf_costs();
   const std::uint64_t svsm_before = m_c.svsm_cycles;
-  if (m_p.delegates_pvalidate()) {
+  if (delegates_pvalidate()) {
     // Through the SVSM, the acceptance's own PSC entries (§3.4).
     if (!svsm_pval_batches(entries, true)) return;
   } else {

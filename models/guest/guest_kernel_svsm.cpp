@@ -34,6 +34,7 @@ std::uint64_t GuestKernel::svsm_call(std::vector<std::uint64_t>& entries, std::u
   // the vCPU to the SVSM's VMSA at VMPL 0 and another brings it back; each
   // is an exit round trip plus the hypervisor's switch of the VMSA it runs.
   ++m_c.svsm_calls;
+  const std::uint8_t from = m_cpu.vmpl();  // the guest's (guest.vmpl or a VMPL line)
   const std::uint64_t start = m_cpu.now();
   const std::uint64_t npf_before = m_cpu.npf_costs().total();
   auto switch_to = [&](std::uint8_t vmpl) {
@@ -46,7 +47,7 @@ std::uint64_t GuestKernel::svsm_call(std::vector<std::uint64_t>& entries, std::u
   entries = std::move(call.entries);
   next = call.next;
   if (rax == svsm::kGuestDied || m_state.terminated) return svsm::kGuestDied;
-  switch_to(m_p.vmpl);
+  switch_to(from);
   // #NPF exits the SVSM's instructions took are exit, npt, ... work
   // (docs/stats.md), not the SVSM's.
   m_c.svsm_cycles += (m_cpu.now() - start) - (m_cpu.npf_costs().total() - npf_before);

@@ -63,6 +63,26 @@ TEST_CASE("issue 20 item 1: under an SVSM a PVALIDATE line is one SVSM call", "[
   CHECK(w.cpu.cycle - before == svsm);
 }
 
+TEST_CASE("issue 20 item 1: switched to VMPL 0 (a VMPL line), the kernel PVALIDATEs itself",
+          "[guest][svsm]") {
+  // Only below VMPL 0 is PVALIDATE delegated; a trace that switches to
+  // VMPL 0 runs as the SVSM would, and a call returns to the VMPL it left.
+  SvsmWorld w;
+  const std::uint64_t gva = 0x4000'0000;
+  w.assign(w.map(gva));
+  w.cpu.vmpl_now = 0;
+  w.kernel.pvalidate(gva, PageSize::k4K, true);
+  CHECK_FALSE(w.state.terminated);
+  CHECK(w.kernel.counters().svsm_calls == 0);
+  CHECK(w.kernel.counters().pvalidate == 1);
+
+  w.cpu.vmpl_now = 3;
+  w.kernel.pvalidate(gva, PageSize::k4K, false);
+  CHECK_FALSE(w.state.terminated);
+  CHECK(w.kernel.counters().svsm_calls == 1);
+  CHECK(w.cpu.vmpl_now == 3);
+}
+
 TEST_CASE("issue 20 item 2: a page validated without the SVSM's grant faults at VMPL 2",
           "[guest][svsm]") {
   // §1.4 rule 4: a validated page whose VMPL 2 mask lacks the access
