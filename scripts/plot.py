@@ -12,7 +12,9 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-COMPONENTS = ["exit", "userspace", "rmpupdate", "psmash", "flush", "npt", "pvalidate", "guest"]
+# "svsm" is in a conversion's cost only under an SVSM (guest.svsm): read with .get().
+COMPONENTS = ["exit", "userspace", "rmpupdate", "psmash", "flush", "npt", "pvalidate", "guest",
+              "svsm"]
 
 
 def split_label(arg):
@@ -112,7 +114,7 @@ def breakdown(out, args):
                 continue
             labels.append(f"{label}\n{trigger}")
             per = max(1, c["pages"]) if per_page else c["count"]
-            rows.append([c["cost"][k] / per for k in COMPONENTS])
+            rows.append([c["cost"].get(k, 0) / per for k in COMPONENTS])
     if not rows:
         return nothing_to_plot(out, "Conversion cost by component",
                                "no conversions in " + ", ".join(split_label(a)[1] for a in args) +

@@ -258,7 +258,7 @@ int cmd_compare(const CompareArgs& args) {
     ghz.push_back(col.cfg.get_float("cpu.freq_ghz"));
   }
 
-  const std::vector<Row> rows = {
+  std::vector<Row> rows = {
       {"cycles", [](const Json& s, const Json&, double) { return std::to_string(u(s, "cycles")); }},
       {"accesses", [](const Json& s, const Json&, double) { return std::to_string(u(s, "accesses")); }},
       {"vmexits", [](const Json& s, const Json&, double) { return std::to_string(u(s, "vmexits")); }},
@@ -286,6 +286,30 @@ int cmd_compare(const CompareArgs& args) {
          return std::string(s.at("guest_terminated").get<bool>() ? "yes" : "no");
        }},
   };
+  // Under an SVSM (guest.svsm) in any column: its calls, entries and time,
+  // and its share of the conversions' cost (0 in a column without one).
+  bool svsm = false;
+  for (const auto& res : results) svsm = svsm || res["summary"].contains("svsm_calls");
+  if (svsm) {
+    auto opt = [](const Json& s, const char* k) {
+      return std::to_string(s.contains(k) ? u(s, k) : 0);
+    };
+    const std::vector<Row> svsm_rows = {
+        {"svsm_calls", [opt](const Json& s, const Json&, double) { return opt(s, "svsm_calls"); }},
+        {"svsm_entries",
+         [opt](const Json& s, const Json&, double) { return opt(s, "svsm_entries"); }},
+        {"svsm_cycles", [opt](const Json& s, const Json&, double) { return opt(s, "svsm_cycles"); }},
+        {"conversion cost.svsm",
+         [](const Json&, const Json& st, double) {
+           std::uint64_t sum = 0;
+           for (const auto& t : st.at("system").at("conversions"))
+             if (t.is_object() && t.contains("cost") && t.at("cost").contains("svsm"))
+               sum += t.at("cost").at("svsm").get<std::uint64_t>();
+           return std::to_string(sum);
+         }},
+    };
+    rows.insert(rows.end() - 1, svsm_rows.begin(), svsm_rows.end());
+  }
   if (args.format == "json") {
     Json out = Json::object();
     for (std::size_t i = 0; i < policies.size(); ++i) out[policies[i]] = results[i]["summary"];

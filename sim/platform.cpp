@@ -62,6 +62,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
          [this](std::uint64_t gpa) { return os.prevalidated(gpa); }, tlbs,
          [this](std::uint64_t spa) { return mem.caches().flush_frame(spa); }) {
   const guest::VcpuParams vp = guest::vcpu_params_from(c, clock);
+  if (vp.kernel.svsm) conversions.add_svsm_stats();
   const rmp::CheckOptions rmp_opt = rmp::check_options_from(c, clock);
   const unsigned vcpus = guest::vcpu_count(c);
   for (unsigned i = 0; i < vcpus; ++i) {
@@ -176,6 +177,14 @@ Json Platform::summary(double host_seconds) const {
   if (m_region.used()) {  // OUTPUTS.md keys stay; these two only with a region
     s["warmup_accesses"] = *root.counters("region.warmup_accesses").at(0);
     s["region_start_cycle"] = m_region.start_cycle();
+  }
+  if (!root.counters("cpu*.svsm_calls").empty()) {  // only under an SVSM (guest.svsm)
+    static const std::vector<SummaryKey> kSvsmKeys = {
+        {"svsm_calls", Reduce::Sum, {"cpu*.svsm_calls"}},
+        {"svsm_entries", Reduce::Sum, {"cpu*.svsm_entries"}},
+        {"svsm_cycles", Reduce::Sum, {"cpu*.svsm_cycles"}},
+    };
+    add_summary_keys(s, root, kSvsmKeys);
   }
   s["conversion_latency_cycles"] = distribution_summary(*root.distribution("conversions.latency"));
   s["guest_terminated"] = m_guest_state.terminated;

@@ -51,6 +51,9 @@ std::string format_report(const std::string& trace, const Json& s, const Json& s
                             hv.at("npf_rmp_spurious").get<std::uint64_t>(),
                             hv.at("npf_mismatch").get<std::uint64_t>()));
   row("PSC", fmt::format("{} requests, {} pages", u(s, "psc_requests"), u(s, "psc_pages")));
+  if (s.contains("svsm_calls"))  // under an SVSM (guest.svsm)
+    row("SVSM", fmt::format("{} calls, {} entries, {} cycles (VMPL switches + SVSM work)",
+                            u(s, "svsm_calls"), u(s, "svsm_entries"), u(s, "svsm_cycles")));
   row("conversions", fmt::format("{}", u(s, "conversions")));
   const Json& conv = sys.at("conversions");
   for (const char* t : {"implicit", "psc_msr", "psc_ghcb", "lazy_accept"}) {
@@ -65,6 +68,9 @@ std::string format_report(const std::string& trace, const Json& s, const Json& s
                     l.at("p50").get<std::uint64_t>(), l.at("p99").get<std::uint64_t>(),
                     l.at("max").get<std::uint64_t>(), us("p50"), us("p99"), us("max"),
                     c.at("latency_per_page").at("p50").get<std::uint64_t>()));
+    if (c.contains("cost") && c.at("cost").contains("svsm"))
+      row("", fmt::format("    of which SVSM calls {} cycles",
+                          c.at("cost").at("svsm").get<std::uint64_t>()));
   }
   row("guest", s.at("guest_terminated").get<bool>()
                    ? "TERMINATED: " + s.at("termination_reason").get<std::string>()

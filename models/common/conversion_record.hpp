@@ -26,9 +26,10 @@ struct ConversionCost {
   std::uint64_t npt = 0;        // NPT fault-in / mapping work
   std::uint64_t pvalidate = 0;  // guest PVALIDATEs of the converted pages
   std::uint64_t guest = 0;      // guest-side work: PTE updates, #VC handling, retried walks
+  std::uint64_t svsm = 0;       // SVSM calls (guest.svsm): VMPL switches + the SVSM's work
 
   std::uint64_t total() const {
-    return exit + userspace + rmpupdate + psmash + flush + npt + pvalidate + guest;
+    return exit + userspace + rmpupdate + psmash + flush + npt + pvalidate + guest + svsm;
   }
   ConversionCost& operator+=(const ConversionCost& o) {
     exit += o.exit;
@@ -39,6 +40,7 @@ struct ConversionCost {
     npt += o.npt;
     pvalidate += o.pvalidate;
     guest += o.guest;
+    svsm += o.svsm;
     return *this;
   }
 };

@@ -80,10 +80,12 @@ void EventLog::conversion(unsigned vcpu, const ConversionRecord& rec) {
         fmt::format("\"trigger\": \"{}\", \"to_private\": {}, \"pages\": {}, \"end\": {}, "
                     "\"cycles\": {}, \"cost\": {{\"exit\": {}, \"userspace\": {}, "
                     "\"rmpupdate\": {}, \"psmash\": {}, \"flush\": {}, \"npt\": {}, "
-                    "\"pvalidate\": {}, \"guest\": {}}}",
+                    "\"pvalidate\": {}, \"guest\": {}{}}}",
                     trigger_name(rec.trigger), rec.to_private, rec.pages, rec.end,
                     rec.end - rec.start, c.exit, c.userspace, c.rmpupdate, c.psmash, c.flush,
-                    c.npt, c.pvalidate, c.guest));
+                    c.npt, c.pvalidate, c.guest,
+                    // Only conversions that made SVSM calls (guest.svsm) carry it.
+                    c.svsm ? fmt::format(", \"svsm\": {}", c.svsm) : std::string()));
 }
 
 void EventLog::exit_interval(unsigned vcpu, std::uint64_t start, std::uint64_t exit,

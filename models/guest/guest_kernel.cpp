@@ -53,7 +53,9 @@ GuestKernel::GuestKernel(unsigned vcpu, CpuPort& cpu, GuestOs& os, rmp::RmpTable
       m_rmp(rmp),
       m_state(state),
       m_conversions(conversions),
-      m_p(p) {}
+      m_p(p) {
+  check_vmpl_at_boot();
+}
 
 void GuestKernel::register_stats(stats::Group& g) {
   g.add_counters({
@@ -74,6 +76,19 @@ void GuestKernel::register_stats(stats::Group& g) {
       {"units_accepted", &m_c.units_accepted,
        "2M units of memory accepted lazily (guest.accept = lazy)"},
   });
+  if (!m_p.svsm) return;  // the SVSM's counters exist only with one
+  g.add_counters({
+      {"svsm_calls", &m_c.svsm_calls, "SVSM_CORE_PVALIDATE calls (guest.svsm)"},
+      {"svsm_entries", &m_c.svsm_entries, "calling-area entries the SVSM processed"},
+      {"svsm_errors", &m_c.svsm_errors, "SVSM calls that returned an error code"},
+      {"svsm_rmpadjust", &m_c.svsm_rmpadjust,
+       "the SVSM's RMPADJUSTs: guest-VMPL grants after a validate, revocations before a "
+       "rescind"},
+      {"svsm_flushes", &m_c.svsm_flushes, "the SVSM's INVLPGB + TLBSYNC after a rescind"},
+      {"svsm_cycles", &m_c.svsm_cycles,
+       "cycles in SVSM calls: the VMPL switches there and back and the SVSM's work (#NPF "
+       "exits inside excluded)"},
+  });
 }
 
 void GuestKernel::pvalidate(std::uint64_t gva, PageSize size, bool validate) {
@@ -82,6 +97,14 @@ void GuestKernel::pvalidate(std::uint64_t gva, PageSize size, bool validate) {
 
 bool GuestKernel::run_pvalidate(std::uint64_t gva, PageSize size, bool validate) {
   const std::uint64_t base = gva & ~(page_bytes(size) - 1);
+  if (delegates_pvalidate()) {
+    // Below VMPL 0 the kernel asks the SVSM (§3.4): one entry, the GPA the
+    // operand translates to (a 2M entry at a GPA not 2M aligned is the
+    // SVSM's invalid parameter).
+    CpuPort::Operand op;
+    if (!m_cpu.translate_operand(base, op)) return false;
+    return svsm_pval_pages({PscPage{op.gpa, size}}, validate);
+  }
   rmp::GuestInsnResult r;
   CpuPort::Operand op;
   const bool done = execute_on_operand(

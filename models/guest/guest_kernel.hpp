@@ -45,6 +45,12 @@ struct GuestKernelParams {
   bool psc_msr;                     // guest.psc_protocol = msr (else ghcb)
   bool psc_2m;                      // guest.psc_2m: 2M entries where aligned
   unsigned psc_max_entries;         // guest.psc_max_entries (Linux: 64)
+  // guest.vmpl and guest.svsm (guest_params.cpp): the VMPL the kernel runs
+  // at, and whether a COCONUT-SVSM at VMPL 0 does its PVALIDATEs.
+  std::uint8_t vmpl = 0;
+  bool svsm = false;
+  std::uint64_t svsm_vmsa_switch_cycles = 0;  // guest.svsm_vmsa_switch_ns in cycles
+  std::uint64_t svsm_zero_4k_cycles = 0;      // guest.svsm_zero_4k_ns in cycles
 };
 
 // Whether the guest is still alive; shared by all vCPUs.
@@ -103,6 +109,9 @@ class CpuPort {
   // The host frame the nested page tables map `gpa` to, if any (the
   // kernel's direct-map access reaches the NPT like any private access).
   virtual bool npt_backing(std::uint64_t gpa, std::uint64_t& spa) const = 0;
+  // The host frame the NPT currently maps `gpa` to, if it does (the SVSM's
+  // accesses by GPA go through the NPT, docs/snp-semantics.md §3.4).
+  virtual bool npt_mapped(std::uint64_t gpa, std::uint64_t& spa) const = 0;
 
   // Exits to the hypervisor. A #NPF an instruction raised: false if the
   // guest died. PSC VMGEXITs: the hypervisor's answer; `cost` accumulates
@@ -122,6 +131,15 @@ class CpuPort {
   // and of every translation of [gpa, gpa+bytes), on every vCPU.
   virtual void broadcast_invalidate(std::uint64_t gva, std::uint64_t gpa,
                                     std::uint64_t bytes) = 0;
+  // The SVSM's INVLPGB + TLBSYNC after a rescind (docs/snp-semantics.md
+  // §2.3): every translation of [gpa, gpa+bytes) on every vCPU (the SVSM
+  // knows no guest virtual address).
+  virtual void invalidate_gpa(std::uint64_t gpa, std::uint64_t bytes) = 0;
+  // A VMGEXIT asking the hypervisor to run this vCPU's VMSA of `vmpl` (the
+  // SVSM call protocol, docs/snp-semantics.md §3.4): afterwards the CPU runs
+  // at `vmpl`, its TLBs flushed as on a VMPL line. Returns the exit round
+  // trip's cycles, which the caller charges.
+  virtual std::uint64_t run_vmpl(std::uint8_t vmpl) = 0;
 
   // run --check: the models are consistent again (after `after`), and a
   // conversion completed (`validated`: the guest PVALIDATEd it too).
@@ -142,6 +160,13 @@ struct GuestKernelCounters {
   std::uint64_t psc_pages = 0;            // 4K pages PSC lines, CONVERTs and acceptances covered
   std::uint64_t converts = 0;             // CONVERT lines executed
   std::uint64_t units_accepted = 0;       // 2M units accepted lazily
+  // Under an SVSM (guest.svsm; registered only then).
+  std::uint64_t svsm_calls = 0;           // SVSM_CORE_PVALIDATE calls
+  std::uint64_t svsm_entries = 0;         // calling-area entries the SVSM processed
+  std::uint64_t svsm_errors = 0;          // calls that returned an SVSM error code
+  std::uint64_t svsm_rmpadjust = 0;       // the SVSM's permission grants and revocations
+  std::uint64_t svsm_flushes = 0;         // the SVSM's INVLPGB + TLBSYNC after a rescind
+  std::uint64_t svsm_cycles = 0;          // cycles in SVSM calls (VMPL switches + SVSM work)
 };
 
 class GuestKernel {
@@ -150,6 +175,9 @@ class GuestKernel {
               hypervisor::ConversionLog& conversions, const GuestKernelParams& p);
 
   const GuestKernelCounters& counters() const { return m_c; }
+  // The cycles this vCPU spent in SVSM calls so far, #NPF exits inside them
+  // excluded (they are exit, npt, ... work, docs/stats.md).
+  std::uint64_t svsm_cycles() const { return m_c.svsm_cycles; }
   // Adds the counters to `g` (the group of the vCPU the kernel runs on).
   void register_stats(stats::Group& g);
 
@@ -190,6 +218,21 @@ class GuestKernel {
   // kernel's direct map (2M, 4K fallback).
   void accept_unit(std::uint64_t gpa);
   bool pvalidate_physical(std::uint64_t gpa, PageSize size);
+  // Linux's checks at boot of the VMPL it runs at (guest_kernel_svsm.cpp).
+  void check_vmpl_at_boot();
+  // Linux's svsm_pval_pages: the PVALIDATEs of `entries` (one PSC
+  // descriptor) through SVSM_CORE_PVALIDATE calls of up to 510 entries,
+  // 2M entries the SVSM answers with a size mismatch redone as 4K; false
+  // (and the guest terminated) on any other error.
+  bool svsm_pval_pages(const std::vector<PscPage>& entries, bool validate);
+  // The PVALIDATEs of a conversion under an SVSM, one svsm_pval_pages per
+  // PSC descriptor (GHCB), one call per 4K page (MSR protocol).
+  bool svsm_pval_batches(const std::vector<PscPage>& entries, bool validate);
+  // One SVSM call: the VMPL switch there and back around the SVSM's work.
+  std::uint64_t svsm_call(std::vector<std::uint64_t>& entries, std::uint16_t& next);
+  // Under an SVSM and below VMPL 0 (guest.vmpl, or a VMPL line), PVALIDATE
+  // goes through the SVSM core protocol.
+  bool delegates_pvalidate() const { return m_p.svsm && m_cpu.vmpl() > 0; }
   trace::PscProto protocol() const {
     return m_p.psc_msr ? trace::PscProto::Msr : trace::PscProto::Ghcb;
   }

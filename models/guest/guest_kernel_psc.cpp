@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "models/guest/guest_kernel.hpp"
+#include "models/guest/physical_page.hpp"
 #include "models/hypervisor/psc.hpp"
 #include "models/rmp/rmp_instructions.hpp"
 
@@ -27,7 +28,8 @@ namespace {
 // cur_entry <= end_entry (snp-semantics §3.2); a hypervisor that never
 // finishes would hang it. KVM finishes a request in at most one exit per
 // run of entries, 64 entries at most in a Linux request: 64 rounds are
-// ample. Also bounds the fault-ins and PSMASHes of one acceptance PVALIDATE.
+// ample. (The fault-ins and PSMASHes of one acceptance PVALIDATE have their
+// own guard, kMaxPhysicalRounds in physical_page.hpp.)
 constexpr unsigned kMaxPscRounds = 64;
 
 // What the running sum `now` of a CPU's exit costs grew by since `before`.
@@ -41,6 +43,7 @@ ConversionCost cost_since(const ConversionCost& now, const ConversionCost& befor
   d.npt = now.npt - before.npt;
   d.pvalidate = now.pvalidate - before.pvalidate;
   d.guest = now.guest - before.guest;
+  d.svsm = now.svsm - before.svsm;
   return d;
 }
 }  // namespace
@@ -128,6 +131,7 @@ void GuestKernel::psc(const std::vector<PscPage>& entries, trace::PscOp op,
 // The PVALIDATEs of a conversion, 2M where the GPA range allows it.
 bool GuestKernel::pvalidate_range(std::uint64_t gva, std::uint64_t len, bool validate,
                                   const std::vector<PscPage>& entries) {
+  if (delegates_pvalidate()) return svsm_pval_batches(entries, validate);
   std::uint64_t off = 0;
   for (const auto& e : entries) {
     if (m_os.stop_requested()) return false;  // interrupted: the run ends
@@ -173,6 +177,7 @@ void GuestKernel::convert(std::uint64_t gva, std::uint64_t len, bool to_private)
   rec.start = m_cpu.now();
   const std::uint64_t cycles_before = rec.start;
   const ConversionCost npf_before = m_cpu.npf_costs();
+  const std::uint64_t svsm_before = m_c.svsm_cycles;
   auto pte_step = [&]() {
     std::string error;
     GuestResult r = m_os.set_encrypted(m_vcpu, gva, len, to_private, error);
@@ -202,6 +207,7 @@ void GuestKernel::convert(std::uint64_t gva, std::uint64_t len, bool to_private)
   // not PVALIDATE; the rest of the elapsed time is the PVALIDATE steps'
   // (instructions, operand walks, #VC handling).
   rec.cost += cost_since(m_cpu.npf_costs(), npf_before);
+  rec.cost.svsm += m_c.svsm_cycles - svsm_before;  // the SVSM calls (§3.4)
   rec.cost.pvalidate += (m_cpu.now() - cycles_before) - rec.cost.total();
   rec.end = m_cpu.now();
   m_conversions.add(m_vcpu, rec);
@@ -209,45 +215,29 @@ void GuestKernel::convert(std::uint64_t gva, std::uint64_t len, bool to_private)
 }
 
 bool GuestKernel::pvalidate_physical(std::uint64_t gpa, PageSize size) {
-  for (unsigned round = 0;; ++round) {
-    if (round == kMaxPscRounds) {
-      m_state.terminate(fmt::format("accepting GPA {:#x} made no progress after {} rounds: the "
-                                    "guest livelocks (livelock guard kMaxPscRounds)",
-                                    gpa, kMaxPscRounds));
-      return false;
-    }
-    std::uint64_t spa = 0;
-    // The direct-map access reaches the NPT like any private access: a page
-    // not backed yet takes a not-present #NPF and is faulted in (and, being
-    // private, RMPUPDATEd to the guest).
-    if (!m_cpu.npt_backing(gpa, spa) || !m_rmp.governing(spa).entry.assigned) {
-      if (!m_cpu.npf_exit(gpa, x86::npf_private_read(/*present=*/false))) return false;
-      continue;
-    }
-    const rmp::GuestInsnResult r =
-        rmp::pvalidate(m_rmp, spa, gpa, size, true, m_cpu.asid(), m_cpu.vmpl());
-    ++m_c.pvalidate;
-    m_cpu.elapse(m_p.pvalidate_cycles);
-    if (r.npf) {
-      if (!m_cpu.npf_exit(gpa, x86::npf_private_read(/*present=*/true, r.npf_bits)))
-        return false;
-      continue;
-    }
-    if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {
-      ++m_c.pvalidate_fallbacks;  // 512 x 4K (§3.3)
-      for (std::uint64_t p = 0; p < 512; ++p)
-        if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return false;
-      return true;
-    }
-    if (r.rc != rmp::kSuccess || r.cf) {
-      m_state.terminate(fmt::format(
-          "PVALIDATE while accepting GPA {:#x} returned {}{}: Linux terminates (reason set 1, "
-          "code 2)",
-          gpa, r.rc, r.cf ? " with CF=1" : ""));
-      return false;
-    }
+  rmp::GuestInsnResult r;
+  if (!on_physical_page(m_cpu, m_state, m_rmp, gpa, "accepting", r, [&](std::uint64_t spa) {
+        const rmp::GuestInsnResult res =
+            rmp::pvalidate(m_rmp, spa, gpa, size, true, m_cpu.asid(), m_cpu.vmpl());
+        ++m_c.pvalidate;
+        m_cpu.elapse(m_p.pvalidate_cycles);
+        return res;
+      }))
+    return false;
+  if (r.rc == rmp::kFailSizeMismatch && size == PageSize::k2M) {
+    ++m_c.pvalidate_fallbacks;  // 512 x 4K (§3.3)
+    for (std::uint64_t p = 0; p < 512; ++p)
+      if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return false;
     return true;
   }
+  if (r.rc != rmp::kSuccess || r.cf) {
+    m_state.terminate(fmt::format(
+        "PVALIDATE while accepting GPA {:#x} returned {}{}: Linux terminates (reason set 1, "
+        "code 2)",
+        gpa, r.rc, r.cf ? " with CF=1" : ""));
+    return false;
+  }
+  return true;
 }
 
 void GuestKernel::accept(const std::vector<std::uint64_t>& units) {
@@ -288,14 +278,22 @@ void GuestKernel::accept_unit(std::uint64_t gpa) {
   if (!ok) return;
   const std::uint64_t before = m_cpu.now();
   const ConversionCost npf_before = m_cpu.npf_costs();
-  if (!pvalidate_physical(gpa, m_p.psc_2m ? PageSize::k2M : PageSize::k4K)) return;
-  if (!m_p.psc_2m)
-    for (std::uint64_t p = 1; p < 512; ++p)
-      if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return;
+  const std::uint64_t svsm_before = m_c.svsm_cycles;
+  if (delegates_pvalidate()) {
+    // Through the SVSM, the acceptance's own PSC entries (§3.4).
+    if (!svsm_pval_batches(entries, true)) return;
+  } else {
+    if (!pvalidate_physical(gpa, m_p.psc_2m ? PageSize::k2M : PageSize::k4K)) return;
+    if (!m_p.psc_2m)
+      for (std::uint64_t p = 1; p < 512; ++p)
+        if (!pvalidate_physical(gpa + (p << 12), PageSize::k4K)) return;
+  }
   // The #NPF exits the PVALIDATEs took belong to exit, npt, ... (docs/stats.md).
   const ConversionCost npf = cost_since(m_cpu.npf_costs(), npf_before);
   rec.cost += npf;
-  rec.cost.pvalidate += (m_cpu.now() - before) - npf.total();
+  const std::uint64_t svsm = m_c.svsm_cycles - svsm_before;
+  rec.cost.svsm += svsm;
+  rec.cost.pvalidate += (m_cpu.now() - before) - npf.total() - svsm;
   rec.end = m_cpu.now();
   m_conversions.add(m_vcpu, rec);
   m_cpu.conversion_done(entries, true, /*validated=*/true);

@@ -90,6 +90,30 @@ void guest_schema(SchemaBuilder& b) {
               "exit round trip",
               "assumption: one SNP exit round trip (CPUID in an SNP guest, 3.86 us "
               "[TUM], snp-semantics §5)");
+  // An SVSM below which the guest runs (docs/snp-semantics.md §3.4).
+  b.int_key("guest.vmpl", 0, 0, 3, "",
+            "The VMPL the guest kernel runs at (trace VMPL lines change it). Above 0 it "
+            "cannot PVALIDATE and needs an SVSM (guest.svsm)",
+            "snp-semantics §2.2 (PVALIDATE is a VMPL 0 instruction); 0: a guest without "
+            "an SVSM, Linux's default");
+  b.enum_key("guest.svsm", "none", {"none", "coconut"},
+             "The Secure VM Service Module at VMPL 0. coconut: COCONUT-SVSM's core protocol; "
+             "every PVALIDATE (trace lines, CONVERT, lazy acceptance) becomes an "
+             "SVSM_CORE_PVALIDATE call of up to 510 entries, two VMPL switches through the "
+             "hypervisor each. With guest.vmpl = 0 the guest terminates at boot (reason set "
+             "1, code 8), as guest.vmpl > 0 without one does (code 7)",
+             "snp-semantics §3.4: Linux svsm_pval_pages, COCONUT-SVSM protocols/core.rs");
+  b.float_key("guest.svsm_vmsa_switch_ns", 200.0, 0.0, 1e9, "ns",
+              "The hypervisor's switch to the other VMPL's VMSA on an SNP run-VMPL request "
+              "(SW_EXITCODE 0x8000_0018), on top of the exit round trip "
+              "(hypervisor.exit_roundtrip_ns); paid twice per SVSM call",
+              "assumption: UNKNOWN (snp-semantics §5); of the order of KVM's state setup "
+              "before VMRUN, ~576 cycles [LKML20]");
+  b.float_key("guest.svsm_zero_4k_ns", 100.0, 0.0, 1e9, "ns",
+              "The SVSM's zeroing of a 4K page it validated, before granting it to the guest "
+              "(x512 for a 2M entry)",
+              "assumption: 4 KiB of stores at ~40 GB/s; COCONUT-SVSM core_pvalidate_one "
+              "zeroes every validated page (snp-semantics §3.4)");
 }
 
 void host_schema(SchemaBuilder& b) {
@@ -179,6 +203,10 @@ GuestKernelParams guest_kernel_params_from(const Config& c, const Clock& clock) 
   p.psc_msr = c.get_string("guest.psc_protocol") == "msr";
   p.psc_2m = c.get_bool("guest.psc_2m");
   p.psc_max_entries = static_cast<unsigned>(c.get_int("guest.psc_max_entries"));
+  p.vmpl = static_cast<std::uint8_t>(c.get_int("guest.vmpl"));
+  p.svsm = c.get_string("guest.svsm") != "none";
+  p.svsm_vmsa_switch_cycles = clock.cycles(c.get_float("guest.svsm_vmsa_switch_ns"));
+  p.svsm_zero_4k_cycles = clock.cycles(c.get_float("guest.svsm_zero_4k_ns"));
   return p;
 }
 

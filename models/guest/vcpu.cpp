@@ -40,6 +40,7 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
   socket.bind(m_mmu.socket);
   m_mmu.mem.bind(ctx.mem.timing_export);
   m_attrs.asid = m_os.asid();
+  m_attrs.vmpl = params.kernel.vmpl;  // guest.vmpl (a VMPL line changes it)
   m_attrs.gcr3 = m_os.gcr3();
   m_attrs.ncr3 = m_hv.ncr3();
   m_trans.set_command(tlm::TLM_READ_COMMAND);

@@ -166,6 +166,11 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   hypervisor::GhcbPscResult psc_ghcb(std::uint8_t* scratch, std::size_t len, std::size_t entries,
                                      ConversionCost& cost) override;
   void broadcast_invalidate(std::uint64_t gva, std::uint64_t gpa, std::uint64_t bytes) override;
+  void invalidate_gpa(std::uint64_t gpa, std::uint64_t bytes) override;
+  bool npt_mapped(std::uint64_t gpa, std::uint64_t& spa) const override {
+    return m_hv.npt_mapped(gpa, spa);
+  }
+  std::uint64_t run_vmpl(std::uint8_t vmpl) override;
   void consistent(const char* after) override { checkpoint(after); }
   void conversion_done(const std::vector<PscPage>& entries, bool to_private,
                        bool validated) override;

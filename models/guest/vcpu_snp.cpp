@@ -144,6 +144,19 @@ void Vcpu::broadcast_invalidate(std::uint64_t gva, std::uint64_t gpa, std::uint6
   m_tlbs.shootdown_gpa(m_attrs.asid, gpa, bytes);
 }
 
+void Vcpu::invalidate_gpa(std::uint64_t gpa, std::uint64_t bytes) {
+  m_tlbs.shootdown_gpa(m_attrs.asid, gpa, bytes);
+}
+
+std::uint64_t Vcpu::run_vmpl(std::uint8_t vmpl) {
+  // An SVSM call's switch (docs/snp-semantics.md §3.4): the exit that asks
+  // for the other VMSA; as on a VMPL line, the TLBs are flushed (not tagged
+  // by VMPL). Not a VMPL line: vmpl_switches does not count it.
+  m_attrs.vmpl = vmpl;
+  m_mmu.core().flush_asid(m_attrs.asid);
+  return m_hv.vmgexit();
+}
+
 void Vcpu::conversion_done(const std::vector<PscPage>& entries, bool to_private,
                            bool validated) {
   if (m_check) m_check->conversion_done(entries, to_private, validated);

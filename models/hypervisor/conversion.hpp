@@ -39,6 +39,14 @@ class ConversionLog {
     (r.to_private ? t.to_private : t.to_shared)++;
     t.cost += r.cost;
   }
+  // Under an SVSM (guest.svsm): each trigger's "cost.svsm" too. Without
+  // one the component is always 0 and not listed.
+  void add_svsm_stats() {
+    for (int i = 0; i < kTriggerCount; ++i)
+      m_stats.add_counter(std::string(trigger_name(Trigger(i))) + ".cost.svsm",
+                          &m_by_trigger[i].cost.svsm,
+                          "cycles in SVSM calls: VMPL switches and the SVSM's work");
+  }
   // "conversions": the overall latency, then each trigger's counts, latency
   // distributions and cost components ("implicit.cost.exit", ...).
   stats::Group& stats() { return m_stats; }

@@ -93,6 +93,13 @@ bool Hypervisor::backing_of(std::uint64_t gpa, std::uint64_t& spa) const {
   return m_gm.find_backing(gpa, m_gm.is_private(gpa), spa);
 }
 
+bool Hypervisor::npt_mapped(std::uint64_t gpa, std::uint64_t& spa) const {
+  const auto m = m_npt.lookup(m_ncr3, gpa);
+  if (!m) return false;
+  spa = m->pa + (gpa & (page_bytes(m->size) - 1));
+  return true;
+}
+
 void Hypervisor::flush(ConversionCost& cost) {
   m_tlbs.flush_asid(m_p.guest_asid);
   ++m_c.tlb_flushes;
@@ -178,6 +185,19 @@ PageSize Hypervisor::assign_private(std::uint64_t gpa, ConversionCost& cost, std
                           "fault {}",
                           base_gpa, base_spa, v.rc, v.cf, v.faulted());
       return PageSize::k4K;
+    }
+    // Under an SVSM the boot-time validation also granted the guest's VMPL
+    // every permission (COCONUT-SVSM validate_fw_mem_region and
+    // core_pvalidate_one, docs/snp-semantics.md §3.4).
+    if (m_p.boot_grant_vmpl) {
+      const rmp::GuestInsnResult g =
+          rmp::rmpadjust(m_rmp, base_spa, base_gpa, s.size, m_p.boot_grant_vmpl, rmp::kPermAll,
+                         /*vmsa=*/false, m_p.guest_asid, /*vmpl=*/0);
+      if (g.faulted() || g.rc != rmp::kSuccess) {
+        error = fmt::format("the boot-time RMPADJUST of GPA {:#x} to VMPL {} failed: rc {}",
+                            base_gpa, m_p.boot_grant_vmpl, g.rc);
+        return PageSize::k4K;
+      }
     }
   }
   return s.size;

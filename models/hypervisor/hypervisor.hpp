@@ -52,6 +52,9 @@ struct HypervisorParams {
   PageSize backing_page_size;
   HugeFolioConversion huge_folio_conversion;
   std::uint16_t guest_asid;
+  // Under an SVSM (guest.svsm): the guest VMPL its boot-time validation
+  // granted every page to; 0 without one.
+  std::uint8_t boot_grant_vmpl = 0;
   std::uint64_t exit_cycles;            // one SNP exit round trip
   std::uint64_t npt_map_cycles;         // in-kernel fault-in: allocate, map
   std::uint64_t rmpupdate_cycles;       // one RMPUPDATE
@@ -176,6 +179,9 @@ class Hypervisor {
 
   // The host frame backing a GPA on its current side, if any.
   bool backing_of(std::uint64_t gpa, std::uint64_t& spa) const;
+  // The host frame the NPT maps `gpa` to, if it maps it (an access by GPA —
+  // the SVSM's — takes a not-present #NPF otherwise).
+  bool npt_mapped(std::uint64_t gpa, std::uint64_t& spa) const;
   // The host frame a host access to `gpa` reaches: the backing of the GFN's
   // current side, allocated if the guest never touched it.
   std::uint64_t host_backing(std::uint64_t gpa) {

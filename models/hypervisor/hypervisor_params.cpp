@@ -67,6 +67,8 @@ HypervisorParams hypervisor_params_from(const Config& c, const Clock& clock) {
   p.rmpupdate_cycles = clock.cycles(c.get_float("rmp.rmpupdate_ns"));
   p.psmash_cycles = clock.cycles(c.get_float("rmp.psmash_ns"));
   p.guest_asid = static_cast<std::uint16_t>(c.get_int("guest.asid"));
+  if (c.get_string("guest.svsm") != "none")
+    p.boot_grant_vmpl = static_cast<std::uint8_t>(c.get_int("guest.vmpl"));
   const std::string policy = c.get_string("hypervisor.policy");
   p.policy = policy == "auto-convert" ? Policy::AutoConvert
              : policy == "terminate"  ? Policy::Terminate
