@@ -179,6 +179,22 @@ void Checker::check_pwc(unsigned cpu, std::uint16_t /*asid*/, unsigned level, st
                     found ? fmt::format("point to {:#x}", t) : std::string("have no table there")));
 }
 
+void Checker::check_npwc(unsigned cpu, unsigned level, std::uint64_t gpa,
+                          std::uint64_t table_spa, bool w, bool x) {
+  ++m_c.checks;
+  ++m_c.tlb_probes;
+  const CheckedCpu& c = m_cpus[cpu];
+  std::uint64_t t = 0;
+  bool pw = false, px = false;
+  const bool found = c.mmu->walker().probe_nested_table(c.context->ncr3, gpa, level, t, pw, px);
+  if (!found || t != table_spa || (w && !pw) || (x && !px))
+    fail("nested page-walk cache coherence (snp-semantics §2.3: NPT zaps flush)",
+         fmt::format("the nested PWC entry of vCPU {} for GPA {:#x} at level {} points to the "
+                     "table at SPA {:#x}; the NPT {}",
+                     cpu, gpa, level, table_spa,
+                     found ? fmt::format("points to {:#x}", t) : std::string("has no table there")));
+}
+
 void Checker::tlb_filled(unsigned cpu, const walker::WalkRequest& req,
                          const walker::Translation& t) {
   // A fill is checked at once: it is the output of a walk that used the
@@ -245,6 +261,11 @@ void Checker::check_cpu_caches(unsigned cpu, const Dirty* d, bool scan_tlbs) {
                               std::uint64_t table_gpa, bool w, bool x) {
     if (d && !hits(d->gva, gva, level_bytes(level))) return;
     check_pwc(cpu, asid, level, gva, table_gpa, w, x);
+  });
+  m.walker().for_each_npwc([&](std::uint16_t, unsigned level, std::uint64_t gpa,
+                               std::uint64_t table_spa, bool w, bool x) {
+    if (d && !hits(d->gpa, gpa, level_bytes(level))) return;
+    check_npwc(cpu, level, gpa, table_spa, w, x);
   });
 }
 

@@ -129,6 +129,8 @@ class Checker final : public rmp::RmpObserver, public guest::CheckPoints {
                   const walker::NestedProbe& e);
   void check_pwc(unsigned cpu, std::uint16_t asid, unsigned level, std::uint64_t gva,
                  std::uint64_t table_gpa, bool w, bool x);
+  void check_npwc(unsigned cpu, unsigned level, std::uint64_t gpa, std::uint64_t table_spa,
+                  bool w, bool x);
   // Every cached translation of `cpu` that `d` may affect (all of them when
   // d is null); the TLBs only when `scan_tlbs`.
   void check_cpu_caches(unsigned cpu, const Dirty* d, bool scan_tlbs = true);
