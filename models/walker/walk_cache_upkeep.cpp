@@ -52,15 +52,13 @@ bool NestedWalker::probe_nested(std::uint64_t ncr3, std::uint64_t gpa, NestedPro
 bool NestedWalker::probe_guest_table(std::uint64_t gcr3, std::uint64_t gva, unsigned level,
                                      std::uint64_t& table_gpa, bool& writable,
                                      bool& executable) const {
-  return table_below(m_gmem, gcr3, m_p.guest_levels, gva, level, table_gpa, writable,
-                     executable);
+  return table_below(m_gmem, gcr3, m_p.guest_levels, gva, level, table_gpa, writable, executable);
 }
 
 bool NestedWalker::probe_nested_table(std::uint64_t ncr3, std::uint64_t gpa, unsigned level,
                                       std::uint64_t& table_spa, bool& writable,
                                       bool& executable) const {
-  return table_below(m_hmem, ncr3, m_p.nested_levels, gpa, level, table_spa, writable,
-                     executable);
+  return table_below(m_hmem, ncr3, m_p.nested_levels, gpa, level, table_spa, writable, executable);
 }
 
 // The nested PWC goes wherever the nested TLB goes: both cache what the NPT

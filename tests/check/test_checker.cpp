@@ -34,9 +34,9 @@ struct World {
   SnpAttrs ctx;
   check::Checker checker;
 
-  // The guest's ASID, and pages assigned already validated; then `extra`.
-  static Config config(std::initializer_list<std::pair<std::string, Json>> extra) {
-    Config c = config_with({{"guest.asid", kAsid},
+  // The guest's ASID, and pages assigned already validated.
+  static Config config() {
+    return config_with({{"guest.asid", kAsid},
                         {"guest.accept", "eager"},
                         {"mmu.l1d.entries", 64},
                         {"mmu.l1d.ways", 64},
@@ -47,6 +47,10 @@ struct World {
                         {"mmu.l2.entries", 512},
                         {"mmu.l2.ways", 8},
                         {"mmu.l2.page_sizes", "4k,2m"}});
+  }
+  // The same, then `extra`.
+  static Config config(std::initializer_list<std::pair<std::string, Json>> extra) {
+    Config c = config();
     for (const auto& [key, value] : extra) c.set(key, value, "test", 0);
     return c;
   }
@@ -254,10 +258,10 @@ TEST_CASE("check: a stale nested TLB entry is caught when a walk fills from it",
 }
 
 // Issue 17 (walk caching): the nested page-walk cache is flushed with the
-// nested TLB, by the hypervisor's ASID flush. The nested TLB is off here so that the nested PWC entry is the
-// only stale structure: the NPT's PDP entry for the GPA's 1 GiB region is
-// replaced (a 1G leaf, then zapped) under a cached PDP entry that still
-// points to the old page directory.
+// nested TLB, by the hypervisor's ASID flush. The nested TLB is off here so
+// that the nested PWC entry is the only stale structure: the NPT's PDP entry
+// for the GPA's 1 GiB region is replaced (a 1G leaf, then zapped) under a
+// cached PDP entry that still points to the old page directory.
 TEST_CASE("check: issue 17 a stale nested page-walk cache entry is caught", "[check]") {
   World w({{"walker.ntlb.entries", 0}});
   const auto r = w.touch(0x400000);

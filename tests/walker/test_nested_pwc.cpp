@@ -36,12 +36,15 @@ struct World : PagingWorld {
   }
 };
 
-// The levels of out.refs, nested entries as 'n' + level, guest as 'g' + level.
+// The levels of out.refs, nested entries as 'n' + level, guest as 'g' + level
+// and a space after each guest entry (one group per guest level).
 std::string shape(const WalkOutcome& out) {
   std::string s;
   for (unsigned i = 0; i < out.nrefs; ++i) {
-    s += out.refs[i].kind == RefKind::GuestPte ? 'g' : 'n';
+    const bool guest = out.refs[i].kind == RefKind::GuestPte;
+    s += guest ? 'g' : 'n';
     s += char('0' + out.refs[i].level);
+    if (guest) s += ' ';
   }
   return s;
 }
@@ -58,7 +61,7 @@ TEST_CASE("issue 17 nested PWC: a cold walk reads the root once per 1 GiB region
     // The first nested walk misses and fills levels 4 and 3; the next three
     // (guest tables, same PDPT entry) start at level 2; the data GPA is in
     // another 1 GiB region, so its walk starts at level 3 (PML4 entry hit).
-    CHECK(shape(out) == "n4n3n2n1g4" "n2n1g3" "n2n1g2" "n2n1g1" "n3n2n1");
+    CHECK(shape(out) == "n4n3n2n1g4 n2n1g3 n2n1g2 n2n1g1 n3n2n1");
     CHECK(out.nrefs == 17);
     CHECK(out.npwc_hits == 4);
     CHECK(out.npwc_misses == 1);
@@ -68,7 +71,7 @@ TEST_CASE("issue 17 nested PWC: a cold walk reads the root once per 1 GiB region
     NestedWalker walker(w.gmem, w.hmem, npwc_only(2));
     WalkOutcome out;
     walker.walk(w.req(w.a), out);
-    CHECK(shape(out) == "n4n3n2n1g4" "n1g3" "n1g2" "n1g1" "n3n2n1");
+    CHECK(shape(out) == "n4n3n2n1g4 n1g3 n1g2 n1g1 n3n2n1");
     CHECK(out.npwc_hits == 4);
     CHECK(out.tr.spa == 0x2'0000'0000);
   }
@@ -88,7 +91,7 @@ TEST_CASE("issue 17 nested PWC: a warm walk skips the upper nested levels", "[wa
   walker.walk(w.req(w.a), out);
   walker.walk(w.req(w.b), out);
   // Every nested walk, the data page's included, starts at level 2.
-  CHECK(shape(out) == "n2n1g4" "n2n1g3" "n2n1g2" "n2n1g1" "n2n1");
+  CHECK(shape(out) == "n2n1g4 n2n1g3 n2n1g2 n2n1g1 n2n1");
   CHECK(out.npwc_hits == 5);
   CHECK(out.npwc_misses == 0);
   CHECK(out.tr.spa == 0x2'0000'1000);
@@ -119,7 +122,7 @@ TEST_CASE("issue 17 nested PWC: an NPT change is seen after its GPA flush", "[wa
     walker.walk(w.req(w.b), out);
     // The guest tables' PDP entry (GPA 0..1 GiB) survives the flush; the
     // PML4 entry, which covers the flushed range, does not.
-    CHECK(shape(out) == "n2n1g4" "n2n1g3" "n2n1g2" "n2n1g1" "n4n3");
+    CHECK(shape(out) == "n2n1g4 n2n1g3 n2n1g2 n2n1g1 n4n3");
     CHECK(out.npwc_misses == 1);
     CHECK(out.tr.spa == 0x3'4000'1000);
     CHECK(out.tr.nested_size == PageSize::k1G);
