@@ -21,8 +21,8 @@ void walker_schema(SchemaBuilder& b) {
   b.int_key("walker.pwc.entries", 16, 0, 1 << 16, "entries per level",
             "Guest page-walk cache: entries for each upper guest level (PML5/PML4, "
             "PDPT, PD); 0 disables it",
-            "assumption: Bhargava et al. page-walk cache [BHAR08]; AMD's sizes are "
-            "not public");
+            "assumption: Bhargava et al. page-walk cache [BHAR08]; AMD gives no size per "
+            "level (its 64-entry page directory cache: walker.npwc.entries)");
   b.int_key("walker.pwc.ways", 16, 1, 1 << 16, "ways", "Guest page-walk cache ways",
             "assumption: fully associative");
   b.int_key("walker.ntlb.entries", 64, 0, 1 << 20, "entries",
@@ -43,7 +43,8 @@ void walker_schema(SchemaBuilder& b) {
             "dimension");
   b.int_key("walker.cache_hit_cycles", 2, 0, 1000, "cycles",
             "Latency of a hit in a walk cache (guest or nested page-walk cache, nested TLB) "
-            "during a walk", "assumption");
+            "during a walk",
+            "assumption");
   b.multiple_of("walker.pwc.entries", "walker.pwc.ways");
   b.multiple_of("walker.ntlb.entries", "walker.ntlb.ways");
   b.multiple_of("walker.npwc.entries", "walker.npwc.ways");
