@@ -162,20 +162,33 @@ void Checker::check_ntlb(unsigned cpu, std::uint16_t /*asid*/, std::uint64_t gpa
                      n.writable ? "W" : "R", n.executable ? "X" : ""));
 }
 
-void Checker::check_pwc(unsigned cpu, std::uint16_t /*asid*/, unsigned level, std::uint64_t gva,
-                        std::uint64_t table_gpa, bool w, bool x) {
+// One page-walk cache entry of either dimension against the tables: the
+// guest PWC (GVA -> guest table GPA) or the nested PWC (GPA -> nested table
+// SPA), with the W/X it accumulated.
+void Checker::check_pwc(unsigned cpu, bool nested, unsigned level, std::uint64_t addr,
+                        std::uint64_t table, bool w, bool x) {
   ++m_c.checks;
   ++m_c.tlb_probes;
   const CheckedCpu& c = m_cpus[cpu];
+  const walker::NestedWalker& walker = c.mmu->walker();
   std::uint64_t t = 0;
   bool pw = false, px = false;
-  const bool found = c.mmu->walker().probe_guest_table(c.context->gcr3, gva, level, t, pw, px);
-  if (!found || t != table_gpa || (w && !pw) || (x && !px))
+  const bool found = nested ? walker.probe_nested_table(c.context->ncr3, addr, level, t, pw, px)
+                            : walker.probe_guest_table(c.context->gcr3, addr, level, t, pw, px);
+  if (found && t == table && (!w || pw) && (!x || px)) return;
+  if (nested)
+    fail(
+        "nested page-walk cache coherence (snp-semantics §2.3: NPT zaps flush)",
+        fmt::format("the nested PWC entry of vCPU {} for GPA {:#x} at level {} points to the "
+                    "table at SPA {:#x}; the NPT {}",
+                    cpu, addr, level, table,
+                    found ? fmt::format("points to {:#x}", t) : std::string("has no table there")));
+  else
     fail(
         "page-walk cache coherence (snp-semantics §2.3: guest mapping changes flush)",
         fmt::format("the PWC entry of vCPU {} for GVA {:#x} at level {} points to the table at "
                     "GPA {:#x}; the guest tables {}",
-                    cpu, gva, level, table_gpa,
+                    cpu, addr, level, table,
                     found ? fmt::format("point to {:#x}", t) : std::string("have no table there")));
 }
 
@@ -241,10 +254,15 @@ void Checker::check_cpu_caches(unsigned cpu, const Dirty* d, bool scan_tlbs) {
         if (d && !hits(d->gpa, gpa, page_bytes(e.size))) return;
         check_ntlb(cpu, asid, gpa, e);
       });
-  m.walker().for_each_pwc([&](std::uint16_t asid, unsigned level, std::uint64_t gva,
+  m.walker().for_each_pwc([&](std::uint16_t, unsigned level, std::uint64_t gva,
                               std::uint64_t table_gpa, bool w, bool x) {
     if (d && !hits(d->gva, gva, level_bytes(level))) return;
-    check_pwc(cpu, asid, level, gva, table_gpa, w, x);
+    check_pwc(cpu, /*nested=*/false, level, gva, table_gpa, w, x);
+  });
+  m.walker().for_each_npwc([&](std::uint16_t, unsigned level, std::uint64_t gpa,
+                               std::uint64_t table_spa, bool w, bool x) {
+    if (d && !hits(d->gpa, gpa, level_bytes(level))) return;
+    check_pwc(cpu, /*nested=*/true, level, gpa, table_spa, w, x);
   });
 }
 

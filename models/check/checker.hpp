@@ -127,8 +127,10 @@ class Checker final : public rmp::RmpObserver, public guest::CheckPoints {
                          bool writable, bool executable, bool dirty, bool cbit);
   void check_ntlb(unsigned cpu, std::uint16_t asid, std::uint64_t gpa,
                   const walker::NestedProbe& e);
-  void check_pwc(unsigned cpu, std::uint16_t asid, unsigned level, std::uint64_t gva,
-                 std::uint64_t table_gpa, bool w, bool x);
+  // A guest PWC entry (addr: GVA, table: GPA) or, when `nested`, a nested
+  // PWC entry (addr: GPA, table: SPA).
+  void check_pwc(unsigned cpu, bool nested, unsigned level, std::uint64_t addr,
+                 std::uint64_t table, bool w, bool x);
   // Every cached translation of `cpu` that `d` may affect (all of them when
   // d is null); the TLBs only when `scan_tlbs`.
   void check_cpu_caches(unsigned cpu, const Dirty* d, bool scan_tlbs = true);

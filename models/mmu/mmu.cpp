@@ -79,6 +79,8 @@ TranslateResult Mmu::do_walk(std::uint64_t gva, AccessKind kind, std::uint16_t a
   m_c.pwc_hits += m_walk.pwc_hits;
   m_c.ntlb_hits += m_walk.ntlb_hits;
   m_c.ntlb_misses += m_walk.ntlb_misses;
+  m_c.npwc_hits += m_walk.npwc_hits;
+  m_c.npwc_misses += m_walk.npwc_misses;
   m_c.ad_updates += m_walk.ad_updates;
 
   TranslateResult r;

@@ -36,6 +36,7 @@ struct MmuCounters {
   std::uint64_t l2_hits = 0, l2_misses = 0;
   std::uint64_t walks = 0, walk_refs = 0, walk_guest_refs = 0, walk_nested_refs = 0;
   std::uint64_t pwc_hits = 0, ntlb_hits = 0, ntlb_misses = 0, ad_updates = 0;
+  std::uint64_t npwc_hits = 0, npwc_misses = 0;
   std::uint64_t dirty_assists = 0;  // writes that hit a clean entry and re-walked to set D
   std::uint64_t guest_page_faults = 0, nested_page_faults = 0;
   std::uint64_t rmp_refs = 0;            // RMP entries read by walks

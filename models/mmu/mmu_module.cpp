@@ -39,7 +39,8 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& /
 }
 
 std::uint64_t MmuModule::time_walk(const walker::WalkOutcome& w, std::uint64_t start) {
-  std::uint64_t walk = std::uint64_t(w.pwc_hits + w.ntlb_hits) * m_t.walk_cache_hit_cycles;
+  std::uint64_t walk =
+      std::uint64_t(w.pwc_hits + w.ntlb_hits + w.npwc_hits) * m_t.walk_cache_hit_cycles;
   // Each reference depends on the one before it: issue them in order.
   walk += mem->reference_chain(m_core, &w.refs[0].spa, sizeof(walker::WalkRef), w.nrefs, start + walk);
   m_walk_cycles += walk;
@@ -65,6 +66,10 @@ void MmuModule::register_stats() {
       {"walker.pwc_hits", &c.pwc_hits, "guest page-walk cache hits"},
       {"walker.ntlb_hits", &c.ntlb_hits, "nested TLB hits"},
       {"walker.ntlb_misses", &c.ntlb_misses, "nested TLB misses"},
+      {"walker.npwc_hits", &c.npwc_hits,
+       "nested page-walk cache hits (nested walks that started below the root)"},
+      {"walker.npwc_misses", &c.npwc_misses,
+       "nested page-walk cache misses (nested walks that started at the root)"},
       {"walker.ad_updates", &c.ad_updates, "accessed/dirty bits written back by walks"},
       {"walker.cycles", &m_walk_cycles, "cycles spent walking"},
       {"guest_page_faults", &c.guest_page_faults,

@@ -11,6 +11,8 @@ NestedWalker::NestedWalker(memory::PhysStore& guest_mem, memory::PhysStore& host
     : m_gmem(guest_mem), m_hmem(host_mem), m_p(p) {
   for (unsigned l = 2; l <= p.guest_levels; ++l) m_pwc[l].configure(p.pwc_entries, p.pwc_ways);
   m_ntlb.configure(p.ntlb_entries, p.ntlb_ways);
+  m_npwc.configure(p.npwc_entries, p.npwc_ways);
+  m_npwc_low = std::max(2u, p.npwc_lowest_level);
 }
 
 void NestedWalker::add_ref(WalkRef*& cur, std::uint64_t spa, RefKind kind, unsigned level) {
@@ -110,10 +112,26 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
   }
 
   std::uint64_t table = req.ncr3;
+  unsigned start = m_p.nested_levels;
   // W must be set in every entry on the path and NX in none: the AND and
   // the OR of the entries say both.
   std::uint64_t all = ~0ull, any = 0;
-  for (unsigned l = m_p.nested_levels; l >= 1; --l) {
+  if (m_npwc.enabled()) {
+    // Start from the deepest nested level the nested PWC knows for this GPA
+    // (only upper-level entries are cached, so the nested leaf is always
+    // read: the nested TLB holds leaves).
+    const NpwcEntry* hit = nullptr;
+    for (unsigned l = m_npwc_low; l <= m_p.nested_levels; ++l)
+      if ((hit = m_npwc.lookup_level(req.asid, l, gpa))) {
+        table = hit->table_spa;
+        start = l - 1;
+        if (!hit->writable) all = ~kWritable;
+        if (!hit->executable) any = kNoExec;
+        break;
+      }
+    ++(hit ? out.npwc_hits : out.npwc_misses);
+  }
+  for (unsigned l = start; l >= 1; --l) {
     const std::uint64_t slot = table + 8ull * index_at(gpa, l);
     add_ref(cur, slot, RefKind::NestedPte, l);
     const std::uint64_t e = m_hmem.read64(slot);
@@ -126,6 +144,12 @@ __attribute__((always_inline)) inline bool NestedWalker::nested_translate(
       if (!(e & kAccessed) && !npt_write_back(slot, e | kAccessed, gpa, gpt, cbit, out, cur))
         return false;
       table = entry_addr(e);
+      // Cached with its A bit set (written back above). Not cached yet: the
+      // probe above missed every level below the one the walk started at.
+      if (l >= m_npwc_low && m_npwc.enabled())
+        m_npwc.insert(req.asid, l, gpa,
+                      NpwcEntry{table, (all & kWritable) != 0, !(any & kNoExec)},
+                      /*absent=*/true);
       continue;
     }
     const bool w = all & kWritable, x = !(any & kNoExec);
@@ -157,6 +181,7 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
   } count{out, cur};
   out.fault = x86::Fault{};
   out.pwc_hits = out.ntlb_hits = out.ntlb_misses = out.ad_updates = out.rmp_checks = 0;
+  out.npwc_hits = out.npwc_misses = 0;
   out.guest_refs = 0;
   const bool write = req.kind == AccessKind::Write;
   const bool fetch = req.kind == AccessKind::Fetch;
@@ -186,7 +211,7 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
     const std::uint64_t gpte_gpa = table_gpa + 8ull * index_at(req.gva, level);
     // Guest page-table reads are always private accesses (C=1),
     // snp-semantics §1.4.
-    NestedResult nr;
+    NestedResult nr{};
     if (!nested_translate(req, gpte_gpa, /*write=*/false, /*gpt=*/true, /*cbit=*/true, out, cur,
                           nr))
       return;
@@ -226,7 +251,7 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
       // (docs/snp-semantics.md §1.4 [TL17]): a fetch from a page the guest
       // made shared is checked (and reported, bit 34) as a private access.
       const bool is_private = cbit || fetch;
-      NestedResult fr;
+      NestedResult fr{};
       if (!nested_translate(req, gpa, write, /*gpt=*/false, is_private, out, cur, fr)) return;
       std::uint8_t perms = rmp::kPermAll;
       if (m_rmp && req.check_final_rmp &&
@@ -265,42 +290,6 @@ void NestedWalker::walk(const WalkRequest& req, WalkOutcome& out) {
                           /*absent=*/true);
     table_gpa = entry_addr(e);
   }
-}
-
-bool NestedWalker::probe_nested(std::uint64_t ncr3, std::uint64_t gpa, NestedProbe& out) const {
-  std::uint64_t table = ncr3;
-  bool w = true, x = true;
-  for (unsigned l = m_p.nested_levels; l >= 1; --l) {
-    const std::uint64_t e = m_hmem.read64(table + 8ull * index_at(gpa, l));
-    if (!(e & kPresent)) return false;
-    w = w && (e & kWritable);
-    x = x && !(e & kNoExec);
-    if (is_leaf(e, l)) {
-      const PageSize size = size_at_level(l);
-      out = NestedProbe{entry_addr(e) & ~(page_bytes(size) - 1), size, w, x};
-      return true;
-    }
-    table = entry_addr(e);
-  }
-  return false;
-}
-
-bool NestedWalker::probe_guest_table(std::uint64_t gcr3, std::uint64_t gva, unsigned level,
-                                     std::uint64_t& table_gpa, bool& writable,
-                                     bool& executable) const {
-  std::uint64_t table = gcr3;
-  bool w = true, x = true;
-  for (unsigned l = m_p.guest_levels; l >= level; --l) {
-    const std::uint64_t e = m_gmem.read64(table + 8ull * index_at(gva, l));
-    if (!(e & kPresent) || is_leaf(e, l)) return false;
-    w = w && (e & kWritable);
-    x = x && !(e & kNoExec);
-    table = entry_addr(e);
-  }
-  table_gpa = table;
-  writable = w;
-  executable = x;
-  return true;
 }
 
 void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
@@ -370,24 +359,6 @@ void NestedWalker::probe(const WalkRequest& req, ProbeResult& out) const {
     out.ok = true;
     return;
   }
-}
-
-void NestedWalker::flush_all() {
-  for (auto& c : m_pwc) c.flush_all();
-  m_ntlb.flush_all();
-}
-
-void NestedWalker::flush_asid(std::uint16_t asid) {
-  for (auto& c : m_pwc) c.flush_asid(asid);
-  m_ntlb.flush_asid(asid);
-}
-
-void NestedWalker::flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
-  for (auto& c : m_pwc) c.flush_range(asid, gva, len);
-}
-
-void NestedWalker::flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len) {
-  m_ntlb.flush_range(asid, gpa, len);
 }
 
 }  // namespace rmpsim::walker

@@ -4,10 +4,16 @@
 // Every guest page-table pointer is a guest-physical address, itself
 // translated through the nested page table: for g guest and n nested levels
 // a cold walk reads g*(n+1) + n = (g+1)(n+1) - 1 entries, 24 for 4x4
-// (snp-semantics §1.8 [BHAR08]). Two caches shorten it, each switchable off:
+// (snp-semantics §1.8 [BHAR08]). Three caches shorten it, each switchable off:
 //   - the guest page-walk cache (PWC): upper-level guest entries, keyed by
 //     the GVA prefix they translate, so a hit skips those guest levels;
-//   - the nested TLB: GPA -> SPA translations, so a hit skips a nested walk.
+//   - the nested TLB: GPA -> SPA translations, so a hit skips a nested walk;
+//   - the nested page-walk cache (nested PWC): upper-level nested entries,
+//     keyed by the GPA prefix they translate, so a nested walk the nested
+//     TLB missed (for a guest page-table page or the data page alike)
+//     starts below the root. AMD's walk cache holds entries of both
+//     dimensions [BHAR08]; its upper levels are the page directory cache of
+//     AMD's optimization guides (docs/models.md, "Walk caches").
 // With an RMP attached, the walker also performs the RMP checks of
 // snp-semantics §1.4: on every guest page-table page it reads (always a
 // private access) and on the final SPA, each reading one 16-byte RMP entry
@@ -35,6 +41,9 @@ struct WalkerParams {
   unsigned pwc_ways;
   unsigned ntlb_entries;   // 0 = off
   unsigned ntlb_ways;
+  unsigned npwc_entries;   // nested PWC, all cached levels together; 0 = off
+  unsigned npwc_ways;
+  unsigned npwc_lowest_level;  // the lowest nested level it caches (2 = PDEs too)
 };
 
 enum class RefKind : std::uint8_t { GuestPte, NestedPte, Rmp };
@@ -86,6 +95,8 @@ struct WalkOutcome {
   unsigned pwc_hits = 0;
   unsigned ntlb_hits = 0;
   unsigned ntlb_misses = 0;
+  unsigned npwc_hits = 0;    // nested walks that started below the root
+  unsigned npwc_misses = 0;  // nested walks that started at the root
   unsigned ad_updates = 0;  // A/D bits written back into guest or nested entries
   unsigned rmp_checks = 0;  // RMP entries read (one per checked page or NPT write-back)
   unsigned guest_refs = 0;  // refs of kind GuestPte (the rest: rmp_checks Rmp, NestedPte)
@@ -127,7 +138,7 @@ class NestedWalker {
   void flush_asid(std::uint16_t asid);
   // Guest PWC entries covering [gva, gva+len) of the ASID.
   void flush_gva_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len);
-  // Nested TLB entries covering [gpa, gpa+len) of the ASID.
+  // Nested TLB and nested PWC entries covering [gpa, gpa+len) of the ASID.
   void flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len);
 
   const WalkerParams& params() const { return m_p; }
@@ -150,6 +161,10 @@ class NestedWalker {
   // false if the walk does not reach a table there.
   bool probe_guest_table(std::uint64_t gcr3, std::uint64_t gva, unsigned level,
                          std::uint64_t& table_gpa, bool& writable, bool& executable) const;
+  // The same for the nested tables (what a nested PWC entry caches): the
+  // table the level-`level` nested entry for `gpa` points to (an SPA).
+  bool probe_nested_table(std::uint64_t ncr3, std::uint64_t gpa, unsigned level,
+                          std::uint64_t& table_spa, bool& writable, bool& executable) const;
 
   // Inspection of the walk caches: f(asid, level, gva_base, table_gpa, w, x)
   // per PWC entry; f(asid, gpa_base, NestedProbe) per nested TLB entry.
@@ -160,6 +175,14 @@ class NestedWalker {
           [&](std::uint16_t asid, unsigned level, std::uint64_t base, const PwcEntry& e) {
             f(asid, level, base, e.table_gpa, e.writable, e.executable);
           });
+  }
+  // f(asid, level, gpa_base, table_spa, w, x) per nested PWC entry.
+  template <class F>
+  void for_each_npwc(F f) const {
+    m_npwc.for_each(
+        [&](std::uint16_t asid, unsigned level, std::uint64_t base, const NpwcEntry& e) {
+          f(asid, level, base, e.table_spa, e.writable, e.executable);
+        });
   }
   template <class F>
   void for_each_ntlb(F f) const {
@@ -206,6 +229,10 @@ class NestedWalker {
     PageSize size;
     bool writable, executable;
   };
+  struct NpwcEntry {
+    std::uint64_t table_spa;    // the next-lower nested table
+    bool writable, executable;  // accumulated over the levels above
+  };
 
   memory::PhysStore& m_gmem;
   memory::PhysStore& m_hmem;
@@ -216,6 +243,10 @@ class NestedWalker {
   // entries of its level only.
   std::array<TranslationCache<PwcEntry, 5>, 6> m_pwc;
   TranslationCache<NtlbEntry> m_ntlb;  // levels 1..3: 4K, 2M, 1G
+  // Nested PWC: one array for every cached nested level (lowest .. nested_levels),
+  // as AMD's page directory cache is one structure for the levels it holds.
+  TranslationCache<NpwcEntry, 5> m_npwc;
+  unsigned m_npwc_low = 0;  // lowest cached level (>= 2)
 };
 
 }  // namespace rmpsim::walker

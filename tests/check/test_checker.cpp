@@ -6,6 +6,7 @@
 // the checker to name the invariant. A positive control per case does the
 // same operation correctly and must pass.
 #include <catch2/catch.hpp>
+#include <cstdio>
 
 #include "models/check/checker.hpp"
 #include "models/guest/guest_params.hpp"
@@ -23,6 +24,7 @@ using Catch::Matchers::Contains;
 constexpr std::uint16_t kAsid = 1;
 
 struct World {
+  Config cfg;
   memory::PhysStore gmem, hmem;
   rmp::RmpTable rmp;
   mmu::Mmu mmu;
@@ -46,15 +48,22 @@ struct World {
                         {"mmu.l2.ways", 8},
                         {"mmu.l2.page_sizes", "4k,2m"}});
   }
+  // The same, then `extra`.
+  static Config config(std::initializer_list<std::pair<std::string, Json>> extra) {
+    Config c = config();
+    for (const auto& [key, value] : extra) c.set(key, value, "test", 0);
+    return c;
+  }
 
-  World()
-      : mmu(gmem, hmem, mmu::mmu_params_from(config(), kClock)),
-        os(gmem, guest::guest_os_params_from(config(), kClock), attached(tlbs, mmu)),
-        hv(hmem, rmp, hypervisor::hypervisor_params_from(config(), kClock),
+  explicit World(std::initializer_list<std::pair<std::string, Json>> extra = {})
+      : cfg(config(extra)),
+        mmu(gmem, hmem, mmu::mmu_params_from(cfg, kClock)),
+        os(gmem, guest::guest_os_params_from(cfg, kClock), attached(tlbs, mmu)),
+        hv(hmem, rmp, hypervisor::hypervisor_params_from(cfg, kClock),
            [this](std::uint64_t gpa) { return os.prevalidated(gpa); }, tlbs),
         ctx(make_ctx(os, hv)),
         checker(rmp, hv, os, {check::CheckedCpu{&mmu, &ctx, [] { return 1234; }, nullptr}}) {
-    mmu.attach_rmp(&rmp, rmp::check_options_from(config(), kClock));
+    mmu.attach_rmp(&rmp, rmp::check_options_from(cfg, kClock));
   }
   static mmu::TranslationDomain& attached(mmu::TranslationDomain& d, mmu::Mmu& m) {
     d.attach(m);
@@ -246,6 +255,35 @@ TEST_CASE("check: a stale nested TLB entry is caught when a walk fills from it",
   w.mmu.flush_gva_range(kAsid, 0x400000, 0x1000);
   REQUIRE_THROWS_WITH(w.touch(0x400000), Contains("fill entry of vCPU 0 for GVA 0x400000") &&
                                              Contains("after a TLB fill"));
+}
+
+// Issue 17 (walk caching): the nested page-walk cache is flushed with the
+// nested TLB, by the hypervisor's ASID flush. The nested TLB is off here so
+// that the nested PWC entry is the only stale structure: the NPT's PDP entry
+// for the GPA's 1 GiB region is replaced (a 1G leaf, then zapped) under a
+// cached PDP entry that still points to the old page directory.
+TEST_CASE("check: issue 17 a stale nested page-walk cache entry is caught", "[check]") {
+  World w({{"walker.ntlb.entries", 0}});
+  const auto r = w.touch(0x400000);
+  const std::uint64_t gib = 1ull << 30, base = r.gpa & ~(gib - 1);
+  w.hv.npt().map(w.hv.ncr3(), base, 0x40'0000'0000, PageSize::k1G,
+                 paging::kWritable | paging::kUser);
+  w.hv.npt().unmap(w.hv.ncr3(), base);
+  w.mmu.flush_gva_range(kAsid, 0x400000, 0x1000);  // the guest's TLB entries, not the NPT's
+  SECTION("without the hypervisor's flush") {
+    char entry[64];
+    std::snprintf(entry, sizeof entry, "for GPA %#llx at level 3",
+                  static_cast<unsigned long long>(base));
+    REQUIRE_THROWS_WITH(w.checker.consistent("the NPT change"),
+                        Contains("nested page-walk cache coherence") &&
+                            Contains(std::string("nested PWC entry of vCPU 0 ") + entry) &&
+                            Contains("has no table there"));
+  }
+  SECTION("with it (positive control)") {
+    w.tlbs.flush_asid(kAsid);
+    w.checker.consistent("the NPT change and its flush");
+    w.checker.final_check();
+  }
 }
 
 TEST_CASE("check: a guest PTE change without a shootdown is caught", "[check]") {

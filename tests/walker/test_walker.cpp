@@ -131,7 +131,8 @@ TEST_CASE("nested TLB and guest PWC skip the walks they cache", "[walker]") {
 
   SECTION("nested TLB only: second walk re-reads 4 guest entries, one nested walk") {
     const WalkerParams p = walker_params_from(
-        test::config_with({{"walker.pwc.entries", 0}, {"walker.ntlb.entries", 64}}), test::kClock);
+        test::config_with({{"walker.pwc.entries", 0}, {"walker.ntlb.entries", 64},
+                           {"walker.npwc.entries", 0}}), test::kClock);
     NestedWalker walker(w.gmem, w.hmem, p);
     WalkOutcome out;
     walker.walk(w.req(a), out);
@@ -144,7 +145,8 @@ TEST_CASE("nested TLB and guest PWC skip the walks they cache", "[walker]") {
   }
   SECTION("PWC and nested TLB: second walk reads the leaf guest entry and one nested walk") {
     const WalkerParams p = walker_params_from(
-        test::config_with({{"walker.pwc.entries", 16}, {"walker.ntlb.entries", 64}}), test::kClock);
+        test::config_with({{"walker.pwc.entries", 16}, {"walker.ntlb.entries", 64},
+                           {"walker.npwc.entries", 0}}), test::kClock);
     NestedWalker walker(w.gmem, w.hmem, p);
     WalkOutcome out;
     walker.walk(w.req(a), out);

@@ -14,12 +14,13 @@ namespace rmpsim::test {
 // Read/write user permissions, as the tests map both dimensions.
 inline constexpr std::uint64_t kRw = paging::kWritable | paging::kUser;
 
-// Walker parameters with both walk caches off (every walk is cold).
+// Walker parameters with every walk cache off (every walk is cold).
 inline walker::WalkerParams no_caches(unsigned guest_levels = 4, unsigned nested_levels = 4) {
   return walker::walker_params_from(config_with({{"walker.guest_levels", guest_levels},
                                                  {"walker.nested_levels", nested_levels},
                                                  {"walker.pwc.entries", 0},
-                                                 {"walker.ntlb.entries", 0}}),
+                                                 {"walker.ntlb.entries", 0},
+                                                 {"walker.npwc.entries", 0}}),
                                     kClock);
 }
 
