@@ -52,6 +52,11 @@ void CacheHierarchy::l2_victim(Core& c, std::uint64_t victim, std::uint64_t now)
     const std::uint64_t d = c.l1d.remove(line);
     if (d != LineCache::kEmpty) dirty |= d & 1;
     c.l1i.remove(line);
+    // The L1 filters must not name a line that is gone: the next access
+    // to it misses the L1 (a walk or a fetch can evict it from the L2
+    // between two accesses to the same line).
+    if (line == c.last_dline) c.last_dline = kNoLine;
+    if (line == c.last_iline) c.last_iline = kNoLine;
   }
   if (dirty) ++c.n.writebacks;
   // The L3 is filled by L2 evictions, clean or dirty (a victim cache). The

@@ -82,6 +82,24 @@ TEST_CASE("hierarchy: hits and misses through L1, L2, L3 and DRAM", "[hierarchy]
   CHECK(n.l2.hits == 1);
 }
 
+// Issue 17 item 6: the one-line L1 filters in front of the L1D and L1I
+// must forget a line the L2 back-invalidates.
+TEST_CASE("hierarchy: a back-invalidated line misses the L1 filter", "[hierarchy]") {
+  CacheHierarchy h(tiny());
+  CHECK(h.data(0, at(0), false, 0) == kDram);  // L1D [0], L2 set 0 [0]; the filter names 0
+  h.table(0, at(2), 0);
+  h.table(0, at(4), 0);  // L2 set 0 [4, 2]: 0 -> L3, out of the L1D (inclusion)
+  REQUIRE_FALSE(has(h.peek_l1d(0, 0)));
+  CHECK(h.data(0, at(0), true, 0) == kL3);  // not an L1D hit
+  CHECK(h.core_counters(0).l1d.hits == 0);
+  CHECK(dirty(h.peek_l1d(0, 0)));  // the store dirtied its own line
+  CHECK(h.fetch(0, at(6), 0) == kDram);  // L1I [6], L2 set 0 [6, 0]
+  h.table(0, at(8), 0);
+  h.table(0, at(10), 0);  // 6 -> L3, out of the L1I
+  CHECK(h.fetch(0, at(6), 0) == kL3);
+  CHECK(h.core_counters(0).l1i.hits == 0);
+}
+
 TEST_CASE("hierarchy: a non-inclusive L2 leaves the L1 copy", "[hierarchy]") {
   CacheParams p = tiny();
   p.l2_inclusive = false;
@@ -208,3 +226,4 @@ TEST_CASE("hierarchy: flush_frame evicts a frame everywhere and charges dirty li
   // A frame with no dirty line costs nothing extra.
   CHECK(h.flush_frame(at(0)) == 0);
 }
+
