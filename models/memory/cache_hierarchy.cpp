@@ -125,8 +125,9 @@ std::uint64_t CacheHierarchy::data_slow(Core& c, std::uint64_t line, bool write,
   }
   std::uint64_t victim;
   std::uint64_t cycles;
-  std::uint64_t* const set = c.l1d.set(line);
-  if (c.l1d.access_in(set, line, std::uint64_t(write), victim)) {
+  bool hit;
+  std::uint64_t* const entry = c.l1d.access_entry(line, std::uint64_t(write), victim, hit);
+  if (hit) {
     ++c.n.l1d.hits;
     cycles = m_p.l1d.hit_cycles;
   } else {
@@ -138,7 +139,7 @@ std::uint64_t CacheHierarchy::data_slow(Core& c, std::uint64_t line, bool write,
     cycles = level2(c, line, now, false);
   }
   c.last_dline = line;
-  c.last_dentry = set;  // `line` is its set's front
+  c.last_dentry = entry;  // `line` stays its set's most recent while the filter names it
   return cycles;
 }
 
