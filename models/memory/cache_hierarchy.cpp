@@ -52,6 +52,11 @@ void CacheHierarchy::l2_victim(Core& c, std::uint64_t victim, std::uint64_t now)
     const std::uint64_t d = c.l1d.remove(line);
     if (d != LineCache::kEmpty) dirty |= d & 1;
     c.l1i.remove(line);
+    // The L1 filters must not name a line that is gone: the next access
+    // to it misses the L1 (a walk or a fetch can evict it from the L2
+    // between two accesses to the same line).
+    if (line == c.last_dline) c.last_dline = kNoLine;
+    if (line == c.last_iline) c.last_iline = kNoLine;
   }
   if (dirty) ++c.n.writebacks;
   // The L3 is filled by L2 evictions, clean or dirty (a victim cache). The
@@ -120,8 +125,9 @@ std::uint64_t CacheHierarchy::data_slow(Core& c, std::uint64_t line, bool write,
   }
   std::uint64_t victim;
   std::uint64_t cycles;
-  std::uint64_t* const set = c.l1d.set(line);
-  if (c.l1d.access_in(set, line, std::uint64_t(write), victim)) {
+  bool hit;
+  std::uint64_t* const entry = c.l1d.access_entry(line, std::uint64_t(write), victim, hit);
+  if (hit) {
     ++c.n.l1d.hits;
     cycles = m_p.l1d.hit_cycles;
   } else {
@@ -133,7 +139,7 @@ std::uint64_t CacheHierarchy::data_slow(Core& c, std::uint64_t line, bool write,
     cycles = level2(c, line, now, false);
   }
   c.last_dline = line;
-  c.last_dentry = set;  // `line` is its set's front
+  c.last_dentry = entry;  // `line` stays its set's most recent while the filter names it
   return cycles;
 }
 

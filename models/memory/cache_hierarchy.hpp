@@ -130,7 +130,8 @@ class CacheHierarchy {
   static constexpr std::uint64_t kInL1 = LineCache::kFlag;
   struct Core {
     LineCache l1i, l1d, l2;
-    // The line each L1 served last and (L1D) its entry: the front of its set.
+    // The line each L1 served last and (L1D) its entry, the most recent of
+    // its set (LineCache::front).
     std::uint64_t last_dline = kNoLine, last_iline = kNoLine;
     std::uint64_t* last_dentry = nullptr;
     CoreCacheCounters n;

@@ -2,21 +2,33 @@
 // One level of a write-back cache: set-associative, true LRU, 64-byte lines
 // with a dirty bit (functional core: no SystemC, no timing).
 //
-// Each set keeps its entries in recency order, most recently used first,
-// empty ways (kEmpty) at the end, as SetAssoc<void> does (models/common/
-// set_assoc.hpp): an entry is `line << 1 | dirty`, so the dirty bit lives
-// in the same word as the tag and a set of 8 ways is one host cache line.
-// access() searches and shifts in one pass: a hit moves the entry to the
-// front; a miss shifts the set down by one, drops the last entry (the
-// victim: an empty way if the set has one, else the LRU line) and puts the
-// new line in front.
+// An entry is `line << 1 | dirty`, so the dirty bit lives in the same word
+// as the tag; an empty way holds kEmpty. Bit 63 of an entry is free (a line
+// is an SPA >> 6, below 2^58): a caller may keep a flag of its own there
+// (kFlag; the hierarchy marks the L2 lines that may be in an L1). Lookups
+// ignore it; victims and removed entries carry it.
 //
-// Bit 63 of an entry is free (a line is an SPA >> 6, below 2^58): a caller
-// may keep a flag of its own there (kFlag; the hierarchy marks the L2 lines
-// that may be in an L1). Lookups ignore it; victims and removed entries
-// carry it.
+// Replacement is true LRU: each set is a recency order of its ways, most
+// recently used first, empty ways last. A hit moves the line to the front;
+// a miss puts the new line in front and pushes out the last way (the
+// victim: an empty way if the set has one, else the LRU line); remove()
+// empties a way and moves it to the back. Two representations of that
+// order, with the same behaviour:
+//  - narrow sets (up to 16 ways, every Zen 4 level): a line stays in its
+//    way; the set's recency order is a list of way numbers, one nibble per
+//    position, in one 64-bit word, and one hash byte per way filters the
+//    tag compare (16 bytes compared at once). A lookup touches the hash
+//    bytes and the matching way only; a hit or a fill moves one nibble, so
+//    nothing is shifted over the set (a 16-way L3 miss used to move 16
+//    entries twice).
+//  - wide sets keep their entries in recency order and shift them (what
+//    narrow sets did before, kept for configurations beyond 16 ways).
 #include <cstdint>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "models/common/set_assoc.hpp"
 
@@ -36,7 +48,14 @@ class LineCache {
   void configure(unsigned lines, unsigned ways) {
     m_map = SetMap::of(lines, ways);  // checks the geometry
     m_ways = lines ? ways : 0;
+    m_narrow = m_ways != 0 && m_ways <= kNarrowWays;
     m_entries.assign(lines, kEmpty);
+    m_order_mask = m_ways >= kNarrowWays ? ~0ull : (1ull << (4 * m_ways)) - 1;
+    m_way_mask = m_ways >= kNarrowWays ? 0xffffu : (1u << m_ways) - 1;
+    Meta empty;  // every way empty, in way order; no nibble beyond the ways
+    for (unsigned i = 0; i < kNarrowWays; ++i) empty.order |= std::uint64_t(i) << (4 * i);
+    empty.order &= m_order_mask;
+    m_meta.assign(m_narrow ? m_map.sets : 0, empty);
   }
   bool enabled() const { return m_ways != 0; }
 
@@ -46,16 +65,166 @@ class LineCache {
   // it pushed out (kEmpty if none). A disabled level misses and keeps
   // nothing.
   bool access(std::uint64_t line, std::uint64_t bits, std::uint64_t& victim) {
+    bool hit;
+    access_entry(line, bits, victim, hit);
+    return hit;
+  }
+  // access(), for a caller that keeps `line`'s entry (front(line)): returns
+  // it (nullptr if the level is disabled); `hit` is access()'s result.
+  __attribute__((always_inline)) std::uint64_t* access_entry(std::uint64_t line,
+                                                             std::uint64_t bits,
+                                                             std::uint64_t& victim, bool& hit) {
     if (__builtin_expect(m_ways == 0, 0)) {
       victim = kEmpty;
-      return false;
+      hit = false;
+      return nullptr;
     }
-    return access_in(set_of(line), line, bits, victim);
+    const std::uint32_t s = m_map(line);
+    std::uint64_t* e = entries(s);
+    if (!m_narrow) {
+      hit = access_wide(e, line, bits, victim);
+      return e;
+    }
+    Meta& m = m_meta[s];
+    // The most recent line first: a repeat needs no reordering.
+    std::uint64_t* const mru = e + (unsigned(m.order) & 15);
+    if (line_of(*mru) == line) {
+      *mru |= bits;
+      hit = true;
+      return mru;
+    }
+    const std::uint8_t h = hash_of(line);
+    const unsigned w = find_way(m, e, line, h);
+    if (w != kNoWay) {
+      e[w] |= bits;
+      touch(m, w);
+      hit = true;
+      return e + w;
+    }
+    const unsigned v = unsigned(m.order >> (4 * (m_ways - 1))) & 15;  // the last way
+    victim = e[v];
+    e[v] = (line << 1) | bits;
+    m.hash[v] = h;
+    m.order = ((m.order << 4) | v) & m_order_mask;
+    hit = false;
+    return e + v;
   }
-  // access() on `line`'s set `e` (set(line) of an enabled level), for a
-  // caller that keeps a pointer to the set's front.
-  bool access_in(std::uint64_t* e, std::uint64_t line, std::uint64_t bits,
-                 std::uint64_t& victim) {
+
+  // The entry of the most recently used way of `line`'s set (where
+  // access() put it): the caller may set its dirty bit later. The entry
+  // stays where it is until its line is evicted or removed.
+  std::uint64_t& front(std::uint64_t line) {
+    const std::uint32_t s = m_map(line);
+    return entries(s)[m_narrow ? unsigned(m_meta[s].order) & 15 : 0];
+  }
+
+  // Forgets `line`; returns its entry (kEmpty if it was not cached). Its
+  // way becomes empty and last in the recency order.
+  std::uint64_t remove(std::uint64_t line) {
+    if (m_ways == 0) return kEmpty;
+    const std::uint32_t s = m_map(line);
+    std::uint64_t* e = entries(s);
+    if (!m_narrow) return remove_wide(e, line);
+    Meta& m = m_meta[s];
+    const unsigned w = find_way(m, e, line, hash_of(line));
+    if (w == kNoWay) return kEmpty;
+    const std::uint64_t found = e[w];
+    e[w] = kEmpty;
+    // Drop w's nibble (the later positions move up one) and append it.
+    const unsigned p4 = position4(m.order, w);
+    const std::uint64_t below = (1ull << p4) - 1;
+    m.order = (m.order & below) | ((m.order >> 4) & ~below) |
+              (std::uint64_t(w) << (4 * (m_ways - 1)));
+    return found;
+  }
+
+  // Sets the dirty bit of `line` if cached (no change to the order).
+  bool mark_dirty(std::uint64_t line) {
+    const std::size_t i = index_of(line);
+    if (i == kNone) return false;
+    m_entries[i] |= 1;
+    return true;
+  }
+
+  // Inspection (tests): the entry of `line` without touching the order.
+  std::uint64_t peek(std::uint64_t line) const {
+    const std::size_t i = index_of(line);
+    return i == kNone ? kEmpty : m_entries[i];
+  }
+
+ private:
+  static constexpr unsigned kNarrowWays = 16;  // nibbles in the order word
+  static constexpr unsigned kNoWay = ~0u;
+  static constexpr std::size_t kNone = ~std::size_t(0);
+  static constexpr std::uint64_t kNibbles = 0x1111111111111111ull;
+
+  // Per narrow set: a hash byte per way (lanes beyond the set's ways are
+  // never matched: m_way_mask) and the recency order, nibble i = the way
+  // at position i (0 = most recently used).
+  struct alignas(32) Meta {
+    std::uint8_t hash[kNarrowWays] = {};
+    std::uint64_t order = 0;
+  };
+
+  static std::uint8_t hash_of(std::uint64_t line) {
+    return static_cast<std::uint8_t>((line * 0x9e3779b97f4a7c15ull) >> 56);
+  }
+  std::uint64_t* entries(std::uint32_t set) {
+    return m_entries.data() + std::size_t(set) * m_ways;
+  }
+
+  // The way of a narrow set holding `line` (kNoWay if none): the hash bytes
+  // pick the candidates, the entry decides (an empty way never matches).
+  unsigned find_way(const Meta& m, const std::uint64_t* e, std::uint64_t line,
+                    std::uint8_t h) const {
+#if defined(__SSE2__)
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(m.hash));
+    unsigned bits = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(h)))));
+#else
+    unsigned bits = 0;
+    for (unsigned w = 0; w < kNarrowWays; ++w) bits |= unsigned(m.hash[w] == h) << w;
+#endif
+    for (bits &= m_way_mask; bits; bits &= bits - 1) {
+      const unsigned w = static_cast<unsigned>(__builtin_ctz(bits));
+      if (line_of(e[w]) == line) return w;
+    }
+    return kNoWay;
+  }
+  // 4 * the position of way w in `order` (w is in it). The lowest zero
+  // nibble of order ^ w's pattern is w's position: a borrow of the
+  // subtraction only marks nibbles above a zero one. Positions beyond the
+  // set's ways are 0 but come after w's.
+  static unsigned position4(std::uint64_t order, unsigned w) {
+    const std::uint64_t x = order ^ (w * kNibbles);
+    const std::uint64_t zero = (x - kNibbles) & ~x & (kNibbles << 3);
+    return static_cast<unsigned>(__builtin_ctzll(zero)) - 3;
+  }
+  // Way w becomes the most recently used: the ways before it move back one.
+  static void touch(Meta& m, unsigned w) {
+    const unsigned p4 = position4(m.order, w);
+    if (p4 == 0) return;
+    const std::uint64_t below = (1ull << p4) - 1;
+    m.order = (m.order & (~0ull << p4 << 4)) | ((m.order & below) << 4) | w;
+  }
+  // The index in m_entries of `line`'s entry (kNone if not cached).
+  std::size_t index_of(std::uint64_t line) const {
+    if (m_ways == 0) return kNone;
+    const std::uint32_t s = m_map(line);
+    const std::size_t first = std::size_t(s) * m_ways;
+    const std::uint64_t* e = m_entries.data() + first;
+    if (m_narrow) {
+      const unsigned w = find_way(m_meta[s], e, line, hash_of(line));
+      return w == kNoWay ? kNone : first + w;
+    }
+    for (unsigned i = 0; i < m_ways; ++i)
+      if (line_of(e[i]) == line) return first + i;
+    return kNone;
+  }
+
+  // Wide sets: entries in recency order. Search and shift in one pass.
+  bool access_wide(std::uint64_t* e, std::uint64_t line, std::uint64_t bits,
+                   std::uint64_t& victim) {
     std::uint64_t prev = e[0];
     if (line_of(prev) == line) {
       e[0] = prev | bits;
@@ -74,18 +243,7 @@ class LineCache {
     victim = prev;
     return false;
   }
-  // The ways of `line`'s set, most recent first (an enabled level).
-  std::uint64_t* set(std::uint64_t line) { return set_of(line); }
-
-  // The entry of the most recently used way of `line`'s set (where
-  // access() put it): the caller may set its dirty bit later.
-  std::uint64_t& front(std::uint64_t line) { return set_of(line)[0]; }
-
-  // Forgets `line`; returns its entry (kEmpty if it was not cached). Its
-  // way becomes empty and last in the recency order.
-  std::uint64_t remove(std::uint64_t line) {
-    if (m_ways == 0) return kEmpty;
-    std::uint64_t* e = set_of(line);
+  std::uint64_t remove_wide(std::uint64_t* e, std::uint64_t line) {
     for (unsigned i = 0; i < m_ways; ++i)
       if (line_of(e[i]) == line) {
         const std::uint64_t found = e[i];
@@ -96,35 +254,13 @@ class LineCache {
     return kEmpty;
   }
 
-  // Sets the dirty bit of `line` if cached (no change to the order).
-  bool mark_dirty(std::uint64_t line) {
-    if (m_ways == 0) return false;
-    std::uint64_t* e = set_of(line);
-    for (unsigned i = 0; i < m_ways; ++i)
-      if (line_of(e[i]) == line) {
-        e[i] |= 1;
-        return true;
-      }
-    return false;
-  }
-
-  // Inspection (tests): the entry of `line` without touching the order.
-  std::uint64_t peek(std::uint64_t line) const {
-    if (m_ways == 0) return kEmpty;
-    const std::uint64_t* e = m_entries.data() + std::size_t(m_map(line)) * m_ways;
-    for (unsigned i = 0; i < m_ways; ++i)
-      if (line_of(e[i]) == line) return e[i];
-    return kEmpty;
-  }
-
- private:
-  std::uint64_t* set_of(std::uint64_t line) {
-    return m_entries.data() + std::size_t(m_map(line)) * m_ways;
-  }
-
   SetMap m_map;
   unsigned m_ways = 0;
-  std::vector<std::uint64_t> m_entries;  // per set, `ways` entries, most recent first
+  bool m_narrow = false;
+  unsigned m_way_mask = 0;          // narrow: bit w for each way
+  std::uint64_t m_order_mask = 0;   // narrow: the nibbles of the set's positions
+  std::vector<std::uint64_t> m_entries;  // per set, `ways` entries
+  std::vector<Meta> m_meta;              // per narrow set
 };
 
 }  // namespace rmpsim::memory

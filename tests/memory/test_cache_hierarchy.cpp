@@ -3,7 +3,9 @@
 // followed by hand. Line n is at SPA n * 64.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "models/memory/cache_hierarchy.hpp"
 
@@ -80,6 +82,24 @@ TEST_CASE("hierarchy: hits and misses through L1, L2, L3 and DRAM", "[hierarchy]
   CHECK(h.fetch(0, at(0), 0) == kL2);
   CHECK(h.fetch(0, at(0), 0) == kL1);
   CHECK(n.l2.hits == 1);
+}
+
+// Issue 17 item 6: the one-line L1 filters in front of the L1D and L1I
+// must forget a line the L2 back-invalidates.
+TEST_CASE("hierarchy: a back-invalidated line misses the L1 filter", "[hierarchy]") {
+  CacheHierarchy h(tiny());
+  CHECK(h.data(0, at(0), false, 0) == kDram);  // L1D [0], L2 set 0 [0]; the filter names 0
+  h.table(0, at(2), 0);
+  h.table(0, at(4), 0);  // L2 set 0 [4, 2]: 0 -> L3, out of the L1D (inclusion)
+  REQUIRE_FALSE(has(h.peek_l1d(0, 0)));
+  CHECK(h.data(0, at(0), true, 0) == kL3);  // not an L1D hit
+  CHECK(h.core_counters(0).l1d.hits == 0);
+  CHECK(dirty(h.peek_l1d(0, 0)));  // the store dirtied its own line
+  CHECK(h.fetch(0, at(6), 0) == kDram);  // L1I [6], L2 set 0 [6, 0]
+  h.table(0, at(8), 0);
+  h.table(0, at(10), 0);  // 6 -> L3, out of the L1I
+  CHECK(h.fetch(0, at(6), 0) == kL3);
+  CHECK(h.core_counters(0).l1i.hits == 0);
 }
 
 TEST_CASE("hierarchy: a non-inclusive L2 leaves the L1 copy", "[hierarchy]") {
@@ -207,4 +227,62 @@ TEST_CASE("hierarchy: flush_frame evicts a frame everywhere and charges dirty li
   CHECK(h.data(0, at(1), false, 1000) == kDram);
   // A frame with no dirty line costs nothing extra.
   CHECK(h.flush_frame(at(0)) == 0);
+}
+
+// Issue 17 item 6: the line cache's compact recency order (narrow sets, up
+// to 16 ways) and its shifted entries (wide sets) are the same true LRU:
+// random accesses, removals and dirty marks against a plain list per set.
+TEST_CASE("line cache: same true LRU as a recency list, narrow and wide sets",
+          "[hierarchy][lru]") {
+  for (unsigned ways : {1u, 2u, 3u, 8u, 15u, 16u, 17u, 24u}) {
+    for (unsigned sets : {1u, 3u, 4u}) {
+      INFO("ways " << ways << ", sets " << sets);
+      LineCache c(sets * ways, ways);
+      std::vector<std::vector<std::uint64_t>> ref(sets);  // entries, most recent first
+      std::uint64_t seed = 12345 + ways * 31 + sets;
+      auto next = [&] {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        return seed >> 33;
+      };
+      // Twice the lines the cache holds, so that sets fill and evict.
+      const std::uint64_t span = 2ull * sets * ways + 1;
+      for (int step = 0; step < 20000; ++step) {
+        const std::uint64_t line = (next() % span) * 0x10001ull;  // spread the hash bytes
+        std::vector<std::uint64_t>& set = ref[line % sets];
+        auto it = std::find_if(set.begin(), set.end(), [&](std::uint64_t e) {
+          return LineCache::line_of(e) == line;
+        });
+        const unsigned op = next() % 8;
+        if (op < 5) {
+          const std::uint64_t bits = (op == 0 ? 1 : 0) | (op == 1 ? LineCache::kFlag : 0);
+          std::uint64_t victim = 0;
+          const bool hit = c.access(line, bits, victim);
+          REQUIRE(hit == (it != set.end()));
+          if (hit) {
+            const std::uint64_t e = *it | bits;
+            set.erase(it);
+            set.insert(set.begin(), e);
+          } else {
+            set.insert(set.begin(), (line << 1) | bits);
+            const std::uint64_t out = set.size() > ways ? set.back() : LineCache::kEmpty;
+            if (set.size() > ways) set.pop_back();
+            REQUIRE(victim == out);
+          }
+          REQUIRE(c.front(line) == set.front());
+        } else if (op < 7) {
+          const std::uint64_t expect = it == set.end() ? LineCache::kEmpty : *it;
+          if (it != set.end()) set.erase(it);
+          REQUIRE(c.remove(line) == expect);
+        } else {
+          REQUIRE(c.mark_dirty(line) == (it != set.end()));
+          if (it != set.end()) *it |= 1;
+        }
+        REQUIRE(c.peek(line) == [&] {
+          for (std::uint64_t e : set)
+            if (LineCache::line_of(e) == line) return e;
+          return LineCache::kEmpty;
+        }());
+      }
+    }
+  }
 }
