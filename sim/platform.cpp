@@ -34,6 +34,8 @@ void set_time_resolution_once() {
 struct Platform::System : sc_core::sc_module {
   memory::MemoryModule mem;
   rmp::RmpTable rmp;
+  rmp::Rmpopt rmpopt;  // issue 19; inert unless rmp.rmpopt is on
+  hypervisor::HostTrafficCounters host_traffic;  // HMEM lines, every CPU
   mmu::TranslationDomain tlbs;  // every vCPU's MMU: the one coherence path
   hypervisor::ConversionLog conversions;
   guest::GuestOs os;
@@ -56,6 +58,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
             c.check_relations("", 0);
             return memory::cache_params_from(c, clock, guest::vcpu_count(c));
           }()),
+      rmpopt(rmp, rmp::rmpopt_params_from(c, clock, guest::vcpu_count(c))),
       conversions(log),
       os(mem.guest_store(), guest::guest_os_params_from(c, clock), tlbs),
       hv(mem.host_store(), rmp, hypervisor::hypervisor_params_from(c, clock),
@@ -68,10 +71,15 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
     const std::string cpu = "cpu" + std::to_string(i);
     cpus.push_back(std::make_unique<guest::Vcpu>(
         cpu.c_str(), i,
-        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log, tlbs, region}, vp));
+        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log, tlbs, region,
+                           host_traffic, rmpopt.enabled() ? &rmpopt : nullptr},
+        vp));
     cpus.back()->mmu().core().attach_rmp(&rmp, rmp_opt);
     tlbs.attach(cpus.back()->mmu().core());
   }
+  // Linux runs RMPOPT over all RAM once SNP is initialised, before any
+  // guest (snp-semantics §2.4).
+  rmpopt.snp_init();
 }
 
 Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, bool check)
@@ -87,6 +95,7 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
   m_region.on_begin([this] {
     const std::uint64_t warmup = accesses();
     m_system->stats.reset();
+    m_system->host_traffic.group.reset();  // joins the tree only after the run
     return warmup;
   });
   if (check) {
@@ -108,6 +117,7 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
   root.add_child(m_system->hv.stats());
   root.add_child(m_system->conversions.stats());
   root.add_child(m_system->rmp.stats());
+  if (m_system->rmpopt.enabled()) root.add_child(m_system->rmpopt.stats());
   if (m_checker) root.add_child(m_checker->stats());
 }
 
@@ -132,6 +142,9 @@ void Platform::run() {
   if (m_checker) m_checker->final_check();
   // Only a run with a region says where it began: the others' stats stay as they were.
   if (m_region.used()) m_system->stats.add_child(m_region.stats());
+  // Runs without host traffic or RMPOPT keep their stats as they were.
+  if (m_system->host_traffic.used() || m_system->rmpopt.enabled())
+    m_system->stats.add_child(m_system->host_traffic.group);
 }
 
 std::uint64_t Platform::accesses() const {

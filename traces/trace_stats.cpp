@@ -29,6 +29,8 @@ void add_access(AddrRange& r, std::uint64_t addr, std::uint32_t size) {
 std::string op_label(Op op) {
   if (op == Op::HostRead) return "HOST_R";
   if (op == Op::HostWrite) return "HOST_W";
+  if (op == Op::HostMemRead) return "HMEM_R";
+  if (op == Op::HostMemWrite) return "HMEM_W";
   return std::string(op_name(op));
 }
 
@@ -48,6 +50,9 @@ constexpr const char* kOpDesc[kOpCount] = {
     "host reads",
     "host writes",
     "region-of-interest markers (ROI begin/end)",
+    "host reads of host memory",
+    "host writes to host memory",
+    "RMPOPT pass requests (rescan, now)",
 };
 
 }  // namespace
@@ -117,6 +122,8 @@ void TraceStats::add(const Event& ev) {
     add_access(guest, ev.addr, ev.size);
   else if (is_host_access(ev.op))
     add_access(host, ev.addr, ev.size);
+  else if (is_host_mem_access(ev.op))
+    add_access(hostmem, ev.addr, ev.size);
   else if (ev.op == Op::Delay)
     delay_cycles += ev.len;
   else if (ev.op == Op::Psc)
@@ -146,6 +153,12 @@ void TraceStats::print(std::ostream& os) const {
        "distinct 4K guest physical pages touched by the host");
   line("host.addr_min", addr(host, host.min), "lowest guest physical byte touched by the host");
   line("host.addr_max", addr(host, host.max), "highest guest physical byte touched by the host");
+  line("hostmem.accesses", num(hostmem.accesses), "HMEM R and HMEM W events");
+  line("hostmem.bytes", num(hostmem.bytes), "bytes of host memory accessed");
+  line("hostmem.pages_4k", num(hostmem.pages.size()),
+       "distinct 4K system-physical pages of host memory touched");
+  line("hostmem.addr_min", addr(hostmem, hostmem.min), "lowest system-physical byte of HMEM");
+  line("hostmem.addr_max", addr(hostmem, hostmem.max), "highest system-physical byte of HMEM");
   line("delay.cycles", num(delay_cycles), "cycles in D events");
   line("psc.entries", num(psc_entries), "entries in PSC events");
   // Where the touched memory lies, for choosing guest.shared_ranges (issue
