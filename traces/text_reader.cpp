@@ -298,19 +298,13 @@ const char* TextReader::parse_other(const char* op, Event& ev) {
       ev.attrs = kConvertToPrivate;
     else if (to != "shared")
       fail(fmt::format("expected private or shared, got '{}'", show_token(s - to.size())));
-  } else if (name == "HOST") {
-    ev.op = Op::HostRead;
+  } else if (name == "HOST" || name == "HMEM") {
+    // HOST: guest memory by GPA; HMEM: the host's own memory by SPA.
+    const bool mem = name == "HMEM";
+    ev.op = mem ? Op::HostMemRead : Op::HostRead;
     std::string_view rw = need_word(s, "<R|W>", usage(ev.op));
     if (rw == "W")
-      ev.op = Op::HostWrite;
-    else if (rw != "R")
-      fail(fmt::format("expected R or W, got '{}'", show_token(s - rw.size())));
-    return parse_access(s, ev, usage(ev.op));
-  } else if (name == "HMEM") {
-    ev.op = Op::HostMemRead;
-    std::string_view rw = need_word(s, "<R|W>", usage(ev.op));
-    if (rw == "W")
-      ev.op = Op::HostMemWrite;
+      ev.op = mem ? Op::HostMemWrite : Op::HostWrite;
     else if (rw != "R")
       fail(fmt::format("expected R or W, got '{}'", show_token(s - rw.size())));
     return parse_access(s, ev, usage(ev.op));

@@ -34,7 +34,7 @@ HostTraffic::Result HostTraffic::access(std::uint64_t spa, bool write, std::uint
   } else {
     // The check reads the page's RMP entry; through a 2M or 1G mapping the
     // 2M region decides (§1.5, §1.7), and the model reads its 2M-aligned
-    // entry (assumption: one reference either way, §8 point 10).
+    // entry (assumption: one reference either way, §2.4).
     const std::uint64_t pfn = spa >> 12;
     const std::uint64_t entry = m_mapping == PageSize::k4K ? pfn : pfn & ~511ull;
     const std::uint64_t check = m_mem.table(m_core, rmp::RmpTable::entry_address(entry), now);

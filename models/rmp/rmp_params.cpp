@@ -30,8 +30,8 @@ void rmp_schema(SchemaBuilder& b) {
   b.float_key("rmp.rmpopt_ns", 1000.0, 0.0, 1e12, "ns",
               "One RMPOPT verify-and-set (reads the 512 2M-aligned RMP entries of a 1 GiB "
               "region)",
-              "assumption: no public latency; the series posted no figures (snp-semantics §2.4, "
-              "§8 point 10)");
+              "assumption: no public latency; the series posted no figures (snp-semantics "
+              "§2.4)");
   b.float_key("rmp.rmpopt_rescan_delay_ms", 10000.0, 0.0, 1e9, "ms",
               "Delay from the last re-scan request (a guest teardown) to the RMPOPT pass",
               "Linux: re-optimisation runs 10 s after the last SNP guest termination (\"Add "

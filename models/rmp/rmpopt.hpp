@@ -10,7 +10,7 @@
 //
 // The scans run on Linux's RMPOPT workqueue, not on the trace's CPUs: their
 // cost is counted (scan_cycles) but charged to no trace stream (assumption,
-// docs/snp-semantics.md §8 point 10).
+// docs/snp-semantics.md §2.4).
 #include <cstdint>
 #include <vector>
 
