@@ -36,7 +36,7 @@ void rmp_schema(SchemaBuilder& b) {
               "Delay from the last re-scan request (a guest teardown) to the RMPOPT pass",
               "Linux: re-optimisation runs 10 s after the last SNP guest termination (\"Add "
               "RMPOPT support\" v9 5/6; snp-semantics §2.4)");
-  b.int_key("rmp.rmpopt_ram_gib", 8192, 1, 1 << 21, "GiB",
+  b.int_key("rmp.rmpopt_ram_gib", 8192, 1, 65536, "GiB",
             "System RAM the RMPOPT passes cover, from address 0 (one bit per GiB and CPU)",
             "assumption: 8 TiB holds every frame rmpsim allocates (docs/models.md); Linux "
             "passes over all of RAM (snp-semantics §2.4)");

@@ -138,6 +138,11 @@ class RmpTable {
   // (docs/snp-semantics.md §2.4).
   std::uint64_t assigned_in_1g(std::uint64_t spa) const;
   void set_assign_observer(AssignObserver* o) { m_assign_observer = o; }
+  // Visits every 1 GiB region holding an assigned page as f(region number).
+  template <class F>
+  void for_each_assigned_1g(F f) const {
+    for (const auto& [region, count] : m_assigned_1g) f(region);
+  }
 
   // VMSA pages of running vCPUs and entries another CPU is updating are
   // "in use": RMPUPDATE and PSMASH fail with FAIL_INUSE on them (§2.1).

@@ -89,3 +89,30 @@ TEST_CASE("issue 19 item 3: RMPOPT off is inert", "[rmpopt]") {
   assign(t, 0x5000, 0x1000, false);  // no observer attached: nothing to clear
   CHECK(opt.counters().bits_cleared == 0);
 }
+
+TEST_CASE("issue 19 item 3: a pass sets exactly what verify-and-set of every region would",
+          "[rmpopt]") {
+  rmp::RmpTable t;
+  rmp::Rmpopt pass(t, params(2));
+  assign(t, 3 * kGiB, 0x1000, false);
+  assign(t, 15 * kGiB + 0x3ff000, 0x2000, true);  // the last region of RAM
+  assign(t, 20 * kGiB, 0x3000, false);            // beyond RAM
+  pass.scan_now();
+  rmp::RmpTable t2;
+  rmp::Rmpopt one_by_one(t2, params(2));
+  assign(t2, 3 * kGiB, 0x1000, false);
+  assign(t2, 15 * kGiB + 0x3ff000, 0x2000, true);
+  assign(t2, 20 * kGiB, 0x3000, false);
+  for (unsigned cpu = 0; cpu < 2; ++cpu)
+    for (std::uint64_t r = 0; r < 24; ++r) one_by_one.verify_and_set(cpu, r * kGiB);
+  for (unsigned cpu = 0; cpu < 2; ++cpu)
+    for (std::uint64_t r = 0; r < 24; ++r) {
+      INFO("cpu " << cpu << " region " << r);
+      CHECK(pass.report(cpu, r * kGiB) == one_by_one.report(cpu, r * kGiB));
+      CHECK(pass.report(cpu, r * kGiB) == (r < 16 && r != 3 && r != 15));
+    }
+  CHECK(pass.counters().instructions == 2 * 16);
+  CHECK(pass.counters().optimized == 2 * 14);
+  CHECK(one_by_one.counters().optimized == 2 * 14);
+  CHECK(pass.counters().scan_cycles == 2 * 16 * 10);
+}
