@@ -186,6 +186,11 @@ Json Platform::summary(double host_seconds) const {
   const stats::Group& root = stats();
   Json s = Json::object();
   add_summary_keys(s, root, kTreeKeys);
+  // HMEM lines' refused writes are host RMP #PFs too (issue 19); their
+  // group exists only in runs that use it.
+  if (m_system->host_traffic.rmp_faults)
+    s["host_rmp_faults"] = s["host_rmp_faults"].get<std::uint64_t>() +
+                           m_system->host_traffic.rmp_faults;
   if (m_region.used()) {  // OUTPUTS.md keys stay; these two only with a region
     s["warmup_accesses"] = *root.counters("region.warmup_accesses").at(0);
     s["region_start_cycle"] = m_region.start_cycle();

@@ -74,6 +74,7 @@ TEST_CASE("issue 19 item 2: a host write next to guest pages faults only through
   // A write to an assigned page faults with any mapping, and Linux oopses.
   Json sp = run_ok(tmp, kMagic + kGuestInRegion4 + "0 HMEM W 0x100000000 8\n0 R 0x400000\n", "");
   CHECK(traffic(sp)["rmp_faults"] == 1);
+  CHECK(sp["summary"]["host_rmp_faults"] == 1);
   CHECK(sp["summary"]["guest_terminated"] == true);
   CHECK(sp["summary"]["termination_reason"].get<std::string>().find(
             "host write to its own memory at SPA 0x100000000 refused by the RMP: fatal") !=
