@@ -143,12 +143,17 @@ def sweep(out, args):
 
     ap = argparse.ArgumentParser(prog="scripts/plot sweep OUT.png")
     ap.add_argument("results", help="DIR/results.csv from rmpsim sweep merge")
-    ap.add_argument("--x", required=True, help="swept key for the x axis")
+    ap.add_argument("--x", required=True, help="swept key for the x axis, or 'trace': the "
+                    "first number in each trace's file name (guest-4g.rmpt: 4)")
     ap.add_argument("--y", required=True, help="metric column, e.g. walks or "
                     "conversion_latency_cycles.p50")
     ap.add_argument("--by", help="column that separates the lines (e.g. hypervisor.policy)")
     ap.add_argument("--logx", action="store_true")
+    ap.add_argument("--diff", metavar="VALUE", help="with --by: plot, per x, the metric at "
+                    "--by=VALUE minus the metric of each other --by value (e.g. cycles saved)")
     opt = ap.parse_args(args)
+    if opt.diff is not None and not opt.by:
+        sys.exit("scripts/plot sweep: --diff needs --by")
     with open(opt.results, newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["status"] == "ok"]
     if not rows:
@@ -156,12 +161,40 @@ def sweep(out, args):
     for col in filter(None, (opt.x, opt.y, opt.by)):
         if col not in rows[0]:
             sys.exit(f"{opt.results}: no column '{col}'; columns: {', '.join(rows[0])}")
-    several_traces = len({r["trace"] for r in rows}) > 1
+    import os
+    import re
+
+    def x_of(r):
+        if opt.x != "trace":
+            return float(r[opt.x])
+        m = re.search(r"\d+", os.path.basename(r["trace"]))
+        if not m:
+            sys.exit(f"{opt.results}: --x trace: no number in the trace name '{r['trace']}'")
+        return float(m.group())
+
+    several_traces = opt.x != "trace" and len({r["trace"] for r in rows}) > 1
     lines = {}
     for r in rows:
         label = " ".join(filter(None, (r["trace"] if several_traces else "",
                                        f"{opt.by}={r[opt.by]}" if opt.by else "")))
-        lines.setdefault(label, []).append((float(r[opt.x]), float(r[opt.y])))
+        lines.setdefault(label, []).append((x_of(r), float(r[opt.y])))
+    y_label = opt.y
+    if opt.diff is not None:
+        # Each line's label ends in "BY=VALUE"; its base is the same label
+        # ending in "BY=DIFF".
+        def base_of(label):
+            return label.rsplit(f"{opt.by}=", 1)[0] + f"{opt.by}={opt.diff}"
+
+        if not any(lbl == base_of(lbl) for lbl in lines):
+            sys.exit(f"{opt.results}: --diff {opt.diff}: no points with {opt.by}={opt.diff}")
+        diffs = {}
+        for lbl, pts in lines.items():
+            if lbl == base_of(lbl):
+                continue
+            ref = dict(lines.get(base_of(lbl), []))
+            diffs[f"{base_of(lbl)} minus {lbl}"] = [(x, ref[x] - y) for x, y in pts if x in ref]
+        lines = diffs
+        y_label = f"{opt.y} saved (at {opt.by}={opt.diff} minus the others)"
     fig, ax = plt.subplots(figsize=(7, 4.5))
     def natural(label):  # "x=64" before "x=256"
         import re
@@ -172,9 +205,10 @@ def sweep(out, args):
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label or opt.y)
     if opt.logx:
         ax.set_xscale("log", base=2)
-    ax.set_xlabel(opt.x)
-    ax.set_ylabel(opt.y)
-    ax.set_title(f"{opt.y} against {opt.x}")
+    x_label = "the number in the trace's name" if opt.x == "trace" else opt.x
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.set_title(f"{y_label} against {x_label}", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -34,6 +34,8 @@ void set_time_resolution_once() {
 struct Platform::System : sc_core::sc_module {
   memory::MemoryModule mem;
   rmp::RmpTable rmp;
+  rmp::Rmpopt rmpopt;  // issue 19; inert unless rmp.rmpopt is on
+  hypervisor::HostTrafficCounters host_traffic;  // HMEM lines, every CPU
   mmu::TranslationDomain tlbs;  // every vCPU's MMU: the one coherence path
   hypervisor::ConversionLog conversions;
   guest::GuestOs os;
@@ -56,6 +58,7 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
             c.check_relations("", 0);
             return memory::cache_params_from(c, clock, guest::vcpu_count(c));
           }()),
+      rmpopt(rmp, rmp::rmpopt_params_from(c, clock, guest::vcpu_count(c))),
       conversions(log),
       os(mem.guest_store(), guest::guest_os_params_from(c, clock), tlbs),
       hv(mem.host_store(), rmp, hypervisor::hypervisor_params_from(c, clock),
@@ -69,10 +72,15 @@ Platform::System::System(const sc_core::sc_module_name& n, const Config& c, cons
     const std::string cpu = "cpu" + std::to_string(i);
     cpus.push_back(std::make_unique<guest::Vcpu>(
         cpu.c_str(), i,
-        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log, tlbs, region}, vp));
+        guest::VcpuContext{feed, os, hv, state, mem, rmp, conversions, log, tlbs, region,
+                           host_traffic, rmpopt.enabled() ? &rmpopt : nullptr},
+        vp));
     cpus.back()->mmu().core().attach_rmp(&rmp, rmp_opt);
     tlbs.attach(cpus.back()->mmu().core());
   }
+  // Linux runs RMPOPT over all RAM once SNP is initialised, before any
+  // guest (snp-semantics §2.4).
+  rmpopt.snp_init();
 }
 
 Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, bool check)
@@ -88,6 +96,7 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
   m_region.on_begin([this] {
     const std::uint64_t warmup = accesses();
     m_system->stats.reset();
+    m_system->host_traffic.group.reset();  // joins the tree only after the run
     return warmup;
   });
   if (check) {
@@ -109,6 +118,7 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
   root.add_child(m_system->hv.stats());
   root.add_child(m_system->conversions.stats());
   root.add_child(m_system->rmp.stats());
+  if (m_system->rmpopt.enabled()) root.add_child(m_system->rmpopt.stats());
   if (m_checker) root.add_child(m_checker->stats());
 }
 
@@ -133,6 +143,9 @@ void Platform::run() {
   if (m_checker) m_checker->final_check();
   // Only a run with a region says where it began: the others' stats stay as they were.
   if (m_region.used()) m_system->stats.add_child(m_region.stats());
+  // Runs without host traffic or RMPOPT keep their stats as they were.
+  if (m_system->host_traffic.used() || m_system->rmpopt.enabled())
+    m_system->stats.add_child(m_system->host_traffic.group);
 }
 
 std::uint64_t Platform::accesses() const {
@@ -174,6 +187,11 @@ Json Platform::summary(double host_seconds) const {
   const stats::Group& root = stats();
   Json s = Json::object();
   add_summary_keys(s, root, kTreeKeys);
+  // HMEM lines' refused writes are host RMP #PFs too (issue 19); their
+  // group exists only in runs that use it.
+  if (m_system->host_traffic.rmp_faults)
+    s["host_rmp_faults"] = s["host_rmp_faults"].get<std::uint64_t>() +
+                           m_system->host_traffic.rmp_faults;
   if (m_region.used()) {  // OUTPUTS.md keys stay; these two only with a region
     s["warmup_accesses"] = *root.counters("region.warmup_accesses").at(0);
     s["region_start_cycle"] = m_region.start_cycle();

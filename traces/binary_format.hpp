@@ -7,7 +7,9 @@
 //   head: u8 op | u8 reserved (0) | u16 vcpu | u32 x | u64 a
 //   op                      x             a                tail
 //   R W X M HOST-R HOST-W   size (>= 1)   address          -
+//   HMEM-R HMEM-W           size (>= 1)   address (SPA)    -
 //   D                       0             cycles           -
+//   ROI RMPOPT              attrs         0                -
 //   VMPL                    0             level (0..3)     -
 //   PVALIDATE RMPADJUST     attrs         gva              -
 //   UNMAP                   0             gva              u64 len
@@ -43,7 +45,8 @@ inline constexpr std::size_t kMaxRecordBytes = kHeadBytes + 8 * kPscMaxEntries;
 // Ops whose record is only the 16-byte head with x = size: the fast path.
 inline constexpr std::uint32_t kAccessOpMask =
     (1u << unsigned(Op::Read)) | (1u << unsigned(Op::Write)) | (1u << unsigned(Op::Exec)) |
-    (1u << unsigned(Op::Modify)) | (1u << unsigned(Op::HostRead)) | (1u << unsigned(Op::HostWrite));
+    (1u << unsigned(Op::Modify)) | (1u << unsigned(Op::HostRead)) | (1u << unsigned(Op::HostWrite)) |
+    (1u << unsigned(Op::HostMemRead)) | (1u << unsigned(Op::HostMemWrite));
 
 // Bytes after the head for ops with a fixed tail (PSC: see entry count).
 inline std::size_t tail_bytes(Op op) {

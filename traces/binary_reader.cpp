@@ -25,7 +25,7 @@ std::string hex_bytes(const unsigned char* p, std::size_t n) {
 inline bool decode_access(const unsigned char* p, Event& ev) {
   unsigned op = p[0];
   std::uint32_t size = load32(p + 4);
-  if (op >= 16 || !((kAccessOpMask >> op) & 1) || p[1] != 0 || size == 0) return false;
+  if (op >= 32 || !((kAccessOpMask >> op) & 1) || p[1] != 0 || size == 0) return false;
   ev = Event{};
   ev.op = Op(op);
   ev.vcpu = load16(p + 2);
@@ -163,6 +163,8 @@ bool BinaryReader::next_slow(Event& ev) {
     case Op::Modify:
     case Op::HostRead:
     case Op::HostWrite:
+    case Op::HostMemRead:
+    case Op::HostMemWrite:
       ev.size = x;
       ev.addr = a;
       break;
@@ -196,7 +198,9 @@ bool BinaryReader::next_slow(Event& ev) {
       ev.len = load64(tail + 8);
       break;
     case Op::Roi:
-      if (a != 0) fail(fmt::format("expected record bytes 8..15 of ROI to be 0, got {:#x}", a));
+    case Op::Rmpopt:
+      if (a != 0)
+        fail(fmt::format("expected record bytes 8..15 of {} to be 0, got {:#x}", op_name(op), a));
       ev.attrs = x;
       break;
     case Op::Psc:

@@ -24,7 +24,7 @@ BinaryWriter::BinaryWriter(std::unique_ptr<ByteSink> sink, std::string name)
 }
 
 void BinaryWriter::write(const Event& ev) {
-  bool access = is_guest_access(ev.op) || is_host_access(ev.op);
+  bool access = is_sized_access(ev.op);
   if (access ? !access_ok(ev) : !check_event(ev).empty())
     throw std::invalid_argument("cannot write invalid trace event: " + check_event(ev));
   if (m_buf.size() - m_used < kMaxRecordBytes) flush();
@@ -39,6 +39,8 @@ void BinaryWriter::write(const Event& ev) {
     case Op::Modify:
     case Op::HostRead:
     case Op::HostWrite:
+    case Op::HostMemRead:
+    case Op::HostMemWrite:
       x = ev.size;
       break;
     case Op::Delay:
@@ -58,6 +60,7 @@ void BinaryWriter::write(const Event& ev) {
       a = ev.psc_count;
       break;
     case Op::Roi:
+    case Op::Rmpopt:
       x = ev.attrs;
       a = 0;
       break;

@@ -33,6 +33,11 @@ std::string_view op_name(Op op) {
       return "HOST";
     case Op::Roi:
       return "ROI";
+    case Op::HostMemRead:
+    case Op::HostMemWrite:
+      return "HMEM";
+    case Op::Rmpopt:
+      return "RMPOPT";
   }
   return "?";
 }

@@ -19,7 +19,9 @@
 //   Psc           -                 -           -       -         PscProto + PscOp<<4; entries in psc
 //   Convert       GVA               -           -       bytes     kConvertToPrivate or 0
 //   HostRead/Write GPA              bytes (>=1) -       -         -
+//   HostMemRead/Write SPA           bytes (>=1) -       -         -
 //   Roi           -                 -           -       -         kRoiEnd or 0 (begin)
+//   Rmpopt        -                 -           -       -         kRmpoptNow or 0 (rescan)
 #include <cstdint>
 #include <string_view>
 
@@ -41,14 +43,24 @@ enum class Op : std::uint8_t {
   HostRead = 12,
   HostWrite = 13,
   Roi = 14,  // ROI begin/end: the measured region (docs/trace-format.md)
+  // HMEM R|W: the host's own memory, by system-physical address (issue 19).
+  HostMemRead = 15,
+  HostMemWrite = 16,
+  Rmpopt = 17,  // RMPOPT rescan|now: the host asks for an RMPOPT pass
 };
-inline constexpr int kOpCount = 15;
+inline constexpr int kOpCount = 18;
 
-// The text keyword of an op ("R", "MAP", "HOST" for both host ops, ...).
+// The text keyword of an op ("R", "MAP", "HOST" for both host ops, "HMEM"
+// for both host-memory ops, ...).
 std::string_view op_name(Op op);
 
 inline bool is_guest_access(Op op) { return op <= Op::Modify; }
 inline bool is_host_access(Op op) { return op == Op::HostRead || op == Op::HostWrite; }
+inline bool is_host_mem_access(Op op) { return op == Op::HostMemRead || op == Op::HostMemWrite; }
+// Any op whose operands are <addr> [size] (the access fast paths).
+inline bool is_sized_access(Op op) {
+  return is_guest_access(op) || is_host_access(op) || is_host_mem_access(op);
+}
 
 enum class PageSize : std::uint8_t { k4K = 0, k2M = 1, k1G = 2 };
 inline constexpr std::uint64_t page_bytes(PageSize s) {
@@ -85,6 +97,10 @@ inline constexpr std::uint32_t kConvertToPrivate = 1u << 2;
 
 // ROI: the line ends the measured region (else it begins it).
 inline constexpr std::uint32_t kRoiEnd = 1u << 0;
+
+// RMPOPT: scan now (the on-demand trigger); else a delayed re-scan request,
+// as KVM makes after a guest's teardown.
+inline constexpr std::uint32_t kRmpoptNow = 1u << 0;
 
 // PSC: protocol in bits 0..3, operation (GHCB op codes, snp-semantics §3.2) in 4..7.
 enum class PscProto : std::uint8_t { Msr = 0, Ghcb = 1 };

@@ -25,6 +25,15 @@ std::string check_gpa_range(const char* what, std::uint64_t base, std::uint64_t 
   return "";
 }
 
+// [base, base + len) lies below the system-physical limit (len >= 1, no wrap).
+std::string check_spa_range(const char* what, std::uint64_t base, std::uint64_t len) {
+  if (base + (len - 1) >= kSpaLimit)
+    return fmt::format("expected {} range [{}, {}) to lie below 2^51 (the simulated "
+                       "system-physical address space)",
+                       what, hex(base), hex(base + len));
+  return "";
+}
+
 // [base, base + len) is canonical at both ends (len >= 1, no wrap).
 std::string check_va_range(const char* what, std::uint64_t base, std::uint64_t len) {
   if (!canonical_va(base) || !canonical_va(base + (len - 1)))
@@ -50,10 +59,11 @@ std::string check_range(const char* what, std::uint64_t base, std::uint64_t len,
 // the guest-physical limit (host).
 std::string check_access_range(const Event& ev) {
   const std::uint64_t last = ev.addr + (ev.size - 1);
-  const char* what = is_host_access(ev.op) ? "<gpa>" : "<gva>";
+  const char* what = address_name(ev.op);
   if (last < ev.addr)
     return fmt::format("expected {} + <size> to be at most 2^64, got {} + {}", what, hex(ev.addr),
                        ev.size);
+  if (is_host_mem_access(ev.op)) return check_spa_range("<spa>", ev.addr, ev.size);
   if (is_host_access(ev.op)) return check_gpa_range("<gpa>", ev.addr, ev.size);
   return check_va_range("<gva>", ev.addr, ev.size);
 }
@@ -109,6 +119,8 @@ std::string check_event(const Event& ev) {
     case Op::Modify:
     case Op::HostRead:
     case Op::HostWrite:
+    case Op::HostMemRead:
+    case Op::HostMemWrite:
       if (ev.size == 0) return "expected <size> to be at least 1, got 0";
       return check_access_range(ev);
     case Op::Delay:
@@ -161,6 +173,8 @@ std::string check_event(const Event& ev) {
       return check_psc(ev);
     case Op::Roi:
       return check_bits("ROI attribute", ev.attrs, kRoiEnd);
+    case Op::Rmpopt:
+      return check_bits("RMPOPT attribute", ev.attrs, kRmpoptNow);
   }
   return fmt::format("expected an op code 0..{}, got {}", kOpCount - 1, unsigned(ev.op));
 }

@@ -16,7 +16,8 @@ namespace {
 constexpr std::string_view kMagic = "#!rmpsim-trace v1";
 constexpr std::string_view kMagicPrefix = "#!rmpsim-trace ";
 constexpr const char* kOpList =
-    "R, W, X, M, D, MAP, UNMAP, PVALIDATE, RMPADJUST, VMPL, PSC, CONVERT, HOST or ROI";
+    "R, W, X, M, D, MAP, UNMAP, PVALIDATE, RMPADJUST, VMPL, PSC, CONVERT, HOST, ROI, HMEM or "
+    "RMPOPT";
 constexpr const char* kMapAttrList = "private, shared, 4k, 2m, 1g, ro, rw, x or nx";
 
 // Operand syntax per op, quoted in "expected ... (usage: ...)" messages.
@@ -36,6 +37,9 @@ constexpr const char* kUsage[kOpCount] = {
     "HOST <R|W> <gpa> [size]",
     "HOST <R|W> <gpa> [size]",
     "ROI <begin|end>",
+    "HMEM <R|W> <spa> [size]",
+    "HMEM <R|W> <spa> [size]",
+    "RMPOPT <rescan|now>",
 };
 const char* usage(Op op) { return kUsage[int(op)]; }
 
@@ -236,7 +240,7 @@ const char* TextReader::end_of_line(const char* s, const char* start, Op op) {
 }
 
 const char* TextReader::parse_access(const char* s, Event& ev, const char* use) {
-  ev.addr = need_number(s, is_host_access(ev.op) ? "<gpa>" : "<gva>", 64, use);
+  ev.addr = need_number(s, address_name(ev.op), 64, use);
   s = skip_blanks(s);
   if (is_sep(*s)) {
     ev.size = 8;  // the default access size (docs/trace-format.md)
@@ -294,14 +298,23 @@ const char* TextReader::parse_other(const char* op, Event& ev) {
       ev.attrs = kConvertToPrivate;
     else if (to != "shared")
       fail(fmt::format("expected private or shared, got '{}'", show_token(s - to.size())));
-  } else if (name == "HOST") {
-    ev.op = Op::HostRead;
+  } else if (name == "HOST" || name == "HMEM") {
+    // HOST: guest memory by GPA; HMEM: the host's own memory by SPA.
+    const bool mem = name == "HMEM";
+    ev.op = mem ? Op::HostMemRead : Op::HostRead;
     std::string_view rw = need_word(s, "<R|W>", usage(ev.op));
     if (rw == "W")
-      ev.op = Op::HostWrite;
+      ev.op = mem ? Op::HostMemWrite : Op::HostWrite;
     else if (rw != "R")
       fail(fmt::format("expected R or W, got '{}'", show_token(s - rw.size())));
     return parse_access(s, ev, usage(ev.op));
+  } else if (name == "RMPOPT") {
+    ev.op = Op::Rmpopt;
+    std::string_view what = need_word(s, "<rescan|now>", usage(ev.op));
+    if (what == "now")
+      ev.attrs = kRmpoptNow;
+    else if (what != "rescan")
+      fail(fmt::format("expected rescan or now, got '{}'", show_token(s - what.size())));
   } else if (name == "ROI") {
     ev.op = Op::Roi;
     std::string_view what = need_word(s, "<begin|end>", usage(ev.op));

@@ -23,7 +23,9 @@ char* put_event(char* o, const Event& ev) {
   switch (ev.op) {
     case Op::HostRead:
     case Op::HostWrite:
-      *o++ = ev.op == Op::HostRead ? 'R' : 'W';
+    case Op::HostMemRead:
+    case Op::HostMemWrite:
+      *o++ = ev.op == Op::HostRead || ev.op == Op::HostMemRead ? 'R' : 'W';
       *o++ = ' ';
       [[fallthrough]];
     case Op::Read:
@@ -95,12 +97,14 @@ char* put_event(char* o, const Event& ev) {
       return put_str(o, ev.attrs & kConvertToPrivate ? " private" : " shared");
     case Op::Roi:
       return put_str(o, ev.attrs & kRoiEnd ? "end" : "begin");
+    case Op::Rmpopt:
+      return put_str(o, ev.attrs & kRmpoptNow ? "now" : "rescan");
   }
   return o;
 }
 
 void require_valid(const Event& ev) {
-  if ((is_guest_access(ev.op) || is_host_access(ev.op)) ? access_ok(ev) : check_event(ev).empty())
+  if (is_sized_access(ev.op) ? access_ok(ev) : check_event(ev).empty())
     return;
   std::string why = check_event(ev);
   throw std::invalid_argument("cannot write invalid trace event: " + why);

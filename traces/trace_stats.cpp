@@ -29,6 +29,8 @@ void add_access(AddrRange& r, std::uint64_t addr, std::uint32_t size) {
 std::string op_label(Op op) {
   if (op == Op::HostRead) return "HOST_R";
   if (op == Op::HostWrite) return "HOST_W";
+  if (op == Op::HostMemRead) return "HMEM_R";
+  if (op == Op::HostMemWrite) return "HMEM_W";
   return std::string(op_name(op));
 }
 
@@ -48,6 +50,9 @@ constexpr const char* kOpDesc[kOpCount] = {
     "host reads",
     "host writes",
     "region-of-interest markers (ROI begin/end)",
+    "host reads of host memory",
+    "host writes to host memory",
+    "RMPOPT pass requests (rescan, now)",
 };
 
 }  // namespace
@@ -117,6 +122,8 @@ void TraceStats::add(const Event& ev) {
     add_access(guest, ev.addr, ev.size);
   else if (is_host_access(ev.op))
     add_access(host, ev.addr, ev.size);
+  else if (is_host_mem_access(ev.op))
+    add_access(hostmem, ev.addr, ev.size);
   else if (ev.op == Op::Delay)
     delay_cycles += ev.len;
   else if (ev.op == Op::Psc)
@@ -135,17 +142,35 @@ void TraceStats::print(std::ostream& os) const {
   for (int i = 0; i < kOpCount; ++i) line("op." + op_label(Op(i)), num(per_op[i]), kOpDesc[i]);
   for (std::size_t v = 0; v < per_vcpu.size(); ++v)
     if (per_vcpu[v]) line(fmt::format("vcpu{}.events", v), num(per_vcpu[v]), "events of this vCPU");
-  line("guest.accesses", num(guest.accesses), "R, W, X and M events");
-  line("guest.bytes", num(guest.bytes), "bytes accessed by the guest");
-  line("guest.pages_4k", num(guest.pages.size()), "distinct 4K guest virtual pages touched");
-  line("guest.addr_min", addr(guest, guest.min), "lowest guest virtual byte touched");
-  line("guest.addr_max", addr(guest, guest.max), "highest guest virtual byte touched");
-  line("host.accesses", num(host.accesses), "HOST R and HOST W events");
-  line("host.bytes", num(host.bytes), "bytes accessed by the host");
-  line("host.pages_4k", num(host.pages.size()),
-       "distinct 4K guest physical pages touched by the host");
-  line("host.addr_min", addr(host, host.min), "lowest guest physical byte touched by the host");
-  line("host.addr_max", addr(host, host.max), "highest guest physical byte touched by the host");
+  // Per address space: accesses, bytes, pages, lowest and highest byte.
+  struct Space {
+    const char* name;
+    const AddrRange& r;
+    const char* desc[5];
+  };
+  const Space spaces[] = {
+      {"guest", guest,
+       {"R, W, X and M events", "bytes accessed by the guest",
+        "distinct 4K guest virtual pages touched", "lowest guest virtual byte touched",
+        "highest guest virtual byte touched"}},
+      {"host", host,
+       {"HOST R and HOST W events", "bytes accessed by the host",
+        "distinct 4K guest physical pages touched by the host",
+        "lowest guest physical byte touched by the host",
+        "highest guest physical byte touched by the host"}},
+      {"hostmem", hostmem,
+       {"HMEM R and HMEM W events", "bytes of host memory accessed",
+        "distinct 4K system-physical pages of host memory touched",
+        "lowest system-physical byte of HMEM", "highest system-physical byte of HMEM"}},
+  };
+  for (const Space& sp : spaces) {
+    const std::string p = sp.name;
+    line(p + ".accesses", num(sp.r.accesses), sp.desc[0]);
+    line(p + ".bytes", num(sp.r.bytes), sp.desc[1]);
+    line(p + ".pages_4k", num(sp.r.pages.size()), sp.desc[2]);
+    line(p + ".addr_min", addr(sp.r, sp.r.min), sp.desc[3]);
+    line(p + ".addr_max", addr(sp.r, sp.r.max), sp.desc[4]);
+  }
   line("delay.cycles", num(delay_cycles), "cycles in D events");
   line("psc.entries", num(psc_entries), "entries in PSC events");
   // Where the touched memory lies, for choosing guest.shared_ranges (issue

@@ -58,6 +58,7 @@ struct TraceStats {
   std::vector<std::uint64_t> per_vcpu;  // events per vCPU; index = vCPU number
   AddrRange guest;                      // R W X M, by GVA
   AddrRange host;                       // HOST R/W, by GPA
+  AddrRange hostmem;                    // HMEM R/W, by SPA
   std::uint64_t delay_cycles = 0;       // sum of D operands
   std::uint64_t psc_entries = 0;        // sum over PSC events
 

@@ -122,6 +122,12 @@ void host_schema(SchemaBuilder& b) {
              "host write faults when any 4K page of its 2 MiB region is assigned",
              "snp-semantics §1.5, §1.7: Linux splits its direct map to 4K around "
              "converted pages, so 4k is its behaviour");
+  b.enum_key("host.direct_map_page_size", "4k", {"4k", "2m", "1g"},
+             "Page size of the host's mapping of its own memory (HMEM lines). With 2m or "
+             "1g a host write is checked against its whole 2 MiB region and faults when "
+             "any 4K page of it is assigned",
+             "snp-semantics §1.5, §1.7: Linux splits its direct map to 4K around "
+             "converted pages, so 4k is its behaviour");
   b.enum_key("host.access_mode", "kernel", {"kernel", "user"},
              "Who runs HOST lines: the hypervisor in the host kernel (KVM) or a "
              "device model in host userspace (the VMM). Decides what a host RMP #PF "
@@ -219,6 +225,7 @@ VcpuParams vcpu_params_from(const Config& c, const Clock& clock) {
                      ? static_cast<unsigned>(c.get_int("cpu.mlp_window"))
                      : 0;
   p.host_mapping = c.get_page_size("host.mapping_page_size");
+  p.host_direct_map = c.get_page_size("host.direct_map_page_size");
   p.host_rmp_pf.kernel_mode = c.get_string("host.access_mode") == "kernel";
   p.host_rmp_pf.fatal = c.get_string("host.on_rmp_pf") == "linux";
   p.ghz = clock.ghz;

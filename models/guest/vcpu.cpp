@@ -34,7 +34,10 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
             params.mmu_timing),
       m_caches(ctx.mem.caches()),
       m_kernel(id, *this, ctx.os, ctx.rmp, ctx.state, ctx.conversions, params.kernel),
-      m_host(ctx.hv, ctx.mem.caches(), ctx.rmp, params.host_mapping, id, params.host_rmp_pf) {
+      m_host(ctx.hv, ctx.mem.caches(), ctx.rmp, params.host_mapping, id, params.host_rmp_pf),
+      m_host_traffic(ctx.mem.caches(), ctx.rmp, ctx.rmpopt, params.host_direct_map, id,
+                     params.host_rmp_pf, ctx.host_traffic),
+      m_rmpopt(ctx.rmpopt) {
   SC_HAS_PROCESS(Vcpu);
   SC_THREAD(run);
   socket.bind(m_mmu.socket);
@@ -280,6 +283,9 @@ void Vcpu::replay() {
       // Window core model: every line but an access or D serialises (exits,
       // PVALIDATE, PSC, mapping changes, ROI); D computes under the misses.
       if (ev.op != trace::Op::Delay) drain();
+      // A re-scan whose delay has passed runs before the line's own RMP
+      // changes (guest accesses do not wait for it: rmpopt.hpp).
+      if (m_rmpopt) m_rmpopt->run_due(m_cycles);
     }
     switch (ev.op) {
       case trace::Op::Read:
@@ -335,6 +341,13 @@ void Vcpu::replay() {
       case trace::Op::HostRead:
       case trace::Op::HostWrite:
         host_access(ev);
+        break;
+      case trace::Op::HostMemRead:
+      case trace::Op::HostMemWrite:
+        host_mem_access(ev);
+        break;
+      case trace::Op::Rmpopt:
+        rmpopt(ev);
         break;
       case trace::Op::Psc:
         psc(ev);

@@ -30,6 +30,7 @@
 #include "models/guest/trace_feed.hpp"
 #include "models/hypervisor/conversion.hpp"
 #include "models/hypervisor/host_access.hpp"
+#include "models/hypervisor/host_traffic.hpp"
 #include "models/hypervisor/hypervisor.hpp"
 #include "models/mmu/mmu_module.hpp"
 #include "models/mmu/translation_domain.hpp"
@@ -43,6 +44,7 @@ namespace rmpsim::guest {
 struct VcpuParams {
   unsigned mlp_window;              // cpu.mlp_window with cpu.core_model=window, else 0 (blocking)
   PageSize host_mapping;            // host.mapping_page_size
+  PageSize host_direct_map;         // host.direct_map_page_size (HMEM lines)
   hypervisor::HostRmpPfParams host_rmp_pf;  // host.access_mode, host.on_rmp_pf
   std::uint64_t quantum_cycles;     // sim.quantum_ns in cycles
   double ghz;                       // cpu.freq_ghz (only to phrase the time-limit error)
@@ -64,6 +66,10 @@ struct VcpuContext {
   // Every vCPU's TLBs and walk caches (the guest's broadcast invalidations).
   mmu::TranslationDomain& tlbs;
   Region& region;  // the measured region (ROI lines, warm-up)
+  // HMEM and RMPOPT lines (issue 19): the host traffic counters every vCPU
+  // shares; RMPOPT, null unless rmp.rmpopt is on.
+  hypervisor::HostTrafficCounters& host_traffic;
+  rmp::Rmpopt* rmpopt;
 };
 
 // Consistency points for the invariant checker (`run --check`,
@@ -149,6 +155,10 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   // A HOST line: the vCPU thread stands in for the host thread; the host
   // model says what each page cost and whether the RMP refused it.
   void host_access(const trace::Event& ev);
+  // An HMEM line: this CPU's host work on host memory (HostTraffic).
+  void host_mem_access(const trace::Event& ev);
+  // An RMPOPT line: Linux's delayed re-scan request, or a pass now.
+  void rmpopt(const trace::Event& ev);
 
   // CpuPort (vcpu_snp.cpp).
   std::uint16_t asid() const override { return m_attrs.asid; }
@@ -258,6 +268,8 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   std::uint64_t m_vmpl_switches = 0;
   GuestKernel m_kernel;           // the guest kernel's SNP behaviour, run on this vCPU
   hypervisor::HostAccess m_host;  // HOST lines, on this vCPU's thread
+  hypervisor::HostTraffic m_host_traffic;  // HMEM lines, on this CPU
+  rmp::Rmpopt* m_rmpopt;                   // null unless rmp.rmpopt is on
   CheckPoints* m_check = nullptr;  // run --check only
   stats::Group m_stats{basename()};
 };

@@ -1,10 +1,15 @@
 // The SNP side of the vCPU: the trace lines it forwards (PVALIDATE,
-// RMPADJUST, PSC and CONVERT to the guest kernel, HOST to the host model,
-// VMPL itself) and the CpuPort the guest kernel runs on — operand
+// RMPADJUST, PSC and CONVERT to the guest kernel, HOST and HMEM to the host
+// models, RMPOPT to Linux's RMPOPT policy, VMPL itself) and the CpuPort the guest kernel runs on — operand
 // translation, exits, time and the guest's broadcast invalidations.
 #include "models/guest/vcpu.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "models/rmp/rmp_instructions.hpp"
+#include "traces/input_error.hpp"
 
 namespace rmpsim::guest {
 
@@ -72,6 +77,40 @@ void Vcpu::host_access(const trace::Event& ev) {
     }
   }
   checkpoint("a HOST line");
+}
+
+void Vcpu::host_mem_access(const trace::Event& ev) {
+  const bool write = ev.op == trace::Op::HostMemWrite;
+  const std::uint64_t last = ev.addr + (ev.size - 1);  // the reader checked size >= 1
+  // The RMP table is the models' own (rmp_table.hpp); host software
+  // cannot store to it, and reading it is RMPREAD's business.
+  if (last >= rmp::kRmpBase)
+    throw InputError(m_feed.trace_name(m_id), m_line,
+                     fmt::format("expected HMEM <spa> range [{:#x}, {:#x}] below the RMP table at "
+                                 "{:#x} (docs/models.md)",
+                                 ev.addr, last, rmp::kRmpBase));
+  for (std::uint64_t page = ev.addr >> 12; page <= (last >> 12); ++page) {
+    const std::uint64_t spa = std::max(page << 12, ev.addr);
+    const hypervisor::HostTraffic::Result r = m_host_traffic.access(spa, write, m_cycles);
+    advance(r.cycles);
+    if (r.refused) {
+      const std::string end = m_host_traffic.rmp_pf_end(spa);
+      if (!end.empty()) {
+        m_state.terminate(end);
+        break;
+      }
+    }
+  }
+}
+
+void Vcpu::rmpopt(const trace::Event& ev) {
+  // Without rmp.rmpopt the kernel has no RMPOPT to run: Linux's interface
+  // returns at once (snp-semantics §2.4).
+  if (!m_rmpopt) return;
+  if (ev.attrs & trace::kRmpoptNow)
+    m_rmpopt->scan_now();
+  else
+    m_rmpopt->request_rescan(m_cycles);
 }
 
 // CpuPort.

@@ -30,22 +30,25 @@ bool HostAccess::complete(const Page& page, bool write) {
   return fault;
 }
 
-std::string HostAccess::rmp_pf_end(std::uint64_t gpa, const Page& page) const {
-  if (!m_on_pf.fatal) return {};
-  const std::string what = fmt::format("host RMP #PF in {} mode: host write to GPA {:#x} (SPA "
-                                       "{:#x}) refused by the RMP",
-                                       m_on_pf.kernel_mode ? "kernel" : "user", gpa,
-                                       page.spa & ~0xfffull);
+std::string host_rmp_pf_end(const HostRmpPfParams& p, const std::string& what) {
+  if (!p.fatal) return {};
   // Linux treats an RMP #PF in the kernel as fatal (an oops, with the RMP
   // entries of the 2 MiB region dumped; docs/snp-semantics.md §1.6). In
   // user mode it sends SIGBUS and the process dies (SNP host series,
   // "x86/fault: Handle RMP page faults for user addresses": "Unexpected
   // RMP page fault ..., terminating process"); the model's host process is
   // the VMM, so the guest ends with it.
-  if (m_on_pf.kernel_mode)
+  if (p.kernel_mode)
     return what + ": fatal, Linux oopses on a kernel-mode RMP #PF (snp-semantics §1.6)";
   return what + ": Linux sends SIGBUS and terminates the host process (the VMM), and the guest "
                 "with it";
+}
+
+std::string HostAccess::rmp_pf_end(std::uint64_t gpa, const Page& page) const {
+  return host_rmp_pf_end(
+      m_on_pf, fmt::format("host RMP #PF in {} mode: host write to GPA {:#x} (SPA {:#x}) refused "
+                           "by the RMP",
+                           m_on_pf.kernel_mode ? "kernel" : "user", gpa, page.spa & ~0xfffull));
 }
 
 void HostAccess::register_stats(stats::Group& g) {

@@ -29,6 +29,11 @@ struct HostRmpPfParams {
   bool fatal = true;        // host.on_rmp_pf = linux (else continue)
 };
 
+// What Linux does after a refused host write described by `what` (the
+// outcome of host.on_rmp_pf in host.access_mode): why the run ends, or ""
+// when it goes on. HOST and HMEM lines share it.
+std::string host_rmp_pf_end(const HostRmpPfParams& p, const std::string& what);
+
 class HostAccess {
  public:
   // `host_mapping`: the size of the host's mapping of guest memory

@@ -102,7 +102,20 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   auto weight = [](const RmpEntry& x) -> std::int64_t {
     return x.assigned ? (x.large ? 512 : 1) : 0;
   };
-  r.assigned = static_cast<std::uint32_t>(std::int64_t(r.assigned) + weight(e) - weight(old));
+  const std::int64_t delta = weight(e) - weight(old);
+  r.assigned = static_cast<std::uint32_t>(std::int64_t(r.assigned) + delta);
+  if (delta != 0) {
+    std::uint64_t& g = m_assigned_1g[pfn >> 18];
+    g = static_cast<std::uint64_t>(std::int64_t(g) + delta);
+    if (g == 0) m_assigned_1g.erase(pfn >> 18);
+  }
+  if (e.assigned && !old.assigned && m_assign_observer)
+    m_assign_observer->page_assigned(pfn << 12);
+}
+
+std::uint64_t RmpTable::assigned_in_1g(std::uint64_t spa) const {
+  const auto it = m_assigned_1g.find(spa >> 30);
+  return it == m_assigned_1g.end() ? 0 : it->second;
 }
 
 std::uint64_t RmpTable::assigned_in_region(std::uint64_t spa) const {

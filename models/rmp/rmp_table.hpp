@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "models/common/chunk_directory.hpp"
@@ -60,6 +61,14 @@ class RmpObserver {
   virtual ~RmpObserver() = default;
   virtual void rmp_written(std::uint64_t pfn, const RmpEntry& before) = 0;
   virtual void rmp_instruction_done(RmpOp op, std::uint64_t spa) = 0;
+};
+
+// Told when a write makes a page assigned (RMPUPDATE to a guest): the
+// hardware clears the RMPOPT bit of its 1 GiB region (models/rmp/rmpopt.hpp).
+class AssignObserver {
+ public:
+  virtual ~AssignObserver() = default;
+  virtual void page_assigned(std::uint64_t spa) = 0;
 };
 
 class RmpTable {
@@ -125,6 +134,15 @@ class RmpTable {
   // 4K pages of the 2 MiB region holding `spa` that are assigned (a 2M
   // assigned entry counts 512): the host's large-mapping rule (§1.5).
   std::uint64_t assigned_in_region(std::uint64_t spa) const;
+  // The same over the 1 GiB region holding `spa`: what RMPOPT verifies
+  // (docs/snp-semantics.md §2.4).
+  std::uint64_t assigned_in_1g(std::uint64_t spa) const;
+  void set_assign_observer(AssignObserver* o) { m_assign_observer = o; }
+  // Visits every 1 GiB region holding an assigned page as f(region number).
+  template <class F>
+  void for_each_assigned_1g(F f) const {
+    for (const auto& [region, count] : m_assigned_1g) f(region);
+  }
 
   // VMSA pages of running vCPUs and entries another CPU is updating are
   // "in use": RMPUPDATE and PSMASH fail with FAIL_INUSE on them (§2.1).
@@ -171,6 +189,10 @@ class RmpTable {
   std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};
   RmpObserver* m_observer = nullptr;
+  // Assigned 4K pages per 1 GiB region with any (changed only when a page's
+  // assigned state does, so not on any per-access path).
+  std::unordered_map<std::uint64_t, std::uint64_t> m_assigned_1g;
+  AssignObserver* m_assign_observer = nullptr;
   stats::Group m_stats{"rmp"};
 };
 

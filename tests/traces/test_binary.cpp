@@ -124,8 +124,30 @@ TEST_CASE("binary record errors name the record", "[binary][errors]") {
   CHECK(decode_error(map.s) == "b.rmpb:2: error: truncated record (expected 32 bytes, got 24)");
 
   Bytes bad_op = ok;
-  head(bad_op, 15, 0, 8, 0x1000);
-  CHECK(decode_error(bad_op.s) == "b.rmpb:2: error: unknown op byte 0x0f (expected 0x00..0x0e)");
+  head(bad_op, 18, 0, 8, 0x1000);
+  CHECK(decode_error(bad_op.s) == "b.rmpb:2: error: unknown op byte 0x12 (expected 0x00..0x11)");
+
+  // Issue 19 item 1: HMEM (ops 15, 16) is an access record; RMPOPT (op 17)
+  // holds rescan (0) or now (1) in x, and a must be 0.
+  Bytes hmem = ok;
+  head(hmem, 16, 2, 64, 0x200000000);
+  REQUIRE(decode(hmem.s).size() == 2);
+  CHECK(decode(hmem.s)[1].ev == access(Op::HostMemWrite, 2, 0x200000000, 64));
+  Bytes hmem0 = ok;
+  head(hmem0, 15, 0, 0, 0x1000);
+  CHECK(decode_error(hmem0.s) == "b.rmpb:2: error: expected <size> to be at least 1, got 0");
+  Bytes opt = ok;
+  head(opt, 17, 1, 1, 0);
+  REQUIRE(decode(opt.s).size() == 2);
+  CHECK(decode(opt.s)[1].ev.op == Op::Rmpopt);
+  CHECK(decode(opt.s)[1].ev.attrs == kRmpoptNow);
+  Bytes opt_a = ok;
+  head(opt_a, 17, 0, 0, 5);
+  CHECK(decode_error(opt_a.s) ==
+        "b.rmpb:2: error: expected record bytes 8..15 of RMPOPT to be 0, got 0x5");
+  Bytes opt_x = ok;
+  head(opt_x, 17, 0, 2, 0);
+  CHECK(decode_error(opt_x.s).find("RMPOPT attribute") != std::string::npos);
 
   // ROI (op 14): x holds begin (0) or end (1), a must be 0.
   Bytes roi = ok;
@@ -143,7 +165,7 @@ TEST_CASE("binary record errors name the record", "[binary][errors]") {
   CHECK(decode_error(roi_x.s).find("ROI attribute") != std::string::npos);
   Bytes bad_op2 = header();
   head(bad_op2, 0xff, 0, 8, 0x1000);
-  CHECK(decode_error(bad_op2.s) == "b.rmpb:1: error: unknown op byte 0xff (expected 0x00..0x0e)");
+  CHECK(decode_error(bad_op2.s) == "b.rmpb:1: error: unknown op byte 0xff (expected 0x00..0x11)");
 
   Bytes reserved = ok;
   head(reserved, 0, 0, 8, 0x1000, 1);
@@ -281,5 +303,5 @@ TEST_CASE("binary next_run matches next, with record numbers, and stops before b
   REQUIRE(rb.next_run(buf.data(), lines.data(), buf.size()) == 3);
   CHECK(lines[2] == 3);
   CHECK(error_of([&] { rb.next_run(buf.data(), lines.data(), buf.size()); }) ==
-        "b.rmpb:4: error: unknown op byte 0x7f (expected 0x00..0x0e)");
+        "b.rmpb:4: error: unknown op byte 0x7f (expected 0x00..0x11)");
 }

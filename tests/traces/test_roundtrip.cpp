@@ -36,9 +36,11 @@ std::vector<Owned> every_op(unsigned n) {
       case Op::Modify:
       case Op::HostRead:
       case Op::HostWrite:
+      case Op::HostMemRead:
+      case Op::HostMemWrite:
         // Within the address limits (event_checks.hpp): canonical GVAs of
-        // both halves, GPAs below 2^51, no access past 2^64.
-        e.addr = is_host_access(e.op) ? rng.next() >> 14
+        // both halves, GPAs and SPAs below 2^51, no access past 2^64.
+        e.addr = is_host_access(e.op) || is_host_mem_access(e.op) ? rng.next() >> 14
                  : rng.below(2)       ? rng.next() >> 9
                                       : 0xff80000000000000ull | (rng.next() >> 10);
         e.size = std::uint32_t(1 + rng.below(i % 5 == 0 ? 0xffffffffull : 64));
@@ -77,6 +79,9 @@ std::vector<Owned> every_op(unsigned n) {
       case Op::Roi:
         e.attrs = rng.below(2) ? kRoiEnd : 0;
         break;
+      case Op::Rmpopt:
+        e.attrs = rng.below(2) ? kRmpoptNow : 0;
+        break;
       case Op::Psc: {
         bool msr = rng.below(3) == 0;
         e.attrs = psc_attrs(msr ? PscProto::Msr : PscProto::Ghcb, PscOp(1 + rng.below(4)));
@@ -95,6 +100,8 @@ std::vector<Owned> every_op(unsigned n) {
   // The largest size, ending at the last canonical byte below 2^64.
   out.push_back(own(access(Op::Read, 65535, 0xffffffff00000000ull, 0xffffffffu)));
   out.push_back(own(access(Op::HostWrite, 0, 0, 1)));
+  // Issue 19 item 1: the highest host-memory byte a trace may name.
+  out.push_back(own(access(Op::HostMemWrite, 1, rmpsim::trace::kSpaLimit - 8, 8)));
   Owned d;
   d.ev.op = Op::Delay;
   d.ev.len = ~0ull;
@@ -170,25 +177,32 @@ TEST_CASE("every op survives text -> binary -> text and zstd", "[roundtrip]") {
   CHECK(read_file(dir.file("rt.rmpb.zst")) == evs);
 }
 
-TEST_CASE("the hand-written samples hello.rmpt and roi.rmpt parse and round-trip",
+TEST_CASE("the hand-written samples hello.rmpt, roi.rmpt and host-traffic.rmpt parse and "
+          "round-trip",
           "[roundtrip]") {
   TempDir dir;
   std::string hello = std::string(RMPSIM_SOURCE_DIR) + "/traces/samples/hello.rmpt";
   std::string roi = std::string(RMPSIM_SOURCE_DIR) + "/traces/samples/roi.rmpt";
+  std::string host = std::string(RMPSIM_SOURCE_DIR) + "/traces/samples/host-traffic.rmpt";
   std::vector<Owned> evs = read_file(hello);
   std::vector<Owned> roi_evs = read_file(roi);
+  std::vector<Owned> host_evs = read_file(host);
   std::vector<bool> seen(kOpCount);
-  // hello.rmpt shows every op but ROI (a region would change its figures,
-  // which docs and scripts/stats-identical quote); roi.rmpt shows ROI.
+  // hello.rmpt shows every op of the guest and HOST but not ROI (a region
+  // would change its figures, which docs and scripts/stats-identical quote);
+  // roi.rmpt shows ROI, host-traffic.rmpt HMEM and RMPOPT (issue 19).
   for (const Owned& o : evs) seen[int(o.ev.op)] = true;
   for (const Owned& o : roi_evs)
     if (o.ev.op == Op::Roi) seen[int(o.ev.op)] = true;
+  for (const Owned& o : host_evs)
+    if (is_host_mem_access(o.ev.op) || o.ev.op == Op::Rmpopt) seen[int(o.ev.op)] = true;
   for (int op = 0; op < kOpCount; ++op) {
     INFO("op " << op);
     CHECK(seen[op]);  // the samples show every op
   }
   round_trip_all(dir, hello, evs.size());
   round_trip_all(dir, roi, roi_evs.size());
+  round_trip_all(dir, host, host_evs.size());
 }
 
 TEST_CASE("the bundled real lackey trace round-trips through every form", "[roundtrip]") {

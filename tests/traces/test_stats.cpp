@@ -43,6 +43,32 @@ std::map<std::string, std::string> printed(const TraceStats& st) {
 
 }  // namespace
 
+TEST_CASE("issue 19 item 1: trace stats count HMEM by system-physical address and RMPOPT",
+          "[stats]") {
+  const std::string trace = std::string("#!rmpsim-trace v1\n") +
+                            "1 HMEM R 0x200000ff8 16\n"  // crosses into the next page
+                            "1 HMEM W 0x200003000 8\n"
+                            "0 HOST W 0x9000 8\n"
+                            "1 RMPOPT rescan\n";
+  TextReader r(memory_source(trace), "t.rmpt");
+  TraceStats st = compute_stats(r);
+  CHECK(st.per_op[int(Op::HostMemRead)] == 1);
+  CHECK(st.per_op[int(Op::HostMemWrite)] == 1);
+  CHECK(st.per_op[int(Op::Rmpopt)] == 1);
+  CHECK(st.hostmem.accesses == 2);
+  CHECK(st.hostmem.bytes == 24);
+  CHECK(st.hostmem.pages.size() == 3);
+  CHECK(st.hostmem.min == 0x200000ff8);
+  CHECK(st.hostmem.max == 0x200003007);
+  CHECK(st.host.accesses == 1);  // HOST (guest memory) stays apart
+  std::map<std::string, std::string> p = printed(st);
+  CHECK(p["op.HMEM_R"] == "1");
+  CHECK(p["op.HMEM_W"] == "1");
+  CHECK(p["op.RMPOPT"] == "1");
+  CHECK(p["hostmem.accesses"] == "2");
+  CHECK(p["hostmem.addr_min"] == "0x200000ff8");
+}
+
 TEST_CASE("trace stats count ops, vCPUs, pages and ranges", "[stats]") {
   TextReader r(memory_source(kTrace), "t.rmpt");
   TraceStats st = compute_stats(r);

@@ -22,7 +22,8 @@ std::string err(const std::string& line) { return parse_error(kMagic + line + "\
 std::string at2(const std::string& what) { return "t.rmpt:2: error: " + what; }
 
 const char* kOps =
-    "R, W, X, M, D, MAP, UNMAP, PVALIDATE, RMPADJUST, VMPL, PSC, CONVERT, HOST or ROI";
+    "R, W, X, M, D, MAP, UNMAP, PVALIDATE, RMPADJUST, VMPL, PSC, CONVERT, HOST, ROI, HMEM or "
+    "RMPOPT";
 
 }  // namespace
 
@@ -157,6 +158,29 @@ TEST_CASE("UNMAP, PVALIDATE, RMPADJUST, VMPL, CONVERT", "[text]") {
 TEST_CASE("HOST reads and writes guest physical memory", "[text]") {
   CHECK(one("0 HOST R 0x103000 64").ev == access(Op::HostRead, 0, 0x103000, 64));
   CHECK(one("2 HOST W 0x103000").ev == access(Op::HostWrite, 2, 0x103000, 8));
+}
+
+TEST_CASE("issue 19 item 1: HMEM reads and writes host memory, RMPOPT asks for a pass",
+          "[text]") {
+  CHECK(one("1 HMEM R 0x200000000 4096").ev == access(Op::HostMemRead, 1, 0x200000000, 4096));
+  CHECK(one("3 HMEM W 0x200000000").ev == access(Op::HostMemWrite, 3, 0x200000000, 8));
+  Event r;
+  r.op = Op::Rmpopt;
+  CHECK(one("0 RMPOPT rescan").ev == r);
+  r.attrs = kRmpoptNow;
+  r.vcpu = 2;
+  CHECK(one("2 RMPOPT now").ev == r);
+  // Bad input names the line and what was expected.
+  CHECK(err("0 HMEM X 0x1000") == at2("expected R or W, got 'X'"));
+  CHECK(err("0 HMEM W") ==
+        at2("expected <spa> (usage: HMEM <R|W> <spa> [size]), got end of line"));
+  CHECK(err("0 HMEM W 0x1000 0") == at2("expected <size> to be at least 1, got 0"));
+  CHECK(err("0 HMEM W 0x7fffffffffff8 16") ==
+        at2("expected <spa> range [0x7fffffffffff8, 0x8000000000008) to lie below 2^51 (the "
+            "simulated system-physical address space)"));
+  CHECK(err("0 RMPOPT later") == at2("expected rescan or now, got 'later'"));
+  CHECK(err("0 RMPOPT") == at2("expected <rescan|now> (usage: RMPOPT <rescan|now>), got end of line"));
+  CHECK(err("0 RMPOPT now 1") == at2("expected end of line (usage: RMPOPT <rescan|now>), got '1'"));
 }
 
 TEST_CASE("PSC over msr and ghcb", "[text]") {
