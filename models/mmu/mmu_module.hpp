@@ -42,7 +42,7 @@ class MmuModule : public sc_core::sc_module {
   // costs per access (the socket's indirect call, the extension lookup)
   // and keeps an L1 TLB hit that serves the access, the common case, inline
   // (0 extra cycles: the L1 TLB lookup is hidden in the L1D access).
-  void translate(std::uint64_t gva, SnpAttrs& a) {
+  __attribute__((always_inline)) void translate(std::uint64_t gva, SnpAttrs& a) {
     const TlbEntry* e = m_mmu.lookup_l1(gva, a.kind, a.asid);
     if (__builtin_expect(e != nullptr && Mmu::serves(*e, a.kind), 1)) {
       m_mmu.count_l1_hit(a.kind);
