@@ -139,6 +139,10 @@ class CacheHierarchy {
 
   __attribute__((noinline)) std::uint64_t data_slow(Core& c, std::uint64_t line, bool write,
                                                     std::uint64_t now);
+  // data_slow()'s L1D miss (`victim`: the entry the fill pushed out). Out of
+  // line, so that an L1D hit, the common case, saves no registers for it.
+  __attribute__((noinline)) std::uint64_t l1d_miss(Core& c, std::uint64_t line,
+                                                   std::uint64_t victim, std::uint64_t now);
   __attribute__((noinline)) std::uint64_t fetch_slow(Core& c, std::uint64_t line,
                                                      std::uint64_t now);
   // The latency of `line` from the L2 down (it has missed the L1 or is a

@@ -205,7 +205,7 @@ class LineCache {
     return static_cast<unsigned>(__builtin_ctzll(zero)) - 3;
   }
   // Way w becomes the most recently used: the ways before it move back one.
-  static void touch(Meta& m, unsigned w) {
+  __attribute__((always_inline)) static void touch(Meta& m, unsigned w) {
     const unsigned p4 = position4(m.order, w);
     if (p4 == 0) return;
     const std::uint64_t below = (1ull << p4) - 1;
