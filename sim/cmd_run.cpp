@@ -135,10 +135,13 @@ int simulate(const Config& cfg, const std::string& trace, const RunArgs& args,
   const InterruptGuard interrupts;
   platform.stop_when(InterruptGuard::flag());
   platform.run();
-  const double host_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto t1 = std::chrono::steady_clock::now();
+  const double host_s = std::chrono::duration<double>(t1 - t0).count();
+  // The rate covers the measured region, as the accesses it counts do.
+  const double region_s =
+      std::chrono::duration<double>(t1 - platform.region_host_start().value_or(t0)).count();
 
-  Json summary = platform.summary(host_s);
+  Json summary = platform.summary(host_s, region_s);
   const Json tree = stats_json_tree(platform.stats());
   if (platform.interrupted()) {
     // Stats of what was simulated, under names that say so: never a

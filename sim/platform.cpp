@@ -94,6 +94,7 @@ Platform::Platform(const Config& config, trace::Reader& reader, EventLog* log, b
   // The region's begin: what was simulated so far is warm-up; every stat
   // of the tree starts again from zero, the models keep their state.
   m_region.on_begin([this] {
+    m_region_host_start = std::chrono::steady_clock::now();
     const std::uint64_t warmup = accesses();
     m_system->stats.reset();
     m_system->host_traffic.group.reset();  // joins the tree only after the run
@@ -156,7 +157,7 @@ std::uint64_t Platform::accesses() const {
 
 const stats::Group& Platform::stats() const { return m_system->stats; }
 
-Json Platform::summary(double host_seconds) const {
+Json Platform::summary(double host_seconds, double region_host_seconds) const {
   // Keys and order are the stable contract of OUTPUTS.md. Counters of blocks
   // this build does not model yet are 0 ("0 when the feature did not occur").
   // Each key is the sum (cycles: the maximum) of the named stats of the tree.
@@ -209,8 +210,10 @@ Json Platform::summary(double host_seconds) const {
   s["termination_reason"] =
       m_guest_state.terminated ? Json(m_guest_state.reason) : Json(nullptr);
   s["host_seconds"] = host_seconds;
-  s["accesses_per_host_second"] =
-      host_seconds > 0 ? double(s["accesses"].get<std::uint64_t>()) / host_seconds : 0.0;
+  s["accesses_per_host_second"] = region_host_seconds > 0
+                                      ? double(s["accesses"].get<std::uint64_t>()) /
+                                            region_host_seconds
+                                      : 0.0;
   return s;
 }
 

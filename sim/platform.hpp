@@ -8,8 +8,10 @@
 //     cpuN             vCPU thread (trace replay)  --TLM-->  cpuN.mmu
 //     cpuN.mmu         TLBs + 2-D walker           --port-->  mem
 //   plus the guest OS model and the hypervisor, shared by all vCPUs.
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +51,15 @@ class Platform {
   void run();
 
   // The flat summary of OUTPUTS.md ("summary" in stats.json).
-  Json summary(double host_seconds) const;
+  // `host_seconds`: the whole simulation's host time; `region_host_seconds`:
+  // the measured region's (from its begin to the end; the whole run without
+  // a region), over which accesses_per_host_second is taken, as the
+  // accesses it counts are the region's.
+  Json summary(double host_seconds, double region_host_seconds) const;
+  // When the measured region began, in host time (none: no region began).
+  std::optional<std::chrono::steady_clock::time_point> region_host_start() const {
+    return m_region_host_start;
+  }
   // The stats tree: root "system", one group per block (docs/stats.md).
   const stats::Group& stats() const;
   std::uint64_t accesses() const;
@@ -73,6 +83,7 @@ class Platform {
   guest::TraceFeed m_feed;
   guest::GuestState m_guest_state;
   guest::Region m_region;  // the measured region: warm-up and ROI lines
+  std::optional<std::chrono::steady_clock::time_point> m_region_host_start;
   std::unique_ptr<System> m_system;
   std::unique_ptr<check::Checker> m_checker;  // --check only; detaches before m_system goes
 };

@@ -11,13 +11,9 @@ TraceFeed::TraceFeed(trace::Reader& reader, unsigned vcpus)
       m_events(new trace::Event[kRun + 1]),  // + 1: room for an inserted ROI begin
       m_lines(new std::uint64_t[kRun + 1]) {}
 
-void TraceFeed::take(FedEvent& out, const trace::Event& ev, std::uint64_t line) {
-  out.ev = ev;
-  out.line = line;
-  if (ev.psc_count) {
-    out.psc.assign(ev.psc, ev.psc + ev.psc_count);
-    out.ev.psc = out.psc.data();
-  }
+void TraceFeed::copy_psc(FedEvent& out) {
+  out.psc.assign(out.ev.psc, out.ev.psc + out.ev.psc_count);
+  out.ev.psc = out.psc.data();
 }
 
 bool TraceFeed::refill() {

@@ -93,7 +93,14 @@ class TraceFeed {
  private:
   static constexpr std::size_t kRun = 256;  // events per Reader::next_run
 
-  static void take(FedEvent& out, const trace::Event& ev, std::uint64_t line);
+  // Inline: every event is taken; an event with PSC entries copies them
+  // out of line.
+  static void take(FedEvent& out, const trace::Event& ev, std::uint64_t line) {
+    out.ev = ev;
+    out.line = line;
+    if (__builtin_expect(ev.psc_count != 0, 0)) copy_psc(out);
+  }
+  __attribute__((noinline)) static void copy_psc(FedEvent& out);
   bool refill();
   // The highest vCPU number of events [i, m_count) and the rest of the
   // trace; consumes the trace (the error path of a vCPU beyond cpu.count).

@@ -46,9 +46,6 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
   m_attrs.vmpl = params.kernel.vmpl;  // guest.vmpl (a VMPL line changes it)
   m_attrs.gcr3 = m_os.gcr3();
   m_attrs.ncr3 = m_hv.ncr3();
-  m_trans.set_command(tlm::TLM_READ_COMMAND);
-  m_trans.set_data_length(0);
-  m_trans.set_extension(&m_attrs);
   if (params.mlp_window) {
     m_window = std::make_unique<MissWindow>(params.mlp_window);
     m_l1_hit_cycles = m_caches.l1d_hit_cycles();
@@ -56,9 +53,6 @@ Vcpu::Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& 
   register_stats();
   ctx.mem.register_core_stats(id, m_stats);  // this vCPU's L1I, L1D and L2
 }
-
-// The payload frees its extensions when destroyed; m_attrs is a member.
-Vcpu::~Vcpu() { m_trans.clear_extension(&m_attrs); }
 
 void Vcpu::register_stats() {
   m_stats.add_counters({
@@ -120,11 +114,9 @@ void Vcpu::check_gva_range(std::uint64_t first, std::uint64_t last) const {
 
 __attribute__((always_inline)) inline std::uint64_t Vcpu::translate(bool overlap) {
   // Time travels on the extension only (SnpAttrs): the MMU reads the start
-  // cycle and returns the latency. The TLM delay argument stays zero and
-  // unread (see snp_ext.hpp).
+  // cycle and returns the latency, as over its TLM socket (see snp_ext.hpp).
   m_attrs.now_cycles = m_cycles;
-  sc_core::sc_time unused = sc_core::SC_ZERO_TIME;
-  socket->b_transport(m_trans, unused);
+  m_mmu.translate(m_gva, m_attrs);
   const std::uint64_t cycles = m_attrs.cycles;
   m_translate_cycles += cycles;
   if (m_log) m_log->translate_interval(m_id, m_cycles, cycles);
@@ -144,7 +136,7 @@ void Vcpu::drain_window() { m_cycles = m_window->drain(m_cycles); }
 void Vcpu::issue_in_window(std::uint64_t cycles) { m_cycles = m_window->issue(m_cycles, cycles); }
 
 bool Vcpu::access_page(std::uint64_t gva, AccessKind kind) {
-  m_trans.set_address(gva);
+  m_gva = gva;
   m_attrs.kind = kind;
   translate(true);
   if (m_attrs.fault.kind == x86::FaultKind::None) return true;  // the common case

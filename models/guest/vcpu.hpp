@@ -1,7 +1,8 @@
 #pragma once
 // One vCPU: a SystemC thread that replays its stream of trace events.
-// Each access goes to the vCPU's MMU as a TLM transaction (b_transport with
-// the SnpAttrs extension); faults go to the guest OS model (#PF) or the
+// Each access goes to the vCPU's MMU with the SnpAttrs extension, by a
+// direct call of its child module (MmuModule::translate, the in-process
+// form of its TLM b_transport, which embedders use); faults go to the guest OS model (#PF) or the
 // hypervisor (#NPF), and the access is retried until it completes.
 //
 // Timing is kept as integer core cycles (ARCHITECTURE.md, "cycle accounting
@@ -17,7 +18,6 @@
 #include <vector>
 
 #include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/common/event_log.hpp"
@@ -93,11 +93,12 @@ class CheckPoints {
 // kernel calls those methods; vcpu_snp.cpp).
 class Vcpu : public sc_core::sc_module, private CpuPort {
  public:
-  tlm_utils::simple_initiator_socket<Vcpu> socket;  // bound to the child "mmu"
-
+  // Bound to the child "mmu", whose target socket SystemC requires bound;
+  // accesses call the child directly (MmuModule::translate), the in-process
+  // form of a b_transport through it.
+  tlm_utils::simple_initiator_socket<Vcpu> socket;
   Vcpu(const sc_core::sc_module_name& name, unsigned id, const VcpuContext& ctx,
        const VcpuParams& params);
-  ~Vcpu() override;
 
   // "cpuN": the vCPU's own counters, with its MMU's group below.
   stats::Group& stats() { return m_stats; }
@@ -125,7 +126,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   // faults and retrying until it succeeds; false if the guest died on the
   // way. On success m_attrs holds the SPA and GPA.
   bool access_page(std::uint64_t gva, AccessKind kind);
-  // One b_transport of m_trans at the vCPU's local time; adds the
+  // One translation of m_gva at the vCPU's local time; adds the
   // translation latency to the local time and returns it. `overlap`: an
   // access's first translation, which the window core model (if on) lets
   // overlap earlier misses instead (miss_window.hpp).
@@ -253,7 +254,7 @@ class Vcpu : public sc_core::sc_module, private CpuPort {
   std::uint64_t m_line = 0;           // trace line of the event being replayed
   bool m_atomic = false;              // no kernel sync: other vCPUs must not run now
 
-  tlm::tlm_generic_payload m_trans;
+  std::uint64_t m_gva = 0;  // the page access_page() translates
   SnpAttrs m_attrs;
 
   // stats

@@ -124,23 +124,28 @@ std::uint64_t CacheHierarchy::data_slow(Core& c, std::uint64_t line, bool write,
     return cycles;
   }
   std::uint64_t victim;
-  std::uint64_t cycles;
   bool hit;
   std::uint64_t* const entry = c.l1d.access_entry(line, std::uint64_t(write), victim, hit);
+  std::uint64_t cycles;
   if (hit) {
     ++c.n.l1d.hits;
     cycles = m_p.l1d.hit_cycles;
   } else {
-    ++c.n.l1d.misses;
-    l1_victim(c, victim, now);
-    // The L2 copy stays clean: the dirty data of a store lives in the L1D
-    // until it is evicted. An L2 eviction never picks `line` (it is the
-    // L2's most recent), so the L1D keeps it in front.
-    cycles = level2(c, line, now, false);
+    cycles = l1d_miss(c, line, victim, now);
   }
   c.last_dline = line;
   c.last_dentry = entry;  // `line` stays its set's most recent while the filter names it
   return cycles;
+}
+
+std::uint64_t CacheHierarchy::l1d_miss(Core& c, std::uint64_t line, std::uint64_t victim,
+                                       std::uint64_t now) {
+  ++c.n.l1d.misses;
+  l1_victim(c, victim, now);
+  // The L2 copy stays clean: the dirty data of a store lives in the L1D
+  // until it is evicted. An L2 eviction never picks `line` (it is the
+  // L2's most recent), so the L1D keeps it in front.
+  return level2(c, line, now, false);
 }
 
 std::uint64_t CacheHierarchy::fetch_slow(Core& c, std::uint64_t line, std::uint64_t now) {

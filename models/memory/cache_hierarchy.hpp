@@ -139,11 +139,18 @@ class CacheHierarchy {
 
   __attribute__((noinline)) std::uint64_t data_slow(Core& c, std::uint64_t line, bool write,
                                                     std::uint64_t now);
+  // data_slow()'s L1D miss (`victim`: the entry the fill pushed out). Out of
+  // line, so that an L1D hit, the common case, saves no registers for it.
+  __attribute__((noinline)) std::uint64_t l1d_miss(Core& c, std::uint64_t line,
+                                                   std::uint64_t victim, std::uint64_t now);
   __attribute__((noinline)) std::uint64_t fetch_slow(Core& c, std::uint64_t line,
                                                      std::uint64_t now);
   // The latency of `line` from the L2 down (it has missed the L1 or is a
-  // table reference); fills the L2.
-  std::uint64_t level2(Core& c, std::uint64_t line, std::uint64_t now, bool walk);
+  // table reference); fills the L2. Always inline (its callers are in the
+  // same file): an out-of-line copy, which LTO chooses or not with
+  // unrelated changes, costs each walk's chain of table references.
+  __attribute__((always_inline)) inline std::uint64_t level2(Core& c, std::uint64_t line,
+                                                             std::uint64_t now, bool walk);
   __attribute__((noinline)) std::uint64_t l2_miss(Core& c, std::uint64_t line,
                                                   std::uint64_t victim, std::uint64_t now);
   // An L1 eviction: a dirty line is written into the L2.

@@ -64,7 +64,11 @@ class LineCache {
   // the line has been put in front (with `bits`) and `victim` is the entry
   // it pushed out (kEmpty if none). A disabled level misses and keeps
   // nothing.
-  bool access(std::uint64_t line, std::uint64_t bits, std::uint64_t& victim) {
+  // Always inline: LTO's choice for this wrapper of access_entry() varies
+  // with unrelated changes, and an out-of-line copy costs the walk path
+  // (random 1M over 256 MiB: +5.7 % instructions when it did).
+  __attribute__((always_inline)) bool access(std::uint64_t line, std::uint64_t bits,
+                                             std::uint64_t& victim) {
     bool hit;
     access_entry(line, bits, victim, hit);
     return hit;
@@ -201,7 +205,7 @@ class LineCache {
     return static_cast<unsigned>(__builtin_ctzll(zero)) - 3;
   }
   // Way w becomes the most recently used: the ways before it move back one.
-  static void touch(Meta& m, unsigned w) {
+  __attribute__((always_inline)) static void touch(Meta& m, unsigned w) {
     const unsigned p4 = position4(m.order, w);
     if (p4 == 0) return;
     const std::uint64_t below = (1ull << p4) - 1;

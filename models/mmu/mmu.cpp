@@ -5,42 +5,18 @@ namespace rmpsim::mmu {
 Mmu::Mmu(memory::PhysStore& guest_mem, memory::PhysStore& host_mem, const MmuParams& p)
     : m_l1i(p.l1i), m_l1d(p.l1d), m_l2(p.l2), m_walker(guest_mem, host_mem, p.walker) {}
 
-namespace {
-// A cached entry serves the access unless the access needs more than it
-// allows: a write to a read-only or clean page, a fetch from an NX page.
-// Those re-walk; the walk then sets D or raises the fault.
-bool serves(const TlbEntry& e, AccessKind kind) {
-  if (kind == AccessKind::Write) return e.writable && e.dirty;
-  if (kind == AccessKind::Fetch) return e.executable;
-  return true;
-}
-TranslateResult from_entry(const TlbEntry& e, std::uint64_t gva, HitLevel level) {
-  TranslateResult r;
-  r.level = level;
-  r.ok = true;
-  const std::uint64_t off = gva & (page_bytes(e.size) - 1);
-  r.spa = e.spa_page | off;
-  r.gpa = e.gpa_page | off;
-  r.cbit = e.cbit;
-  r.size = e.size;
-  return r;
-}
-}  // namespace
-
 void Mmu::refill(Tlb& l1, std::uint16_t asid, std::uint64_t gva, const TlbEntry& e) {
-  l1.insert(asid, gva, e.spa_page | (gva & (page_bytes(e.size) - 1)),
-            e.gpa_page | (gva & (page_bytes(e.size) - 1)), e.size, e.writable, e.executable,
-            e.dirty, e.cbit);
+  l1.insert(asid, gva, e.spa_page | page_offset(e, gva), e.gpa_page | page_offset(e, gva), e.size,
+            e.writable, e.executable, e.dirty, e.cbit);
 }
 
-TranslateResult Mmu::translate(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
-                               std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl,
-                               bool insn_operand) {
+TranslateResult Mmu::translate_past_l1(const TlbEntry* l1_entry, std::uint64_t gva,
+                                       AccessKind kind, std::uint16_t asid, std::uint64_t gcr3,
+                                       std::uint64_t ncr3, std::uint8_t vmpl, bool insn_operand) {
   const bool fetch = kind == AccessKind::Fetch;
   Tlb& l1 = fetch ? m_l1i : m_l1d;
-  if (const TlbEntry* e = l1.lookup(asid, gva)) {
-    ++(fetch ? m_c.l1i_hits : m_c.l1d_hits);
-    if (serves(*e, kind)) return from_entry(*e, gva, HitLevel::L1);
+  if (l1_entry) {  // a hit that does not serve the access
+    count_l1_hit(kind);
     ++m_c.dirty_assists;
     return do_walk(gva, kind, asid, gcr3, ncr3, vmpl, insn_operand, l1);
   }

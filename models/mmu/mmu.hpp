@@ -18,6 +18,11 @@ struct MmuParams {
 
 enum class HitLevel : std::uint8_t { L1, L2, Walk };
 
+// The offset of `gva` in the page a TLB entry caches.
+inline std::uint64_t page_offset(const TlbEntry& e, std::uint64_t gva) {
+  return gva & (page_bytes(e.size) - 1);
+}
+
 struct TranslateResult {
   HitLevel level = HitLevel::L1;
   bool ok = false;
@@ -64,7 +69,38 @@ class Mmu {
   // TLB entry (an entry must only cache translations that passed it).
   TranslateResult translate(std::uint64_t gva, AccessKind kind, std::uint16_t asid,
                             std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl = 0,
-                            bool insn_operand = false);
+                            bool insn_operand = false) {
+    const TlbEntry* e = lookup_l1(gva, kind, asid);
+    if (e && serves(*e, kind)) {
+      count_l1_hit(kind);
+      return from_entry(*e, gva, HitLevel::L1);
+    }
+    return translate_past_l1(e, gva, kind, asid, gcr3, ncr3, vmpl, insn_operand);
+  }
+
+  // translate() in steps, for a caller that keeps the common case inline
+  // without building a TranslateResult (MmuModule::translate): look the
+  // access up in its L1 TLB; if the entry serves the access, count the hit
+  // and the entry is the translation; else translate_past_l1() with the
+  // lookup's result does the rest (it counts that L1 hit or miss itself).
+  const TlbEntry* lookup_l1(std::uint64_t gva, AccessKind kind, std::uint16_t asid) {
+    return (kind == AccessKind::Fetch ? m_l1i : m_l1d).lookup(asid, gva);
+  }
+  // A cached entry serves the access unless the access needs more than it
+  // allows: a write to a read-only or clean page, a fetch from an NX page.
+  // Those re-walk; the walk then sets D or raises the fault.
+  static bool serves(const TlbEntry& e, AccessKind kind) {
+    if (kind == AccessKind::Write) return e.writable && e.dirty;
+    if (kind == AccessKind::Fetch) return e.executable;
+    return true;
+  }
+  void count_l1_hit(AccessKind kind) {
+    ++(kind == AccessKind::Fetch ? m_c.l1i_hits : m_c.l1d_hits);
+  }
+  // `l1_entry`: what lookup_l1() found (nullptr: a miss), not serving the access.
+  __attribute__((noinline)) TranslateResult translate_past_l1(
+      const TlbEntry* l1_entry, std::uint64_t gva, AccessKind kind, std::uint16_t asid,
+      std::uint64_t gcr3, std::uint64_t ncr3, std::uint8_t vmpl, bool insn_operand);
 
   void attach_rmp(const rmp::RmpTable* rmp, const rmp::CheckOptions& opt) {
     m_walker.attach_rmp(rmp, opt);
@@ -89,6 +125,17 @@ class Mmu {
   const walker::WalkOutcome& last_walk() const { return m_walk; }
 
  private:
+  static TranslateResult from_entry(const TlbEntry& e, std::uint64_t gva, HitLevel level) {
+    TranslateResult r;
+    r.level = level;
+    r.ok = true;
+    const std::uint64_t off = page_offset(e, gva);
+    r.spa = e.spa_page | off;
+    r.gpa = e.gpa_page | off;
+    r.cbit = e.cbit;
+    r.size = e.size;
+    return r;
+  }
   // Fills the L1 from an L2 hit. Out of line, so that the translation path,
   // inlined into every access, does not carry the inlined TLB insert.
   __attribute__((noinline)) static void refill(Tlb& l1, std::uint16_t asid, std::uint64_t gva,

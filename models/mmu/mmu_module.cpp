@@ -21,21 +21,23 @@ void MmuModule::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& /
     trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     return;
   }
-  const TranslateResult r =
-      m_mmu.translate(trans.get_address(), a->kind, a->asid, a->gcr3, a->ncr3, a->vmpl,
-                      a->insn_operand);
-  std::uint64_t cycles = 0;
-  if (r.level != HitLevel::L1) cycles += m_t.l2_hit_cycles;
-  if (r.level == HitLevel::Walk) cycles += time_walk(*r.walk, a->now_cycles + cycles);
-  a->cycles = cycles;
-  a->spa = r.spa;
-  a->gpa = r.gpa;
-  a->cbit = r.cbit;
-  if (r.ok)
-    a->fault.kind = x86::FaultKind::None;  // the rest of a->fault is then unused
-  else
-    a->fault = *r.fault;
+  translate(trans.get_address(), *a);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void MmuModule::translate_past_l1(const TlbEntry* l1_entry, std::uint64_t gva, SnpAttrs& a) {
+  const TranslateResult r = m_mmu.translate_past_l1(l1_entry, gva, a.kind, a.asid, a.gcr3, a.ncr3,
+                                                    a.vmpl, a.insn_operand);
+  std::uint64_t cycles = m_t.l2_hit_cycles;  // an L2 hit, or the L2 lookup before a walk
+  if (r.level == HitLevel::Walk) cycles += time_walk(*r.walk, a.now_cycles + cycles);
+  a.cycles = cycles;
+  a.spa = r.spa;
+  a.gpa = r.gpa;
+  a.cbit = r.cbit;
+  if (r.ok)
+    a.fault.kind = x86::FaultKind::None;  // the rest of a.fault is then unused
+  else
+    a.fault = *r.fault;
 }
 
 std::uint64_t MmuModule::time_walk(const walker::WalkOutcome& w, std::uint64_t start) {

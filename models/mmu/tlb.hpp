@@ -39,7 +39,17 @@ class Tlb {
 
   // Refreshes LRU on a hit. Inline: every access looks up its L1 TLB.
   const TlbEntry* lookup(std::uint16_t asid, std::uint64_t gva) {
-    return m_cache.lookup(asid, gva);
+    // The 4K page of the last lookup, if it hit: its entry is still the one
+    // a lookup finds, and the most recent of its set (every insert and
+    // flush forgets it, and a lookup of another page replaces it), so a
+    // lookup would change nothing. Real traces touch a page many times in
+    // a row (callgrind, lackey md5sum: -10 % instructions).
+    const std::uint64_t page = gva >> 12;
+    if (page == m_last_page && asid == m_last_asid && m_last) return m_last;
+    m_last = m_cache.lookup(asid, gva);
+    m_last_page = page;
+    m_last_asid = asid;
+    return m_last;
   }
   // Caches the translation of `gva`: `spa`/`gpa` are the addresses of the
   // accessed byte, `size` the effective page size of the translation.
@@ -49,6 +59,7 @@ class Tlb {
                                              std::uint64_t spa, std::uint64_t gpa, PageSize size,
                                              bool writable, bool executable, bool dirty,
                                              bool cbit, bool absent = false) {
+    m_last = nullptr;
     if (!m_cache.enabled()) return;
     const PageSize stored = stored_size(size);
     const std::uint64_t mask = ~(page_bytes(stored) - 1);
@@ -57,15 +68,23 @@ class Tlb {
                    absent);
   }
 
-  void flush_all() { m_cache.flush_all(); }
-  void flush_asid(std::uint16_t asid) { m_cache.flush_asid(asid); }
+  void flush_all() {
+    m_last = nullptr;
+    m_cache.flush_all();
+  }
+  void flush_asid(std::uint16_t asid) {
+    m_last = nullptr;
+    m_cache.flush_asid(asid);
+  }
   // Entries of the ASID that overlap [gva, gva + len).
   void flush_range(std::uint16_t asid, std::uint64_t gva, std::uint64_t len) {
+    m_last = nullptr;
     m_cache.flush_range(asid, gva, len);
   }
   // Entries of the ASID whose guest-physical page overlaps [gpa, gpa + len),
   // whatever GVA they translate.
   void flush_gpa_range(std::uint16_t asid, std::uint64_t gpa, std::uint64_t len) {
+    m_last = nullptr;
     m_cache.flush_if(asid, [&](const TlbEntry& e) {
       return e.gpa_page < gpa + len && gpa < e.gpa_page + page_bytes(e.size);
     });
@@ -89,6 +108,11 @@ class Tlb {
   std::array<PageSize, kPageSizes> m_store_as{};
   // Entries of every size held, one array (levels 1..3 = 4K, 2M, 1G).
   TranslationCache<TlbEntry> m_cache;
+  // The last lookup (see lookup()): its entry, null after a miss, an
+  // insert or a flush.
+  TlbEntry* m_last = nullptr;
+  std::uint64_t m_last_page = 0;
+  std::uint16_t m_last_asid = 0;
 };
 
 }  // namespace rmpsim::mmu

@@ -90,3 +90,52 @@ TEST_CASE("MMU: L1 hit, L2 hit, walk, and a write to a clean entry re-walks", "[
   r = m.translate(0x5000, AccessKind::Read, 1, w.gcr3, w.ncr3);
   CHECK(r.level == HitLevel::Walk);
 }
+
+TEST_CASE("issue 17 item 6: a repeated lookup of a page answers as a full lookup", "[tlb]") {
+  // Tlb::lookup returns the entry of the last page it hit without a new
+  // lookup; every insert and flush must forget it, and the LRU order must
+  // be what full lookups would have left.
+  Tlb t(TlbGeometry{4, 4, {true, true, false}});
+  auto fill = [&](std::uint64_t page, std::uint64_t spa) {
+    t.insert(1, page << 12, spa, page << 12, PageSize::k4K, true, true, true, true);
+  };
+  for (std::uint64_t p = 0; p < 4; ++p) fill(p, p << 12);
+  REQUIRE(t.lookup(1, 0x0010));
+  REQUIRE(t.lookup(1, 0x0020));  // repeated: page 0 stays most recent
+  CHECK(!t.lookup(2, 0x0020));   // same page, another ASID: a miss
+  // Re-filling page 0 changes its entry: the repeat must see the new one.
+  REQUIRE(t.lookup(1, 0x0030));
+  fill(0, 0x7000);
+  const TlbEntry* e = t.lookup(1, 0x0040);
+  REQUIRE(e);
+  CHECK(e->spa_page == 0x7000);
+  // Flushes forget it.
+  t.flush_range(1, 0, 0x1000);
+  CHECK(!t.lookup(1, 0x0050));
+  fill(0, 0);
+  REQUIRE(t.lookup(1, 0));
+  t.flush_gpa_range(1, 0, 0x1000);
+  CHECK(!t.lookup(1, 0));
+  fill(0, 0);
+  REQUIRE(t.lookup(1, 0));
+  t.flush_asid(1);
+  CHECK(!t.lookup(1, 0));
+  for (std::uint64_t p = 0; p < 4; ++p) fill(p, p << 12);
+  REQUIRE(t.lookup(1, 0));
+  t.flush_all();
+  CHECK(!t.lookup(1, 0));
+  // A 2M entry inserted over a page whose 4K lookup missed is found next.
+  CHECK(!t.lookup(1, 0x20'1000));
+  t.insert(1, 0x20'0000, 0x40'0000, 0x20'0000, PageSize::k2M, true, true, true, true);
+  e = t.lookup(1, 0x20'1000);
+  REQUIRE(e);
+  CHECK(e->size == PageSize::k2M);
+  // Evicting the remembered page (it became LRU through other lookups).
+  t.flush_all();
+  for (std::uint64_t p = 0; p < 4; ++p) fill(p, p << 12);  // LRU order: 0 (oldest) .. 3
+  REQUIRE(t.lookup(1, 0));                                 // 0 most recent, 1 LRU
+  REQUIRE(t.lookup(1, 0));
+  fill(4, 4 << 12);  // evicts page 1
+  CHECK(!t.lookup(1, 1 << 12));
+  CHECK(t.lookup(1, 0));
+}
