@@ -56,6 +56,15 @@ void EventLog::npf(unsigned vcpu, std::uint64_t cycle, std::uint64_t gpa, std::u
                     gpa, exitinfo1, cycles, userspace, resolved));
 }
 
+void EventLog::region(unsigned vcpu, std::uint64_t cycle, bool begin, std::uint64_t line,
+                      std::uint64_t warmup_accesses) {
+  if (!m_events) return;
+  event(cycle, vcpu, "region",
+        begin ? fmt::format("\"edge\": \"begin\", \"line\": {}, \"warmup_accesses\": {}", line,
+                            warmup_accesses)
+              : fmt::format("\"edge\": \"end\", \"line\": {}", line));
+}
+
 void EventLog::guest_fault(unsigned vcpu, std::uint64_t cycle, bool vc, std::uint64_t gva,
                            std::uint64_t addr, std::uint64_t code) {
   if (!m_events) return;

@@ -45,6 +45,11 @@ class EventLog {
            std::uint64_t cycles, std::uint64_t userspace, bool resolved);
   // A fault delivered inside the guest on the access to `gva`: a #PF
   // (`code` its error code), or #VC 0x404 when `vc` (§4.7).
+  // The measured region's begin or end (`begin`), reached by `vcpu` on trace
+  // line `line`; a begin carries the warm-up accesses before it. Without
+  // this, events of the warm-up could not be told from the region's.
+  void region(unsigned vcpu, std::uint64_t cycle, bool begin, std::uint64_t line,
+              std::uint64_t warmup_accesses);
   void guest_fault(unsigned vcpu, std::uint64_t cycle, bool vc, std::uint64_t gva,
                    std::uint64_t addr, std::uint64_t code);
   // A PSC VMGEXIT ("msr" or "ghcb") for `entries` entries describing

@@ -48,6 +48,8 @@ class Region {
   void check_reached() const;
   // The vCPUs' cycle counters count from here (0 without a region).
   std::uint64_t start_cycle() const { return m_start_cycle; }
+  // Guest accesses simulated before the region began (0 before it begins).
+  std::uint64_t warmup_accesses() const { return m_warmup_accesses; }
   // "region": where the region began and ended and what was warm-up.
   stats::Group& stats();
 

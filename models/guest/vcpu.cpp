@@ -363,9 +363,12 @@ void Vcpu::replay() {
 void Vcpu::roi(const trace::Event& ev) {
   if (ev.attrs & trace::kRoiEnd) {
     m_region.end(m_cycles, m_line);
+    if (m_log) m_log->region(m_id, m_cycles, /*begin=*/false, m_line, 0);
     m_feed.end_here();  // every vCPU stops at its next line
   } else {
     m_region.begin(m_cycles, m_line, ev.attrs & TraceFeed::kInsertedBegin);
+    if (m_log)
+      m_log->region(m_id, m_cycles, /*begin=*/true, m_line, m_region.warmup_accesses());
   }
 }
 

@@ -3,6 +3,8 @@
 // by hand from the traces below, not read off a reference run.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
 
 #include "models/common/stats.hpp"
 #include "support/cli_runner.hpp"
@@ -191,4 +193,42 @@ TEST_CASE("issue 17 item 4: Group::reset zeroes counters and distributions, keep
   CHECK(hook);
   d.sample(4);
   CHECK(d.percentile(50) == 4);
+}
+
+TEST_CASE("issue 17 item 4: --events marks the region's begin and end", "[region][cli]") {
+  // The warm-up's events (its #NPF exits) stay in the file; the region event
+  // is what tells them from the region's.
+  TempDir tmp;
+  spit(tmp.file("t.rmpt"), std::string("#!rmpsim-trace v1\n") + kWarm + "0 ROI begin\n" +
+                               kMeasured + "0 ROI end\n0 R 0x5000\n");
+  const auto r = run_cli("run " + tmp.file("t.rmpt") + " --quiet --out " + tmp.file("out") +
+                             " --events " + tmp.file("ev.jsonl"),
+                         tmp);
+  REQUIRE(r.status == 0);
+  std::vector<Json> regions;
+  std::uint64_t npf_before_begin = 0, last_npf_cycle = 0;
+  std::istringstream lines(slurp(tmp.file("ev.jsonl")));
+  for (std::string line; std::getline(lines, line);) {
+    const Json e = Json::parse(line);
+    if (e["type"] == "region") regions.push_back(e);
+    if (e["type"] == "npf") {
+      if (regions.empty()) ++npf_before_begin;
+      last_npf_cycle = e["cycle"];
+    }
+  }
+  REQUIRE(regions.size() == 2);
+  CHECK(regions[0]["edge"] == "begin");
+  CHECK(regions[0]["vcpu"] == 0);
+  CHECK(regions[0]["line"] == 5);  // the ROI begin line
+  CHECK(regions[0]["warmup_accesses"] == 3);
+  CHECK(regions[1]["edge"] == "end");
+  CHECK(regions[1]["line"] == 10);
+  CHECK_FALSE(regions[1].contains("warmup_accesses"));
+  // The warm-up's first touches faulted, before the begin; the region's
+  // reads of the same lines did not.
+  CHECK(npf_before_begin >= 3);
+  CHECK(last_npf_cycle < regions[0]["cycle"].get<std::uint64_t>());
+  // The region's end is 16 cycles (four L1D hits) after its begin.
+  CHECK(regions[1]["cycle"].get<std::uint64_t>() - regions[0]["cycle"].get<std::uint64_t>() ==
+        16);
 }
