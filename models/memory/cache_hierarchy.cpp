@@ -51,7 +51,7 @@ void CacheHierarchy::l2_victim(Core& c, std::uint64_t victim, std::uint64_t now)
     // Back-invalidation: an L1 copy may hold newer (dirty) data.
     const std::uint64_t d = c.l1d.remove(line);
     if (d != LineCache::kEmpty) dirty |= d & 1;
-    c.l1i.remove(line);
+    if (c.l1i_filled) c.l1i.remove(line);
     // The L1 filters must not name a line that is gone: the next access
     // to it misses the L1 (a walk or a fetch can evict it from the L2
     // between two accesses to the same line).
@@ -158,6 +158,7 @@ std::uint64_t CacheHierarchy::fetch_slow(Core& c, std::uint64_t line, std::uint6
     return m_p.l1i.hit_cycles;
   }
   ++c.n.l1i.misses;  // instruction lines are never dirty: the victim is dropped
+  c.l1i_filled = true;
   const std::uint64_t cycles = level2(c, line, now, false);
   c.last_iline = line;
   return cycles;

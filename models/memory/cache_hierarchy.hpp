@@ -134,6 +134,9 @@ class CacheHierarchy {
     // its set (LineCache::front).
     std::uint64_t last_dline = kNoLine, last_iline = kNoLine;
     std::uint64_t* last_dentry = nullptr;
+    // The L1I has been filled at least once: until then an L2 eviction
+    // need not look for its line there (a trace without fetches never does).
+    bool l1i_filled = false;
     CoreCacheCounters n;
   };
 

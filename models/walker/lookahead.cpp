@@ -27,6 +27,39 @@ const std::uint64_t* find_leaf(const memory::PhysStore& mem, unsigned levels, st
 }
 }  // namespace
 
+const std::uint64_t* WalkLookahead::memo_leaf(MemoTable& memo, const memory::PhysStore& mem,
+                                              unsigned levels, std::uint64_t root,
+                                              std::uint64_t va, unsigned& level) {
+  const std::uint64_t region = va >> 21;
+  Memo& m = memo[region % kMemo];
+  if (m.root != root || m.region != region) {
+    // Walk down to the level-2 entry (find_leaf's upper levels).
+    std::uint64_t table = root;
+    for (unsigned l = levels; l > 2; --l) {
+      const std::uint64_t* e = mem.word(table + 8ull * index_at(va, l));
+      if (!e) return nullptr;
+      const std::uint64_t v = *e;
+      if (!(v & kPresent)) return nullptr;
+      if (l == 3 && (v & kLarge)) {  // a 1G leaf: not memoised
+        level = 3;
+        return e;
+      }
+      table = entry_addr(v);
+    }
+    const std::uint64_t* e2 = mem.word(table + 8ull * index_at(va, 2));
+    if (!e2) return nullptr;
+    m = Memo{root, region, e2};
+  }
+  const std::uint64_t v = *m.l2e;
+  if (!(v & kPresent)) return nullptr;
+  if (v & kLarge) {  // a 2M leaf
+    level = 2;
+    return m.l2e;
+  }
+  level = 1;
+  return mem.word(entry_addr(v) + 8ull * index_at(va, 1));
+}
+
 const std::uint64_t* WalkLookahead::leaf(bool nested, std::uint64_t root, std::uint64_t va,
                                          unsigned& level) const {
   return nested ? find_leaf(m_w.host_mem(), m_w.params().nested_levels, root, va, level)
@@ -39,7 +72,7 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
     Slot& s = slot(u.seq);
     s = Slot{};
     s.seq = u.seq;
-    s.gpte = find_leaf(m_w.guest_mem(), m_w.params().guest_levels, gcr3, u.gva, s.glevel);
+    s.gpte = memo_leaf(m_gmemo, m_w.guest_mem(), m_w.params().guest_levels, gcr3, u.gva, s.glevel);
     if (s.gpte) __builtin_prefetch(s.gpte);
   }
   // B and C use what the stage before stored for the same access on an
@@ -48,7 +81,7 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
     Slot& s = slot(u.seq);
     if (s.seq == u.seq && s.gpte && (*s.gpte & kPresent)) {
       s.gpa = leaf_address(*s.gpte, s.glevel, u.gva);
-      s.npte = find_leaf(m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpa, s.nlevel);
+      s.npte = memo_leaf(m_nmemo, m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpa, s.nlevel);
       if (s.npte) __builtin_prefetch(s.npte);
     }
   }
