@@ -197,6 +197,19 @@ std::string_view TextReader::need_word(const char*& s, const char* what, const c
   return w;
 }
 
+bool TextReader::need_either(const char*& s, const char* first, const char* second,
+                             const char* use) {
+  s = skip_blanks(s);
+  if (is_sep(*s))
+    fail(fmt::format("expected <{}|{}> (usage: {}), got end of line", first, second, use));
+  const std::string_view w = token(s);
+  s += w.size();
+  if (w == second) return true;
+  if (w != first)
+    fail(fmt::format("expected {} or {}, got '{}'", first, second, show_token(s - w.size())));
+  return false;
+}
+
 // One line in full: blank, comment or event of any op, with every check and
 // error message. The loops below try parse_fast_access() first.
 bool TextReader::parse_line(const char*& p, Event& ev) {
@@ -270,18 +283,9 @@ const char* TextReader::parse_other(const char* op, Event& ev) {
   } else if (name == "PVALIDATE") {
     ev.op = Op::Pvalidate;
     ev.addr = need_number(s, "<gva>", 64, usage(ev.op));
-    std::string_view size = need_word(s, "<4k|2m>", usage(ev.op));
-    if (size == "4k")
-      ev.attrs = std::uint32_t(PageSize::k4K);
-    else if (size == "2m")
-      ev.attrs = std::uint32_t(PageSize::k2M);
-    else
-      fail(fmt::format("expected 4k or 2m, got '{}'", show_token(s - size.size())));
-    std::string_view what = need_word(s, "<validate|rescind>", usage(ev.op));
-    if (what == "validate")
-      ev.attrs |= kPvalidateValidate;
-    else if (what != "rescind")
-      fail(fmt::format("expected validate or rescind, got '{}'", show_token(s - what.size())));
+    ev.attrs =
+        std::uint32_t(need_either(s, "4k", "2m", usage(ev.op)) ? PageSize::k2M : PageSize::k4K);
+    if (!need_either(s, "validate", "rescind", usage(ev.op))) ev.attrs |= kPvalidateValidate;
   } else if (name == "RMPADJUST") {
     s = parse_rmpadjust(s, ev);
   } else if (name == "VMPL") {
@@ -293,35 +297,19 @@ const char* TextReader::parse_other(const char* op, Event& ev) {
     ev.op = Op::Convert;
     ev.addr = need_number(s, "<gva>", 64, usage(ev.op));
     ev.len = need_number(s, "<len>", 64, usage(ev.op));
-    std::string_view to = need_word(s, "<private|shared>", usage(ev.op));
-    if (to == "private")
-      ev.attrs = kConvertToPrivate;
-    else if (to != "shared")
-      fail(fmt::format("expected private or shared, got '{}'", show_token(s - to.size())));
+    if (!need_either(s, "private", "shared", usage(ev.op))) ev.attrs = kConvertToPrivate;
   } else if (name == "HOST" || name == "HMEM") {
     // HOST: guest memory by GPA; HMEM: the host's own memory by SPA.
     const bool mem = name == "HMEM";
     ev.op = mem ? Op::HostMemRead : Op::HostRead;
-    std::string_view rw = need_word(s, "<R|W>", usage(ev.op));
-    if (rw == "W")
-      ev.op = mem ? Op::HostMemWrite : Op::HostWrite;
-    else if (rw != "R")
-      fail(fmt::format("expected R or W, got '{}'", show_token(s - rw.size())));
+    if (need_either(s, "R", "W", usage(ev.op))) ev.op = mem ? Op::HostMemWrite : Op::HostWrite;
     return parse_access(s, ev, usage(ev.op));
   } else if (name == "RMPOPT") {
     ev.op = Op::Rmpopt;
-    std::string_view what = need_word(s, "<rescan|now>", usage(ev.op));
-    if (what == "now")
-      ev.attrs = kRmpoptNow;
-    else if (what != "rescan")
-      fail(fmt::format("expected rescan or now, got '{}'", show_token(s - what.size())));
+    if (need_either(s, "rescan", "now", usage(ev.op))) ev.attrs = kRmpoptNow;
   } else if (name == "ROI") {
     ev.op = Op::Roi;
-    std::string_view what = need_word(s, "<begin|end>", usage(ev.op));
-    if (what == "end")
-      ev.attrs = kRoiEnd;
-    else if (what != "begin")
-      fail(fmt::format("expected begin or end, got '{}'", show_token(s - what.size())));
+    if (need_either(s, "begin", "end", usage(ev.op))) ev.attrs = kRoiEnd;
   } else {
     fail(fmt::format("unknown op '{}' (expected {})", show_token(op), kOpList));
   }
@@ -364,13 +352,7 @@ const char* TextReader::parse_rmpadjust(const char* s, Event& ev) {
   ev.op = Op::Rmpadjust;
   const char* use = usage(ev.op);
   ev.addr = need_number(s, "<gva>", 64, use);
-  std::string_view size = need_word(s, "<4k|2m>", use);
-  if (size == "4k")
-    ev.attrs = std::uint32_t(PageSize::k4K);
-  else if (size == "2m")
-    ev.attrs = std::uint32_t(PageSize::k2M);
-  else
-    fail(fmt::format("expected 4k or 2m, got '{}'", show_token(s - size.size())));
+  ev.attrs = std::uint32_t(need_either(s, "4k", "2m", use) ? PageSize::k2M : PageSize::k4K);
   std::uint64_t vmpl = need_number(s, "<vmpl>", 64, use);
   if (vmpl > 3) fail(fmt::format("expected <vmpl> to be 0..3, got {}", vmpl));
   ev.attrs |= std::uint32_t(vmpl) << kRmpadjustVmplShift;
@@ -399,14 +381,7 @@ const char* TextReader::parse_rmpadjust(const char* s, Event& ev) {
 const char* TextReader::parse_psc(const char* s, Event& ev) {
   ev.op = Op::Psc;
   const char* use = usage(ev.op);
-  std::string_view proto_word = need_word(s, "<msr|ghcb>", use);
-  PscProto proto;
-  if (proto_word == "msr")
-    proto = PscProto::Msr;
-  else if (proto_word == "ghcb")
-    proto = PscProto::Ghcb;
-  else
-    fail(fmt::format("expected msr or ghcb, got '{}'", show_token(s - proto_word.size())));
+  const PscProto proto = need_either(s, "msr", "ghcb", use) ? PscProto::Ghcb : PscProto::Msr;
   std::string_view op_word = need_word(s, "<op>", use);
   PscOp op;
   if (op_word == "private")

@@ -40,6 +40,9 @@ class TextReader final : public Reader {
   // Operand helpers: skip blanks, then read one operand or fail naming it.
   std::uint64_t need_number(const char*& s, const char* what, unsigned bits, const char* usage);
   std::string_view need_word(const char*& s, const char* what, const char* usage);
+  // A word that must be `first` or `second` (an op's two-way choice, e.g.
+  // `<R|W>`): true for `second`; anything else is a `file:line` error.
+  bool need_either(const char*& s, const char* first, const char* second, const char* usage);
   std::uint64_t number_token(const char*& s, const char* what, unsigned bits);
 
   [[noreturn]] void fail(const std::string& what) const;
