@@ -66,7 +66,8 @@ void CacheHierarchy::l2_victim(Core& c, std::uint64_t victim, std::uint64_t now)
     if (dirty) dram_write(line, now);
     return;
   }
-  if (!m_l3.access(line, std::uint64_t(dirty), out) && out != LineCache::kEmpty && (out & 1))
+  if (!m_l3.access_cold(line, std::uint64_t(dirty), out) && out != LineCache::kEmpty &&
+      (out & 1))
     dram_write(out >> 1, now);
 }
 
@@ -76,6 +77,8 @@ std::uint64_t CacheHierarchy::l2_miss(Core& c, std::uint64_t line, std::uint64_t
   // room: the victim goes to the L3 after the lookup, so it cannot push out
   // the line being fetched.
   std::uint64_t cycles;
+  // The victim's L3 set is read after the line's: ask for both now.
+  if (victim != LineCache::kEmpty) m_l3.prefetch(LineCache::line_of(victim));
   const std::uint64_t e = m_l3.remove(line);
   if (e != LineCache::kEmpty) {
     ++l3.hits;
@@ -173,6 +176,15 @@ std::uint64_t CacheHierarchy::table_chain(unsigned core, const std::uint64_t* sp
     for (unsigned i = 0; i < n; ++i, p += stride)
       total += data(core, *reinterpret_cast<const std::uint64_t*>(p), false, now + total);
     return total;
+  }
+  // Every address is known now: the host fetches the lines of their sets
+  // together rather than one reference after another (host speed only;
+  // LineCache::prefetch).
+  const char* q = p;
+  for (unsigned i = 0; i < n; ++i, q += stride) {
+    const std::uint64_t line = *reinterpret_cast<const std::uint64_t*>(q) >> 6;
+    c.l2.prefetch(line);
+    m_l3.prefetch(line);
   }
   for (unsigned i = 0; i < n; ++i, p += stride)
     total += level2(c, *reinterpret_cast<const std::uint64_t*>(p) >> 6, now + total, true);

@@ -30,6 +30,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "models/common/host_prefetch.hpp"
 #include "models/common/set_assoc.hpp"
 
 namespace rmpsim::memory {
@@ -42,6 +43,12 @@ class LineCache {
   static std::uint64_t line_of(std::uint64_t entry) { return (entry & ~kFlag) >> 1; }
 
   LineCache() = default;
+  // m_entries points into m_storage: a move keeps the buffer, a copy would
+  // point into the original's.
+  LineCache(LineCache&&) = default;
+  LineCache& operator=(LineCache&&) = default;
+  LineCache(const LineCache&) = delete;
+  LineCache& operator=(const LineCache&) = delete;
   // lines == 0 disables the level (every access misses, nothing is kept).
   LineCache(unsigned lines, unsigned ways) { configure(lines, ways); }
 
@@ -49,7 +56,11 @@ class LineCache {
     m_map = SetMap::of(lines, ways);  // checks the geometry
     m_ways = lines ? ways : 0;
     m_narrow = m_ways != 0 && m_ways <= kNarrowWays;
-    m_entries.assign(lines, kEmpty);
+    // Entries start on a 64-byte boundary, so that a set of 8 ways is one
+    // host cache line and one of 16 is two (prefetch()).
+    m_storage.assign(std::size_t(lines) + 7, kEmpty);
+    const auto addr = reinterpret_cast<std::uintptr_t>(m_storage.data());
+    m_entries = m_storage.data() + (((64 - addr % 64) % 64) / 8);
     m_order_mask = m_ways >= kNarrowWays ? ~0ull : (1ull << (4 * m_ways)) - 1;
     m_way_mask = m_ways >= kNarrowWays ? 0xffffu : (1u << m_ways) - 1;
     Meta empty;  // every way empty, in way order; no nibble beyond the ways
@@ -72,6 +83,30 @@ class LineCache {
     bool hit;
     access_entry(line, bits, victim, hit);
     return hit;
+  }
+  // access() for a line that is seldom the most recent of its set (the L3
+  // taking an L2 victim): the same result and order, without the look at
+  // the most recent way first, which would cost a host cache miss on a line
+  // of entries that is seldom the one wanted.
+  __attribute__((always_inline)) bool access_cold(std::uint64_t line, std::uint64_t bits,
+                                                  std::uint64_t& victim) {
+    if (__builtin_expect(m_ways == 0, 0)) {
+      victim = kEmpty;
+      return false;
+    }
+    const std::uint32_t s = m_map(line);
+    std::uint64_t* e = entries(s);
+    if (!m_narrow) return access_wide(e, line, bits, victim);
+    Meta& m = m_meta[s];
+    const std::uint8_t h = hash_of(line);
+    const unsigned w = find_way(m, e, line, h);
+    if (w != kNoWay) {
+      e[w] |= bits;
+      touch(m, w);
+      return true;
+    }
+    fill_last(m, e, line, bits, h, victim);
+    return false;
   }
   // access(), for a caller that keeps `line`'s entry (front(line)): returns
   // it (nullptr if the level is disabled); `hit` is access()'s result.
@@ -105,13 +140,8 @@ class LineCache {
       hit = true;
       return e + w;
     }
-    const unsigned v = unsigned(m.order >> (4 * (m_ways - 1))) & 15;  // the last way
-    victim = e[v];
-    e[v] = (line << 1) | bits;
-    m.hash[v] = h;
-    m.order = ((m.order << 4) | v) & m_order_mask;
     hit = false;
-    return e + v;
+    return fill_last(m, e, line, bits, h, victim);
   }
 
   // The entry of the most recently used way of `line`'s set (where
@@ -143,6 +173,23 @@ class LineCache {
     m.order = (m.order & below) | ((m.order >> 4) & ~below) |
               (std::uint64_t(w) << (4 * (m_ways - 1)));
     return found;
+  }
+
+  // Asks the host CPU to bring in the lines a lookup of `line` reads (its
+  // set's metadata and entries). Changes nothing: a caller that knows which
+  // lines it will look up soon overlaps their host cache misses, which
+  // otherwise come one after another (the entries are read only once the
+  // metadata has named the way).
+  void prefetch(std::uint64_t line) const {
+    if (m_ways == 0) return;
+    const std::uint32_t s = m_map(line);
+    if (m_narrow) host_prefetch(&m_meta[s]);
+    // The first two lines of entries: all of a set of up to 16 ways (the
+    // L2's 8 and the L3's 16 are aligned to them; the L1D's 12 may start
+    // mid-line and end in a third, left to the demand access).
+    const std::uint64_t* e = m_entries + std::size_t(s) * m_ways;
+    host_prefetch(e);
+    if (m_ways > 8) host_prefetch(e + 8);
   }
 
   // Sets the dirty bit of `line` if cached (no change to the order).
@@ -177,7 +224,7 @@ class LineCache {
     return static_cast<std::uint8_t>((line * 0x9e3779b97f4a7c15ull) >> 56);
   }
   std::uint64_t* entries(std::uint32_t set) {
-    return m_entries.data() + std::size_t(set) * m_ways;
+    return m_entries + std::size_t(set) * m_ways;
   }
 
   // The way of a narrow set holding `line` (kNoWay if none): the hash bytes
@@ -207,6 +254,18 @@ class LineCache {
     const std::uint64_t zero = (x - kNibbles) & ~x & (kNibbles << 3);
     return static_cast<unsigned>(__builtin_ctzll(zero)) - 3;
   }
+  // A miss in a narrow set: `line` replaces the last way (an empty one or
+  // the LRU line, whose entry becomes `victim`) and becomes the most recent.
+  __attribute__((always_inline)) std::uint64_t* fill_last(Meta& m, std::uint64_t* e,
+                                                          std::uint64_t line, std::uint64_t bits,
+                                                          std::uint8_t h, std::uint64_t& victim) {
+    const unsigned v = unsigned(m.order >> (4 * (m_ways - 1))) & 15;  // the last way
+    victim = e[v];
+    e[v] = (line << 1) | bits;
+    m.hash[v] = h;
+    m.order = ((m.order << 4) | v) & m_order_mask;
+    return e + v;
+  }
   // Way w becomes the most recently used: the ways before it move back one.
   __attribute__((always_inline)) static void touch(Meta& m, unsigned w) {
     const unsigned p4 = position4(m.order, w);
@@ -219,7 +278,7 @@ class LineCache {
     if (m_ways == 0) return kNone;
     const std::uint32_t s = m_map(line);
     const std::size_t first = std::size_t(s) * m_ways;
-    const std::uint64_t* e = m_entries.data() + first;
+    const std::uint64_t* e = m_entries + first;
     if (m_narrow) {
       const unsigned w = find_way(m_meta[s], e, line, hash_of(line));
       return w == kNoWay ? kNone : first + w;
@@ -266,7 +325,8 @@ class LineCache {
   bool m_narrow = false;
   unsigned m_way_mask = 0;          // narrow: bit w for each way
   std::uint64_t m_order_mask = 0;   // narrow: the nibbles of the set's positions
-  std::vector<std::uint64_t> m_entries;  // per set, `ways` entries
+  std::vector<std::uint64_t> m_storage;  // the entries, and up to 7 before them
+  std::uint64_t* m_entries = nullptr;    // per set, `ways` entries (64-byte aligned)
   std::vector<Meta> m_meta;              // per narrow set
 };
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "models/common/chunk_directory.hpp"
+#include "models/common/host_prefetch.hpp"
 #include "models/common/flat_map.hpp"
 #include "models/common/stats.hpp"
 #include "models/common/types.hpp"
@@ -121,8 +122,8 @@ class RmpTable {
   // the table.
   void prefetch(std::uint64_t spa) const {
     if (const Region* r = region(spa >> 21)) {
-      __builtin_prefetch(&r->e[0]);
-      __builtin_prefetch(&r->e[(spa >> 12) & 511]);
+      host_prefetch(&r->e[0]);
+      host_prefetch(&r->e[(spa >> 12) & 511]);
     }
   }
   // Writes an entry and keeps the per-2M assigned counts up to date.

@@ -1,5 +1,7 @@
 #include "models/walker/lookahead.hpp"
 
+#include "models/common/host_prefetch.hpp"
+
 namespace rmpsim::walker {
 
 using namespace paging;
@@ -73,7 +75,7 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
     s = Slot{};
     s.seq = u.seq;
     s.gpte = memo_leaf(m_gmemo, m_w.guest_mem(), m_w.params().guest_levels, gcr3, u.gva, s.glevel);
-    if (s.gpte) __builtin_prefetch(s.gpte);
+    if (s.gpte) host_prefetch(s.gpte);
   }
   // B and C use what the stage before stored for the same access on an
   // earlier step; its line was asked for then and has had time to arrive.
@@ -82,7 +84,7 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
     if (s.seq == u.seq && s.gpte && (*s.gpte & kPresent)) {
       s.gpa = leaf_address(*s.gpte, s.glevel, u.gva);
       s.npte = memo_leaf(m_nmemo, m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpa, s.nlevel);
-      if (s.npte) __builtin_prefetch(s.npte);
+      if (s.npte) host_prefetch(s.npte);
     }
   }
   if (const Upcoming& u = c; u.valid) {

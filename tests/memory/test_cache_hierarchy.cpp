@@ -231,7 +231,8 @@ TEST_CASE("hierarchy: flush_frame evicts a frame everywhere and charges dirty li
 
 // Issue 17 item 6: the line cache's compact recency order (narrow sets, up
 // to 16 ways) and its shifted entries (wide sets) are the same true LRU:
-// random accesses, removals and dirty marks against a plain list per set.
+// random accesses (access() and access_cold()), removals and dirty marks
+// against a plain list per set.
 TEST_CASE("line cache: same true LRU as a recency list, narrow and wide sets",
           "[hierarchy][lru]") {
   for (unsigned ways : {1u, 2u, 3u, 8u, 15u, 16u, 17u, 24u}) {
@@ -256,7 +257,10 @@ TEST_CASE("line cache: same true LRU as a recency list, narrow and wide sets",
         if (op < 5) {
           const std::uint64_t bits = (op == 0 ? 1 : 0) | (op == 1 ? LineCache::kFlag : 0);
           std::uint64_t victim = 0;
-          const bool hit = c.access(line, bits, victim);
+          // access_cold() (the L3's fill from an L2 victim) must do what
+          // access() does: both are checked against the list.
+          const bool hit = step % 2 ? c.access_cold(line, bits, victim)
+                                    : c.access(line, bits, victim);
           REQUIRE(hit == (it != set.end()));
           if (hit) {
             const std::uint64_t e = *it | bits;
