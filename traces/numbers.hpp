@@ -37,6 +37,8 @@ inline const char* token_end(const char* p) {
   while (!is_sep(*p)) ++p;
   return p;
 }
+// The token that starts at `p`.
+inline std::string_view token(const char* p) { return {p, std::size_t(token_end(p) - p)}; }
 
 enum class NumStatus : std::uint8_t { Ok, Bad, Overflow };
 

@@ -36,6 +36,8 @@ class TextReader final : public Reader {
   const char* parse_rmpadjust(const char* s, Event& ev);
   const char* parse_psc(const char* s, Event& ev);
   void read_magic();
+  // An op's operand syntax, for "(usage: ...)" in messages.
+  static const char* usage(Op op);
 
   // Operand helpers: skip blanks, then read one operand or fail naming it.
   std::uint64_t need_number(const char*& s, const char* what, unsigned bits, const char* usage);
