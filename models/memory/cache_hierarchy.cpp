@@ -197,7 +197,7 @@ std::uint64_t CacheHierarchy::flush_frame(std::uint64_t spa) {
   unsigned dirty_lines = 0;
   for (std::uint64_t line = first; line < first + 64; ++line) {
     bool dirty = false, present = false;
-    auto drop = [&](LineCache& level) {
+    auto drop = [&](auto& level) {
       const std::uint64_t e = level.remove(line);
       if (e == LineCache::kEmpty) return;
       present = true;

@@ -27,6 +27,7 @@
 #include "models/common/divisor.hpp"
 #include "models/memory/dram_channel.hpp"
 #include "models/memory/line_cache.hpp"
+#include "models/memory/packed_line_cache.hpp"
 
 namespace rmpsim::memory {
 
@@ -164,9 +165,44 @@ class CacheHierarchy {
   bool in_peer_l2(const Core& c, std::uint64_t line) const;
   std::uint64_t dram_read(std::uint64_t line, std::uint64_t now);
 
+  // The L3: packed for the host when its geometry allows (the default's
+  // does; PackedLineCache::fits), else a LineCache. Same behaviour either
+  // way; one predictable branch per call.
+  class L3 {
+   public:
+    L3(unsigned lines, unsigned ways) : m_packed(PackedLineCache::fits(lines, ways)) {
+      if (m_packed)
+        m_pc.configure(lines, ways);
+      else
+        m_lc.configure(lines, ways);
+    }
+    bool enabled() const { return m_packed || m_lc.enabled(); }
+    bool access_cold(std::uint64_t line, std::uint64_t dirty, std::uint64_t& victim) {
+      return m_packed ? m_pc.access_cold(line, dirty, victim)
+                      : m_lc.access_cold(line, dirty, victim);
+    }
+    std::uint64_t remove(std::uint64_t line) {
+      return m_packed ? m_pc.remove(line) : m_lc.remove(line);
+    }
+    std::uint64_t peek(std::uint64_t line) const {
+      return m_packed ? m_pc.peek(line) : m_lc.peek(line);
+    }
+    void prefetch(std::uint64_t line) const {
+      if (m_packed)
+        m_pc.prefetch(line);
+      else
+        m_lc.prefetch(line);
+    }
+
+   private:
+    bool m_packed;
+    PackedLineCache m_pc;
+    LineCache m_lc;
+  };
+
   CacheParams m_p;
   std::vector<Core> m_cores;
-  LineCache m_l3;
+  L3 m_l3;
   std::vector<DramChannel> m_dram;  // per channel
   Divisor m_channels;               // line -> channel
 };

@@ -32,6 +32,7 @@
 
 #include "models/common/host_prefetch.hpp"
 #include "models/common/set_assoc.hpp"
+#include "models/memory/recency_order.hpp"
 
 namespace rmpsim::memory {
 
@@ -61,11 +62,10 @@ class LineCache {
     m_storage.assign(std::size_t(lines) + 7, kEmpty);
     const auto addr = reinterpret_cast<std::uintptr_t>(m_storage.data());
     m_entries = m_storage.data() + (((64 - addr % 64) % 64) / 8);
-    m_order_mask = m_ways >= kNarrowWays ? ~0ull : (1ull << (4 * m_ways)) - 1;
+    m_order_mask = recency::mask(m_ways);
     m_way_mask = m_ways >= kNarrowWays ? 0xffffu : (1u << m_ways) - 1;
     Meta empty;  // every way empty, in way order; no nibble beyond the ways
-    for (unsigned i = 0; i < kNarrowWays; ++i) empty.order |= std::uint64_t(i) << (4 * i);
-    empty.order &= m_order_mask;
+    empty.order = recency::initial(m_ways);
     m_meta.assign(m_narrow ? m_map.sets : 0, empty);
   }
   bool enabled() const { return m_ways != 0; }
@@ -102,7 +102,7 @@ class LineCache {
     const unsigned w = find_way(m, e, line, h);
     if (w != kNoWay) {
       e[w] |= bits;
-      touch(m, w);
+      recency::touch(m.order, w);
       return true;
     }
     fill_last(m, e, line, bits, h, victim);
@@ -136,7 +136,7 @@ class LineCache {
     const unsigned w = find_way(m, e, line, h);
     if (w != kNoWay) {
       e[w] |= bits;
-      touch(m, w);
+      recency::touch(m.order, w);
       hit = true;
       return e + w;
     }
@@ -167,11 +167,7 @@ class LineCache {
     if (w == kNoWay) return kEmpty;
     const std::uint64_t found = e[w];
     e[w] = kEmpty;
-    // Drop w's nibble (the later positions move up one) and append it.
-    const unsigned p4 = position4(m.order, w);
-    const std::uint64_t below = (1ull << p4) - 1;
-    m.order = (m.order & below) | ((m.order >> 4) & ~below) |
-              (std::uint64_t(w) << (4 * (m_ways - 1)));
+    recency::to_back(m.order, w, m_ways);
     return found;
   }
 
@@ -207,10 +203,9 @@ class LineCache {
   }
 
  private:
-  static constexpr unsigned kNarrowWays = 16;  // nibbles in the order word
+  static constexpr unsigned kNarrowWays = recency::kMaxWays;  // nibbles in the order word
   static constexpr unsigned kNoWay = ~0u;
   static constexpr std::size_t kNone = ~std::size_t(0);
-  static constexpr std::uint64_t kNibbles = 0x1111111111111111ull;
 
   // Per narrow set: a hash byte per way (lanes beyond the set's ways are
   // never matched: m_way_mask) and the recency order, nibble i = the way
@@ -245,33 +240,17 @@ class LineCache {
     }
     return kNoWay;
   }
-  // 4 * the position of way w in `order` (w is in it). The lowest zero
-  // nibble of order ^ w's pattern is w's position: a borrow of the
-  // subtraction only marks nibbles above a zero one. Positions beyond the
-  // set's ways are 0 but come after w's.
-  static unsigned position4(std::uint64_t order, unsigned w) {
-    const std::uint64_t x = order ^ (w * kNibbles);
-    const std::uint64_t zero = (x - kNibbles) & ~x & (kNibbles << 3);
-    return static_cast<unsigned>(__builtin_ctzll(zero)) - 3;
-  }
   // A miss in a narrow set: `line` replaces the last way (an empty one or
   // the LRU line, whose entry becomes `victim`) and becomes the most recent.
   __attribute__((always_inline)) std::uint64_t* fill_last(Meta& m, std::uint64_t* e,
                                                           std::uint64_t line, std::uint64_t bits,
                                                           std::uint8_t h, std::uint64_t& victim) {
-    const unsigned v = unsigned(m.order >> (4 * (m_ways - 1))) & 15;  // the last way
+    const unsigned v = recency::last(m.order, m_ways);
     victim = e[v];
     e[v] = (line << 1) | bits;
     m.hash[v] = h;
-    m.order = ((m.order << 4) | v) & m_order_mask;
+    recency::fill_last(m.order, v, m_order_mask);
     return e + v;
-  }
-  // Way w becomes the most recently used: the ways before it move back one.
-  __attribute__((always_inline)) static void touch(Meta& m, unsigned w) {
-    const unsigned p4 = position4(m.order, w);
-    if (p4 == 0) return;
-    const std::uint64_t below = (1ull << p4) - 1;
-    m.order = (m.order & (~0ull << p4 << 4)) | ((m.order & below) << 4) | w;
   }
   // The index in m_entries of `line`'s entry (kNone if not cached).
   std::size_t index_of(std::uint64_t line) const {
