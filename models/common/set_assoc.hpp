@@ -1,6 +1,6 @@
 #pragma once
 // A set-associative, true-LRU cache of values keyed by 64-bit tags: the
-// shape shared by the TLBs, the walk caches and the page-table line cache.
+// shape shared by the TLBs and the walk caches.
 //
 // The caller supplies two numbers per operation: `key`, which identifies an
 // entry uniquely (tag, ASID, page size...; never FlatMap::kEmpty), and
@@ -8,7 +8,7 @@
 // pages spread over sets).
 //
 // Every layout maps an index to its set the same way (SetMap) and evicts
-// the same way (true LRU per set, invalid ways first). Three layouts:
+// the same way (true LRU per set, invalid ways first). Two layouts:
 //  - narrow sets (up to 16 ways) keep, per set, one byte of key hash per way
 //    and one byte of recency rank per way, side by side in half a host cache
 //    line. A search compares the 16 hash bytes at once and checks the full
@@ -21,8 +21,8 @@
 //    replaced key is unlinked and linked in a few steps, nothing ever
 //    rehashes) and a circular recency list per set with invalid ways at the
 //    tail, so a hit and the victim are O(1) however many ways there are.
-//  - keys alone, SetAssoc<void> (the page-table line cache): narrow sets
-//    keep their keys in recency order, wide ones use the wide layout above.
+// The cache levels of the memory hierarchy are LineCache
+// (models/memory/line_cache.hpp), which shares SetMap.
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
@@ -127,27 +127,6 @@ class SetAssoc {
   V* peek(std::uint64_t key, std::uint64_t index) {
     const std::uint32_t s = find(key, index);
     return s == FlatMap::kNone ? nullptr : &m_vals[s];
-  }
-
-  // For caches of keys alone: true if `key` was cached; it is then, or
-  // after a miss has inserted it (with a default value), the most recently
-  // used. Unlike insert(), a hit leaves the value alone.
-  bool access(std::uint64_t key, std::uint64_t index) {
-    if (__builtin_expect(!m_narrow, 0)) return access_wide(key, index);
-    const std::uint32_t set = set_for(index);
-    Meta& m = m_meta[set];
-    const std::uint8_t h = hash_of(key);
-    unsigned w = find_way(set, key, h);
-    const bool hit = w != kNoWay;
-    if (!hit) {
-      w = last_way(m);
-      if (m.hash[w] == kInvalid) ++m_size;
-      m_keys[std::size_t(set) * m_ways + w] = key;
-      m_vals[std::size_t(set) * m_ways + w] = V{};
-      m.hash[w] = h;
-    }
-    touch_ranked(m, w);
-    return hit;
   }
 
   // Inserts or refreshes an entry and makes it most recently used.
@@ -345,13 +324,6 @@ class SetAssoc {
     touch_listed(s);
     return &m_vals[s];
   }
-  __attribute__((noinline)) bool access_wide(std::uint64_t key, std::uint64_t index) {
-    if (!m_map.sets) return false;
-    const std::uint32_t s = find_chained(key);
-    if (s == kNoSlot) return insert_listed(key, index, V{}), false;
-    touch_listed(s);
-    return true;
-  }
   __attribute__((noinline)) InsertResult insert_wide(std::uint64_t key, std::uint64_t index,
                                                      const V& v) {
     if (!m_map.sets) return InsertResult{};
@@ -452,107 +424,6 @@ class SetAssoc {
   std::vector<std::uint32_t> m_bucket;  // key hash -> first slot of its chain, or kNoSlot
   std::vector<std::uint32_t> m_chain;   // slot -> next slot in its bucket's chain
   unsigned m_bucket_shift = 63;
-};
-
-// Keys alone (the page-table line cache), with the behaviour of
-// SetAssoc<V>::access(). Narrow sets keep their keys in recency order, most
-// recently used first, empty ways (FlatMap::kEmpty) at the end: a reference
-// scans from the front, where the lines that walks read again and again
-// (upper-level tables, RMP entries) sit; a hit moves its key to the front, a
-// miss shifts the set down by one and drops the last key (an empty way if
-// the set has one, else the least recently used). One set of 8 ways is one
-// host cache line, with no separate recency state to update. Wide sets
-// would make that scan long: they use SetAssoc's wide layout.
-template <>
-class SetAssoc<void> {
- public:
-  SetAssoc() = default;
-  // entries == 0 disables the cache (every access misses).
-  SetAssoc(unsigned entries, unsigned ways) { configure(entries, ways); }
-
-  void configure(unsigned entries, unsigned ways) {
-    const SetMap map = SetMap::of(entries, ways);  // checks the geometry
-    m_wide = entries && ways > kMaxOrderedWays;
-    m_wide_sets.configure(m_wide ? entries : 0, ways);
-    m_map = m_wide ? SetMap{} : map;
-    m_ways = m_wide || !entries ? 0 : ways;
-    m_keys.assign(m_wide ? 0 : entries, FlatMap::kEmpty);
-  }
-
-  bool enabled() const { return m_map.sets != 0 || m_wide_sets.enabled(); }
-  // Sets wider than this use the wide layout.
-  static constexpr unsigned kMaxOrderedWays = 16;
-  bool wide() const { return m_wide; }
-
-  // True if `key` was cached; either way it is the most recently used of
-  // its set afterwards (`index` picks the set, as in SetAssoc<V>).
-  bool access(std::uint64_t key, std::uint64_t index) {
-    if (__builtin_expect(m_wide, 0)) return m_wide_sets.access(key, index);
-    return access(view(), key, index);
-  }
-
-  // The geometry and key array of recency-ordered sets, copied out for a run
-  // of accesses (MemTiming::access_chain): as locals they stay in
-  // registers, where members would be reloaded after every store into a
-  // set. Not for wide sets.
-  struct View {
-    std::uint64_t* keys;
-    SetMap map;
-    unsigned ways;
-  };
-  View view() { return View{m_keys.data(), m_map, m_ways}; }
-  static bool access(const View& c, std::uint64_t key, std::uint64_t index) {
-    if (__builtin_expect(c.map.sets == 0, 0)) return false;
-    return access_set(c.keys + std::size_t(c.map(index)) * c.ways, c.ways, key);
-  }
-  // The same for a power-of-two number of sets of kWays ways (the line
-  // cache's default geometry, 8 ways): the compiler unrolls the pass.
-  template <unsigned kWays>
-  static bool access_pow2(const View& c, std::uint64_t key, std::uint64_t index) {
-    return access_set(c.keys + std::size_t(index & c.map.mask) * kWays, kWays, key);
-  }
-
-  // Forgets `key`; its way becomes empty and last in the recency order.
-  void erase(std::uint64_t key, std::uint64_t index) {
-    if (m_wide) {
-      m_wide_sets.erase(key, index);
-      return;
-    }
-    if (m_map.sets == 0) return;
-    const unsigned ways = m_ways;
-    std::uint64_t* k = m_keys.data() + std::size_t(m_map(index)) * ways;
-    for (unsigned i = 0; i < ways; ++i)
-      if (k[i] == key) {
-        for (; i + 1 < ways; ++i) k[i] = k[i + 1];
-        k[ways - 1] = FlatMap::kEmpty;
-        return;
-      }
-  }
-
- private:
-  // One pass searches and shifts: each way takes the key before it until
-  // the key is found (a hit) or the last one falls off (a miss).
-  __attribute__((always_inline)) static bool access_set(std::uint64_t* k, unsigned ways,
-                                                        std::uint64_t key) {
-    std::uint64_t prev = k[0];
-    if (prev == key) return true;
-    k[0] = key;
-    for (unsigned i = 1; i < ways; ++i) {
-      const std::uint64_t cur = k[i];
-      k[i] = prev;
-      if (cur == key) return true;
-      prev = cur;
-    }
-    return false;
-  }
-
-  struct NoValue {};
-
-  bool m_wide = false;
-  SetMap m_map;  // recency-ordered sets only
-  unsigned m_ways = 0;
-  std::vector<std::uint64_t> m_keys;  // per set, `ways` keys, most recent first
-  SetAssoc<NoValue> m_wide_sets;      // wide sets only
 };
 
 }  // namespace rmpsim

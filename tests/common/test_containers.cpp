@@ -1,6 +1,5 @@
 // FlatMap, ChunkDirectory and SetAssoc against simple reference models (std::map, per-set
-// std::list LRU) over long random operation sequences; the key-only SetAssoc<void> against
-// SetAssoc::access().
+// std::list LRU) over long random operation sequences.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -109,7 +108,7 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
     for (int i = 0; i < 20000; ++i) {
       const std::uint64_t idx = rng() % (sh.entries * 3);
       const std::uint64_t key = idx * 7 + 1;
-      switch (rng() % 6) {
+      switch (rng() % 5) {
         case 0:
         case 1: {
           const int* a = c.lookup(key, idx);
@@ -131,12 +130,6 @@ TEST_CASE("SetAssoc is true LRU per set, for every shape", "[containers]") {
         case 4:
           REQUIRE(c.erase(key, idx) == ref.erase(key));
           break;
-        case 5: {  // access(): lookup, or insert a default value on a miss
-          const bool hit = ref.lookup(key) != nullptr;
-          if (!hit) ref.insert(key, idx, 0);
-          REQUIRE(c.access(key, idx) == hit);
-          break;
-        }
       }
     }
     // Flushing by predicate keeps the recency order of the survivors.
@@ -188,42 +181,6 @@ TEST_CASE("SetAssoc with zero entries is disabled", "[containers]") {
   CHECK(!c.enabled());
   CHECK(c.insert(5, 5, 1).evicted == FlatMap::kEmpty);
   CHECK(c.lookup(5, 5) == nullptr);
-}
-
-TEST_CASE("SetAssoc<void> hits and misses exactly as SetAssoc::access", "[containers]") {
-  struct Shape {
-    unsigned lines, ways;
-  };
-  // Recency-ordered (up to 16 ways) and wide shapes; 16384 x 8 is the
-  // line cache's default geometry, which also runs the unrolled pass.
-  for (Shape sh : {Shape{16384, 8}, Shape{64, 4}, Shape{48, 12}, Shape{8, 1}, Shape{16, 16},
-                   Shape{24, 8}, Shape{36, 12}, Shape{3, 1}, Shape{15, 15}, Shape{0, 8},
-                   Shape{64, 32}, Shape{72, 72}, Shape{96, 24}}) {
-    INFO("lines " << sh.lines << " ways " << sh.ways);
-    SetAssoc<void> lc(sh.lines, sh.ways);
-    SetAssoc<void> unrolled(sh.lines, sh.ways);
-    SetAssoc<char> ref(sh.lines, sh.ways);
-    CHECK(lc.wide() == (sh.ways > SetAssoc<void>::kMaxOrderedWays));
-    CHECK(lc.enabled() == (sh.lines != 0));
-    const bool pow2_8 = !lc.wide() && sh.ways == 8 && lc.view().map.pow2;
-    std::mt19937_64 rng(sh.lines * 131 + sh.ways);
-    const std::uint64_t span = std::max(3u * sh.lines, 16u);
-    for (int i = 0; i < 50000; ++i) {
-      // Mostly a hot subset, so that hits land at every recency position.
-      const std::uint64_t line = (rng() % 4 ? rng() % (span / 3 + 1) : rng() % span) + 0x1000;
-      if (rng() % 16 == 0) {
-        lc.erase(line, line);
-        unrolled.erase(line, line);
-        ref.erase(line, line);
-      } else {
-        const bool hit = ref.access(line, line);
-        REQUIRE(lc.access(line, line) == hit);
-        if (pow2_8) REQUIRE(SetAssoc<void>::access_pow2<8>(unrolled.view(), line, line) == hit);
-      }
-    }
-  }
-  CHECK_THROWS_AS(SetAssoc<void>(24, 5), std::invalid_argument);
-  CHECK_THROWS_AS(SetAssoc<void>(64, 0), std::invalid_argument);
 }
 
 TEST_CASE("ChunkDirectory behaves like std::map over sparse and dense numbers", "[containers]") {
