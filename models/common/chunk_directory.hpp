@@ -3,8 +3,8 @@
 // objects the caller owns, for lookups on the walk path.
 //
 // Numbers are grouped 512 to a chunk; a chunk is an array of 512 pointers,
-// found through a FlatMap keyed by the number's upper bits, and the chunk
-// used last is remembered. The simulator allocates page-table frames and
+// found through a FlatMap keyed by the number's upper bits, and the chunks
+// used last are remembered (16, direct-mapped). The simulator allocates page-table frames and
 // guest memory from dense pools, so the lookups of a walk fall in one or
 // two chunks: a lookup is a compare and two loads from memory that stays
 // in the host caches, where a hash probe per lookup (key array, value
@@ -25,9 +25,11 @@ class ChunkDirectory {
   static constexpr std::uint64_t kMask = (1u << kBits) - 1;
 
   T* get(std::uint64_t n) const {
-    // m_last_key starts as FlatMap::kEmpty, which no chunk number equals
-    // (numbers are below 2^52), so m_last is valid whenever it matches.
-    if (__builtin_expect((n >> kBits) == m_last_key, 1)) return m_last->slot[n & kMask];
+    // Keys start as FlatMap::kEmpty, which no chunk number equals (numbers
+    // are below 2^52), so a recent entry's chunk is valid whenever it matches.
+    const std::uint64_t c = n >> kBits;
+    const Recent& r = m_recent[c % kRecent];
+    if (__builtin_expect(c == r.key, 1)) return r.chunk->slot[n & kMask];
     return get_slow(n);
   }
 
@@ -41,8 +43,7 @@ class ChunkDirectory {
       m_index.put(c, static_cast<std::uint32_t>(m_chunks.size()));
       m_chunks.push_back(std::make_unique<Chunk>());
       ch = m_chunks.back().get();
-      m_last_key = c;
-      m_last = ch;
+      m_recent[c % kRecent] = Recent{c, ch};
     }
     ch->slot[n & kMask] = p;
   }
@@ -59,13 +60,20 @@ class ChunkDirectory {
   Chunk* find_chunk(std::uint64_t c) const {
     const std::uint32_t i = m_index.find(c);
     if (i == FlatMap::kNone) return nullptr;
-    m_last_key = c;
-    m_last = m_chunks[i].get();
-    return m_last;
+    Chunk* ch = m_chunks[i].get();
+    m_recent[c % kRecent] = Recent{c, ch};
+    return ch;
   }
 
-  mutable std::uint64_t m_last_key = FlatMap::kEmpty;
-  mutable Chunk* m_last = nullptr;
+  // The chunks used last, direct-mapped by chunk number: a walk-bound run
+  // over a few GiB alternates between a handful of chunks (the RMP's
+  // regions: one chunk per GiB), which one remembered chunk served badly.
+  static constexpr unsigned kRecent = 16;
+  struct Recent {
+    std::uint64_t key = FlatMap::kEmpty;
+    Chunk* chunk = nullptr;
+  };
+  mutable std::array<Recent, kRecent> m_recent{};
   FlatMap m_index{8};
   std::vector<std::unique_ptr<Chunk>> m_chunks;
 };
