@@ -21,41 +21,17 @@
 //    replaced key is unlinked and linked in a few steps, nothing ever
 //    rehashes) and a circular recency list per set with invalid ways at the
 //    tail, so a hit and the victim are O(1) however many ways there are.
-// The cache levels of the memory hierarchy are LineCache
-// (models/memory/line_cache.hpp), which shares SetMap.
+// The narrow layout's metadata is in ranked_set.hpp, the set mapping in
+// set_map.hpp (shared with the memory hierarchy's LineCache,
+// models/memory/line_cache.hpp).
 #include <cstdint>
-#include <stdexcept>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "models/common/flat_map.hpp"
+#include "models/common/ranked_set.hpp"
+#include "models/common/set_map.hpp"
 
 namespace rmpsim {
-
-// The set an index picks, in every layout: its low bits for a power-of-two
-// number of sets, else index % sets.
-struct SetMap {
-  std::uint32_t sets = 0;
-  std::uint32_t mask = 0;  // sets - 1 when pow2
-  bool pow2 = false;
-
-  // Checks the geometry (entries == 0: disabled, no sets).
-  static SetMap of(unsigned entries, unsigned ways) {
-    if (entries && (ways == 0 || entries % ways != 0))
-      throw std::invalid_argument("entries must be a multiple of ways");
-    SetMap m;
-    m.sets = entries ? entries / ways : 0;
-    m.pow2 = m.sets && (m.sets & (m.sets - 1)) == 0;
-    m.mask = m.pow2 ? m.sets - 1 : 0;
-    return m;
-  }
-  std::uint32_t operator()(std::uint64_t index) const {
-    return static_cast<std::uint32_t>(pow2 ? (index & mask) : (index % sets));
-  }
-};
 
 template <class V>
 class SetAssoc {
@@ -81,8 +57,8 @@ class SetAssoc {
     if (!m_indexed) {
       for (Meta& m : m_meta)
         for (unsigned w = 0; w < kScanWays; ++w) {
-          m.hash[w] = kInvalid;
-          m.rank[w] = w < m_ways ? static_cast<std::uint8_t>(w) : kPadRank;
+          m.hash[w] = ranked::kInvalid;
+          m.rank[w] = w < m_ways ? static_cast<std::uint8_t>(w) : ranked::kPadRank;
         }
     }
     m_link.assign(m_indexed ? entries : 0, Link{});
@@ -118,9 +94,9 @@ class SetAssoc {
   V* lookup(std::uint64_t key, std::uint64_t index) {
     if (__builtin_expect(!m_narrow, 0)) return lookup_wide(key);
     const std::uint32_t set = set_for(index);
-    const unsigned w = find_way(set, key, hash_of(key));
+    const unsigned w = find_way(set, key, ranked::hash_of(key));
     if (w == kNoWay) return nullptr;
-    touch_ranked(m_meta[set], w);
+    ranked::touch(m_meta[set], w);
     return &m_vals[std::size_t(set) * m_ways + w];
   }
   // No LRU update (inspection, in-place changes).
@@ -138,12 +114,12 @@ class SetAssoc {
     const std::uint32_t set = set_for(index);
     const std::size_t base = std::size_t(set) * m_ways;
     Meta& m = m_meta[set];
-    const std::uint8_t h = hash_of(key);
+    const std::uint8_t h = ranked::hash_of(key);
     unsigned w = find_way(set, key, h);
     if (w == kNoWay) {
-      w = last_way(m);
+      w = ranked::last_way(m, m_ways);
       r.fresh = true;
-      if (m.hash[w] != kInvalid)
+      if (m.hash[w] != ranked::kInvalid)
         r.evicted = m_keys[base + w];
       else
         ++m_size;
@@ -151,7 +127,7 @@ class SetAssoc {
       m.hash[w] = h;
     }
     m_vals[base + w] = v;
-    touch_ranked(m, w);
+    ranked::touch(m, w);
     return r;
   }
 
@@ -164,15 +140,15 @@ class SetAssoc {
     const std::uint32_t set = set_for(index);
     const std::size_t base = std::size_t(set) * m_ways;
     Meta& m = m_meta[set];
-    const unsigned w = last_way(m);
-    if (m.hash[w] != kInvalid)
+    const unsigned w = ranked::last_way(m, m_ways);
+    if (m.hash[w] != ranked::kInvalid)
       r.evicted = m_keys[base + w];
     else
       ++m_size;
     m_keys[base + w] = key;
-    m.hash[w] = hash_of(key);
+    m.hash[w] = ranked::hash_of(key);
     m_vals[base + w] = v;
-    touch_ranked(m, w);
+    ranked::touch(m, w);
     return r;
   }
 
@@ -209,91 +185,25 @@ class SetAssoc {
   }
 
  private:
-  // Up to this many ways a set is searched with one 16-byte compare.
-  static constexpr unsigned kScanWays = 16;
-  static constexpr unsigned kNoWay = 0xff;     // "not found" from find_way()
-  static constexpr std::uint8_t kPadRank = 0x7f;  // rank of lanes beyond the set's ways
-  // Hash bytes of valid ways have the top bit set, so an invalid way (and a
-  // lane beyond the set's ways) never matches.
-  static constexpr std::uint8_t kInvalid = 0;
-
-  // Per narrow set: hash byte and recency rank of each way. Lanes beyond
-  // the set's ways hold kInvalid / kPadRank (above any rank, so a use never
-  // moves them).
-  struct alignas(32) Meta {
-    std::uint8_t hash[kScanWays];
-    std::uint8_t rank[kScanWays];
-  };
-
-  static std::uint8_t hash_of(std::uint64_t key) {
-    return static_cast<std::uint8_t>(0x80 | ((key * 0x9e3779b97f4a7c15ull) >> 57));
-  }
+  // The narrow layout's per-set metadata: ranked_set.hpp.
+  static constexpr unsigned kScanWays = ranked::kScanWays;
+  static constexpr unsigned kNoWay = 0xff;  // "not found" from find_way()
+  using Meta = ranked::Meta;
   std::uint32_t set_for(std::uint64_t index) const { return m_map(index); }
 
-  // Bit w set where hash byte w equals h.
-  static unsigned match_hash(const Meta& m, std::uint8_t h) {
-#if defined(__SSE2__)
-    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(m.hash));
-    return static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(h)))));
-#else
-    unsigned bits = 0;
-    for (unsigned w = 0; w < kScanWays; ++w) bits |= unsigned(m.hash[w] == h) << w;
-    return bits;
-#endif
-  }
   unsigned find_way(std::uint32_t set, std::uint64_t key, std::uint8_t h) const {
     const std::uint64_t* k = m_keys.data() + std::size_t(set) * m_ways;
-    for (unsigned bits = match_hash(m_meta[set], h); bits; bits &= bits - 1) {
+    for (unsigned bits = ranked::match_hash(m_meta[set], h); bits; bits &= bits - 1) {
       const unsigned w = static_cast<unsigned>(__builtin_ctz(bits));
       if (k[w] == key) return w;
     }
     return kNoWay;
   }
-  // The way ranked last: an invalid way if the set has one, else the LRU.
-  unsigned last_way(const Meta& m) const {
-#if defined(__SSE2__)
-    const __m128i r = _mm_load_si128(reinterpret_cast<const __m128i*>(m.rank));
-    const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(
-        _mm_cmpeq_epi8(r, _mm_set1_epi8(static_cast<char>(m_ways - 1)))));
-    return static_cast<unsigned>(__builtin_ctz(bits));
-#else
-    for (unsigned w = 0;; ++w)
-      if (m.rank[w] == m_ways - 1) return w;
-#endif
-  }
-  // Makes way w the most recently used: every way more recent than w ages
-  // by one, w becomes rank 0.
-  static void touch_ranked(Meta& m, unsigned w) {
-    const std::uint8_t rw = m.rank[w];
-    if (rw == 0) return;
-#if defined(__SSE2__)
-    // Signed byte compare: ranks are below 16 and kPadRank is 0x7f, so
-    // padding lanes are never "more recent".
-    __m128i r = _mm_load_si128(reinterpret_cast<const __m128i*>(m.rank));
-    const __m128i newer = _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(rw)), r);
-    r = _mm_sub_epi8(r, newer);  // newer lanes hold -1: rank + 1
-    _mm_store_si128(reinterpret_cast<__m128i*>(m.rank), r);
-#else
-    for (unsigned v = 0; v < kScanWays; ++v)
-      if (m.rank[v] < rw) ++m.rank[v];
-#endif
-    m.rank[w] = 0;
-  }
-  // Way w becomes invalid and is ranked last; the ways behind it move up.
-  void invalidate_ranked(Meta& m, unsigned w) {
-    const std::uint8_t rw = m.rank[w];
-    for (unsigned v = 0; v < m_ways; ++v)
-      if (m.rank[v] > rw) --m.rank[v];
-    m.rank[w] = static_cast<std::uint8_t>(m_ways - 1);
-    m.hash[w] = kInvalid;
-  }
-
   std::uint32_t find(std::uint64_t key, std::uint64_t index) const {
     if (m_indexed) return find_chained(key);
     if (!m_map.sets) return FlatMap::kNone;
     const std::uint32_t set = set_for(index);
-    const unsigned w = find_way(set, key, hash_of(key));
+    const unsigned w = find_way(set, key, ranked::hash_of(key));
     return w == kNoWay ? FlatMap::kNone : set * m_ways + w;
   }
 
@@ -385,7 +295,7 @@ class SetAssoc {
     --m_size;
     if (!m_indexed) {
       m_keys[s] = FlatMap::kEmpty;
-      invalidate_ranked(m_meta[s / m_ways], s % m_ways);
+      ranked::invalidate(m_meta[s / m_ways], s % m_ways, m_ways);
       return;
     }
     unchain(s);

@@ -31,7 +31,7 @@
 #endif
 
 #include "models/common/host_prefetch.hpp"
-#include "models/common/set_assoc.hpp"
+#include "models/common/set_map.hpp"
 #include "models/memory/recency_order.hpp"
 
 namespace rmpsim::memory {
