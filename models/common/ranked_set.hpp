@@ -7,6 +7,8 @@
 // victim is always the way ranked ways-1.
 #include <cstdint>
 
+#include "models/common/byte_match.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -32,30 +34,13 @@ inline std::uint8_t hash_of(std::uint64_t key) {
 }
 
 // Bit w set where hash byte w equals h.
-inline unsigned match_hash(const Meta& m, std::uint8_t h) {
-#if defined(__SSE2__)
-  const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(m.hash));
-  return static_cast<unsigned>(
-      _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(h)))));
-#else
-  unsigned bits = 0;
-  for (unsigned w = 0; w < kScanWays; ++w) bits |= unsigned(m.hash[w] == h) << w;
-  return bits;
-#endif
-}
+inline unsigned match_hash(const Meta& m, std::uint8_t h) { return match_bytes16(m.hash, h); }
 
 // The way ranked last in a set of `ways`: an invalid way if the set has
 // one, else the LRU.
 inline unsigned last_way(const Meta& m, unsigned ways) {
-#if defined(__SSE2__)
-  const __m128i r = _mm_load_si128(reinterpret_cast<const __m128i*>(m.rank));
-  const unsigned bits = static_cast<unsigned>(
-      _mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_set1_epi8(static_cast<char>(ways - 1)))));
-  return static_cast<unsigned>(__builtin_ctz(bits));
-#else
-  for (unsigned w = 0;; ++w)
-    if (m.rank[w] == ways - 1) return w;
-#endif
+  return static_cast<unsigned>(
+      __builtin_ctz(match_bytes16(m.rank, static_cast<std::uint8_t>(ways - 1))));
 }
 
 // Makes way w the most recently used: every way more recent than w ages by

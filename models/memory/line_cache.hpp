@@ -26,10 +26,7 @@
 #include <cstdint>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
+#include "models/common/byte_match.hpp"
 #include "models/common/host_prefetch.hpp"
 #include "models/common/set_map.hpp"
 #include "models/memory/recency_order.hpp"
@@ -63,7 +60,7 @@ class LineCache {
     const auto addr = reinterpret_cast<std::uintptr_t>(m_storage.data());
     m_entries = m_storage.data() + (((64 - addr % 64) % 64) / 8);
     m_order_mask = recency::mask(m_ways);
-    m_way_mask = m_ways >= kNarrowWays ? 0xffffu : (1u << m_ways) - 1;
+    m_way_mask = recency::way_mask(m_ways);
     Meta empty;  // every way empty, in way order; no nibble beyond the ways
     empty.order = recency::initial(m_ways);
     m_meta.assign(m_narrow ? m_map.sets : 0, empty);
@@ -90,58 +87,16 @@ class LineCache {
   // of entries that is seldom the one wanted.
   __attribute__((always_inline)) bool access_cold(std::uint64_t line, std::uint64_t bits,
                                                   std::uint64_t& victim) {
-    if (__builtin_expect(m_ways == 0, 0)) {
-      victim = kEmpty;
-      return false;
-    }
-    const std::uint32_t s = m_map(line);
-    std::uint64_t* e = entries(s);
-    if (!m_narrow) return access_wide(e, line, bits, victim);
-    Meta& m = m_meta[s];
-    const std::uint8_t h = hash_of(line);
-    const unsigned w = find_way(m, e, line, h);
-    if (w != kNoWay) {
-      e[w] |= bits;
-      recency::touch(m.order, w);
-      return true;
-    }
-    fill_last(m, e, line, bits, h, victim);
-    return false;
+    bool hit;
+    access_impl</*kMostRecentFirst=*/false>(line, bits, victim, hit);
+    return hit;
   }
   // access(), for a caller that keeps `line`'s entry (front(line)): returns
   // it (nullptr if the level is disabled); `hit` is access()'s result.
   __attribute__((always_inline)) std::uint64_t* access_entry(std::uint64_t line,
                                                              std::uint64_t bits,
                                                              std::uint64_t& victim, bool& hit) {
-    if (__builtin_expect(m_ways == 0, 0)) {
-      victim = kEmpty;
-      hit = false;
-      return nullptr;
-    }
-    const std::uint32_t s = m_map(line);
-    std::uint64_t* e = entries(s);
-    if (!m_narrow) {
-      hit = access_wide(e, line, bits, victim);
-      return e;
-    }
-    Meta& m = m_meta[s];
-    // The most recent line first: a repeat needs no reordering.
-    std::uint64_t* const mru = e + (unsigned(m.order) & 15);
-    if (line_of(*mru) == line) {
-      *mru |= bits;
-      hit = true;
-      return mru;
-    }
-    const std::uint8_t h = hash_of(line);
-    const unsigned w = find_way(m, e, line, h);
-    if (w != kNoWay) {
-      e[w] |= bits;
-      recency::touch(m.order, w);
-      hit = true;
-      return e + w;
-    }
-    hit = false;
-    return fill_last(m, e, line, bits, h, victim);
+    return access_impl</*kMostRecentFirst=*/true>(line, bits, victim, hit);
   }
 
   // The entry of the most recently used way of `line`'s set (where
@@ -222,19 +177,48 @@ class LineCache {
     return m_entries + std::size_t(set) * m_ways;
   }
 
+  // access_entry() and access_cold(): the same lookup, with or without
+  // the most recent way checked first (a repeat then needs no reordering).
+  template <bool kMostRecentFirst>
+  __attribute__((always_inline)) std::uint64_t* access_impl(std::uint64_t line,
+                                                            std::uint64_t bits,
+                                                            std::uint64_t& victim, bool& hit) {
+    if (__builtin_expect(m_ways == 0, 0)) {
+      victim = kEmpty;
+      hit = false;
+      return nullptr;
+    }
+    const std::uint32_t s = m_map(line);
+    std::uint64_t* e = entries(s);
+    if (!m_narrow) {
+      hit = access_wide(e, line, bits, victim);
+      return e;
+    }
+    Meta& m = m_meta[s];
+    if (kMostRecentFirst) {
+      std::uint64_t* const mru = e + (unsigned(m.order) & 15);
+      if (line_of(*mru) == line) {
+        *mru |= bits;
+        hit = true;
+        return mru;
+      }
+    }
+    const std::uint8_t h = hash_of(line);
+    const unsigned w = find_way(m, e, line, h);
+    if (w != kNoWay) {
+      e[w] |= bits;
+      recency::touch(m.order, w);
+      hit = true;
+      return e + w;
+    }
+    hit = false;
+    return fill_last(m, e, line, bits, h, victim);
+  }
   // The way of a narrow set holding `line` (kNoWay if none): the hash bytes
   // pick the candidates, the entry decides (an empty way never matches).
   unsigned find_way(const Meta& m, const std::uint64_t* e, std::uint64_t line,
                     std::uint8_t h) const {
-#if defined(__SSE2__)
-    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(m.hash));
-    unsigned bits = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(h)))));
-#else
-    unsigned bits = 0;
-    for (unsigned w = 0; w < kNarrowWays; ++w) bits |= unsigned(m.hash[w] == h) << w;
-#endif
-    for (bits &= m_way_mask; bits; bits &= bits - 1) {
+    for (unsigned bits = match_bytes16(m.hash, h) & m_way_mask; bits; bits &= bits - 1) {
       const unsigned w = static_cast<unsigned>(__builtin_ctz(bits));
       if (line_of(e[w]) == line) return w;
     }

@@ -37,22 +37,19 @@ class PackedLineCache {
   // Whether a level of `lines` in `ways` can be packed: up to 16 ways, a
   // power-of-two number of sets, enough of them for every tag to fit.
   static bool fits(unsigned lines, unsigned ways) {
-    if (lines == 0 || ways == 0 || ways > recency::kMaxWays || lines % ways) return false;
-    const unsigned sets = lines / ways;
-    return (sets & (sets - 1)) == 0 && sets >= (1u << kMinSetBits);
+    return packable(lines, ways) && lines / ways >= (1u << kMinSetBits);
   }
 
-  // `lines` and `ways` as fits() accepts, or any geometry for a caller
-  // whose lines' tags stay below 2^30 (the tests).
+  // `lines` and `ways` as fits() accepts, or any packable geometry for a
+  // caller whose lines' tags stay below 2^30 (the tests).
   void configure(unsigned lines, unsigned ways) {
-    if (lines == 0 || ways == 0 || ways > recency::kMaxWays || lines % ways ||
-        ((lines / ways) & (lines / ways - 1)))
+    if (!packable(lines, ways))
       throw std::invalid_argument("packed line cache: up to 16 ways, power-of-two sets");
     m_ways = ways;
     const unsigned sets = lines / ways;
     m_set_mask = sets - 1;
     m_set_bits = static_cast<unsigned>(__builtin_ctz(sets));
-    m_way_mask = ways >= 16 ? 0xffffu : (1u << ways) - 1;
+    m_way_mask = recency::way_mask(ways);
     m_order_mask = recency::mask(ways);
     m_tags.assign(sets, Set{});
     m_order.assign(sets, recency::initial(ways));
@@ -104,6 +101,12 @@ class PackedLineCache {
   }
 
  private:
+  // Up to 16 ways in a power-of-two number of sets.
+  static bool packable(unsigned lines, unsigned ways) {
+    if (lines == 0 || ways == 0 || ways > recency::kMaxWays || lines % ways) return false;
+    const unsigned sets = lines / ways;
+    return (sets & (sets - 1)) == 0;
+  }
   static constexpr std::uint32_t kEmpty32 = ~0u;
   static constexpr unsigned kNoWay = ~0u;
   struct alignas(64) Set {

@@ -16,6 +16,10 @@ inline constexpr std::uint64_t kNibbles = 0x1111111111111111ull;
 inline constexpr std::uint64_t mask(unsigned ways) {
   return ways >= kMaxWays ? ~0ull : (1ull << (4 * ways)) - 1;
 }
+// Bit w set for each of `ways` ways.
+inline constexpr unsigned way_mask(unsigned ways) {
+  return ways >= kMaxWays ? 0xffffu : (1u << ways) - 1;
+}
 // Every way in way order (all empty).
 inline constexpr std::uint64_t initial(unsigned ways) {
   std::uint64_t order = 0;
