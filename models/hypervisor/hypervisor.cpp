@@ -9,10 +9,6 @@ namespace rmpsim::hypervisor {
 
 namespace pg = paging;
 
-namespace {
-constexpr std::uint64_t k2M = 0x200000;
-}  // namespace
-
 Hypervisor::Hypervisor(memory::PhysStore& host_mem, rmp::RmpTable& rmp, const HypervisorParams& p,
                        std::function<bool(std::uint64_t)> prevalidated,
                        mmu::TranslationDomain& tlbs,

@@ -35,6 +35,10 @@
 
 namespace rmpsim::hypervisor {
 
+// Bytes in a 2 MiB page: the 2M regions of the hypervisor's fault-in,
+// conversion and PSMASH arithmetic (hypervisor.cpp, hypervisor_npf.cpp).
+inline constexpr std::uint64_t k2M = page_bytes(PageSize::k2M);
+
 enum class Policy : std::uint8_t { ExitToUserspace, AutoConvert, Terminate };
 
 // What a huge guest_memfd folio does across conversions

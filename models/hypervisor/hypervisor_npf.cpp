@@ -19,7 +19,6 @@ namespace {
 // in this model releases an entry during the loop, so the loop is bounded
 // and the failure reported, naming the guard.
 constexpr unsigned kPsmashRetries = 64;
-constexpr std::uint64_t k2M = 0x200000;
 
 const char* kind_name(std::uint64_t code) {
   return code & pf::kFetch ? "fetch" : code & pf::kWrite ? "write" : "read";
