@@ -82,7 +82,7 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   assert(entry_violation(pfn, e).empty());
   const bool zero = e == RmpEntry{};
   const std::uint64_t rn = pfn >> 9;
-  Region* rp = m_region_dir.get(rn);
+  Region* rp = untag(m_region_dir.get(rn));
   if (!rp) {
     if (zero) return;  // absent already means all-zero
     m_regions.push_back(std::make_unique<Region>());
@@ -98,6 +98,9 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   const RmpEntry old = unpack(p);
   p = pack(e);
   p.flags |= kStored;  // a stored entry stays stored, also when zeroed
+  if ((pfn & 511) == 0)  // the head: its 2M bit goes in the region's slot
+    m_region_dir.set(rn, reinterpret_cast<Region*>(reinterpret_cast<std::uintptr_t>(rp) |
+                                                   std::uintptr_t(e.large)));
   if (m_observer) m_observer->rmp_written(pfn, old);
   auto weight = [](const RmpEntry& x) -> std::int64_t {
     return x.assigned ? (x.large ? 512 : 1) : 0;

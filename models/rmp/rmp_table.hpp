@@ -102,29 +102,27 @@ class RmpTable {
                                  std::uint64_t& page_gpa) const {
     const std::uint64_t pfn = spa >> 12;
     size = PageSize::k4K;
-    const Region* r = region(pfn >> 9);
-    if (!r) {  // nothing stored in the region: all entries zero, 4K
+    const Region* slot = m_region_dir.get(pfn >> 9);
+    if (!slot) {  // nothing stored in the region: all entries zero, 4K
       page_gpa = 0;
       return kZero;
     }
-    const Stored& head = r->e[0];
-    if (head.flags & kLarge) {
+    if (large_slot(slot)) {
+      const Stored& head = untag(slot)->e[0];
       size = PageSize::k2M;
       page_gpa = head.gpa + ((pfn & 511) << 12);
       return head;
     }
-    const Stored& e = r->e[pfn & 511];
+    const Stored& e = slot->e[pfn & 511];  // an untagged slot is the region
     page_gpa = e.gpa;
     return e;
   }
-  // Asks the host CPU to fetch the lines a check of `spa` reads (its
-  // region's head entry and its own): walker/lookahead.hpp. No effect on
-  // the table.
+  // Asks the host CPU to fetch the line a check of `spa` reads (its own
+  // entry, or its region's 2M head entry): walker/lookahead.hpp. No effect
+  // on the table.
   void prefetch(std::uint64_t spa) const {
-    if (const Region* r = region(spa >> 21)) {
-      host_prefetch(&r->e[0]);
-      host_prefetch(&r->e[(spa >> 12) & 511]);
-    }
+    if (const Region* slot = m_region_dir.get(spa >> 21))
+      host_prefetch(large_slot(slot) ? &untag(slot)->e[0] : &slot->e[(spa >> 12) & 511]);
   }
   // Writes an entry and keeps the per-2M assigned counts up to date.
   void set_raw(std::uint64_t pfn, const RmpEntry& e);
@@ -180,12 +178,26 @@ class RmpTable {
     std::array<Stored, 512> e{};
     std::uint32_t assigned = 0;  // assigned 4K pages (a 2M entry counts 512), §1.5
   };
+  static_assert(alignof(Region) >= 2, "a directory slot keeps the 2M bit in bit 0");
   static RmpEntry unpack(const Stored& p);
   static Stored pack(const RmpEntry& e);
   static const Stored kZero;
-  const Region* region(std::uint64_t rn) const { return m_region_dir.get(rn); }
+  const Region* region(std::uint64_t rn) const { return untag(m_region_dir.get(rn)); }
 
-  ChunkDirectory<Region> m_region_dir;  // 2M region number -> region
+  // A region's directory slot carries the head entry's 2M bit in bit 0
+  // (regions are 8-byte aligned), kept by set_raw(). A check then reads one
+  // line, its own entry, instead of the head's line as well: on a walk-bound
+  // run the heads of 2048 regions were a host cache miss per check
+  // (docs/development.md, "Speed budget").
+  static bool large_slot(const Region* slot) {
+    return reinterpret_cast<std::uintptr_t>(slot) & 1;
+  }
+  template <class R>  // Region or const Region
+  static R* untag(R* slot) {
+    return reinterpret_cast<R*>(reinterpret_cast<std::uintptr_t>(slot) & ~std::uintptr_t(1));
+  }
+
+  ChunkDirectory<Region> m_region_dir;  // 2M region number -> region (tagged)
   std::vector<std::unique_ptr<Region>> m_regions;
   std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};

@@ -123,3 +123,43 @@ TEST_CASE("§1.5: NPT 4K over a 2M RMP entry faults; NPT 2M over 4K entries is a
       check_options_from(test::config_with({{"rmp.npt_larger_than_rmp", "allow"}}), test::kClock);
   CHECK(check_guest_access(small, a, allow).result == CheckResult::Ok);
 }
+
+TEST_CASE("§1.1: the governing entry follows the head's size through every change",
+          "[rmp]") {
+  // The table keeps a region's 2M bit beside its directory slot (speed:
+  // rmp_table.hpp); what governs must still follow the head entry as it is
+  // written 4K, 2M, 4K again (PSMASH) and zero, and a neighbour's write
+  // must not change it.
+  RmpTable t;
+  const std::uint64_t head = 0x40000, inner = head + 7;  // PFNs of one 2M region
+  RmpEntry small;
+  small.assigned = true;
+  small.asid = kGuest;
+  small.gpa = 0x1234000;
+  RmpEntry large = small;
+  large.large = true;
+  large.gpa = 0x200000;
+  auto check = [&](PageSize size, std::uint64_t page_gpa) {
+    const Governing g = t.governing(inner << 12);
+    CHECK(g.size == size);
+    CHECK(g.page_gpa == page_gpa);
+    t.prefetch(inner << 12);  // a hint only: must not disturb anything
+    CHECK(t.governing(inner << 12).page_gpa == page_gpa);
+  };
+  check(PageSize::k4K, 0);  // no region yet
+  t.set_raw(inner, small);
+  check(PageSize::k4K, 0x1234000);
+  t.set_raw(head, large);
+  check(PageSize::k2M, 0x200000 + (7 << 12));
+  t.set_raw(head + 1, small);  // a neighbour's write keeps the region 2M
+  check(PageSize::k2M, 0x200000 + (7 << 12));
+  RmpEntry smashed = large;
+  smashed.large = false;
+  t.set_raw(head, smashed);
+  check(PageSize::k4K, 0x1234000);
+  t.set_raw(head, large);
+  t.set_raw(head, RmpEntry{});
+  check(PageSize::k4K, 0x1234000);
+  CHECK(t.raw(head) == RmpEntry{});
+  CHECK(t.raw(inner) == small);
+}
