@@ -31,7 +31,8 @@ const std::uint64_t* find_leaf(const memory::PhysStore& mem, unsigned levels, st
 
 const std::uint64_t* WalkLookahead::memo_leaf(MemoTable& memo, const memory::PhysStore& mem,
                                               unsigned levels, std::uint64_t root,
-                                              std::uint64_t va, unsigned& level) {
+                                              std::uint64_t va, unsigned& level,
+                                              std::uint64_t* table) {
   const std::uint64_t region = va >> 21;
   Memo& m = memo[region % kMemo];
   if (m.root != root || m.region != region) {
@@ -59,6 +60,7 @@ const std::uint64_t* WalkLookahead::memo_leaf(MemoTable& memo, const memory::Phy
     return m.l2e;
   }
   level = 1;
+  if (table) *table = entry_addr(v);
   return mem.word(entry_addr(v) + 8ull * index_at(va, 1));
 }
 
@@ -74,7 +76,8 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
     Slot& s = slot(u.seq);
     s = Slot{};
     s.seq = u.seq;
-    s.gpte = memo_leaf(m_gmemo, m_w.guest_mem(), m_w.params().guest_levels, gcr3, u.gva, s.glevel);
+    s.gpte = memo_leaf(m_gmemo, m_w.guest_mem(), m_w.params().guest_levels, gcr3, u.gva, s.glevel,
+                       &s.gpt_gpa);
     if (s.gpte) host_prefetch(s.gpte);
   }
   // B and C use what the stage before stored for the same access on an
@@ -85,6 +88,16 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
       s.gpa = leaf_address(*s.gpte, s.glevel, u.gva);
       s.npte = memo_leaf(m_nmemo, m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpa, s.nlevel);
       if (s.npte) host_prefetch(s.npte);
+      // The RMP entry of the guest leaf table's page: 4K tables spread
+      // over the guest's memory, one per 2 MiB mapped, and their nested
+      // leaf entries are few and stay cached, so it is read here at once.
+      const rmp::RmpTable* rmp = m_w.rmp();
+      unsigned level = 0;
+      const std::uint64_t* tpte =
+          rmp && s.gpt_gpa != kNoTable
+              ? memo_leaf(m_nmemo, m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpt_gpa, level)
+              : nullptr;
+      if (tpte && (*tpte & kPresent)) rmp->prefetch(leaf_address(*tpte, level, s.gpt_gpa));
     }
   }
   if (const Upcoming& u = c; u.valid) {

@@ -12,7 +12,10 @@
 // three stages, each a few accesses before the walk that needs its line:
 //   A (kDistA ahead): the guest tables down to the leaf PTE; prefetch it.
 //   B (kDistB ahead): read that PTE (cached by now), the nested tables down
-//                     to the data page's leaf PTE; prefetch it.
+//                     to the data page's leaf PTE; prefetch it. Also
+//                     prefetch the RMP entry of the leaf PTE's own page
+//                     (the walk checks it, §1.4), whose nested entry is
+//                     one of few and stays cached.
 //   C (kDistC ahead): read that PTE, prefetch the page's RMP entry.
 // An access passes A, B and C on three successive steps; a stage whose
 // earlier stage did not run for that access (the look-ahead was idle, a
@@ -69,7 +72,9 @@ class WalkLookahead {
     const std::uint64_t* npte = nullptr;  // stage B's result
     unsigned glevel = 0, nlevel = 0;
     std::uint64_t gpa = 0;
+    std::uint64_t gpt_gpa = kNoTable;  // stage A: the guest leaf table's GPA
   };
+  static constexpr std::uint64_t kNoTable = ~0ull;
   // An access's slot lives from its stage A to its stage C, while the
   // stages A of the accesses after it fill kDistA - kDistC other slots.
   static constexpr unsigned kSlots = 8;
@@ -93,9 +98,11 @@ class WalkLookahead {
   };
   static constexpr unsigned kMemo = 4096;
   using MemoTable = std::array<Memo, kMemo>;
-  // leaf() through `memo`.
+  // leaf() through `memo`; a level-1 leaf's table address goes to `table`
+  // when given (left alone for a larger leaf).
   const std::uint64_t* memo_leaf(MemoTable& memo, const memory::PhysStore& mem, unsigned levels,
-                                 std::uint64_t root, std::uint64_t va, unsigned& level);
+                                 std::uint64_t root, std::uint64_t va, unsigned& level,
+                                 std::uint64_t* table = nullptr);
 
   const NestedWalker& m_w;
   std::array<Slot, kSlots> m_slots{};

@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "models/config_schema.hpp"
+#include "models/rmp/rmp_instructions.hpp"
+#include "models/rmp/rmp_params.hpp"
 #include "models/walker/lookahead.hpp"
+#include "support/config_params.hpp"
 #include "walk_fixture.hpp"
 
 using namespace rmpsim;
@@ -76,6 +79,10 @@ TEST_CASE("look-ahead changes nothing a walk sees, however the tables change", "
   // Two worlds built alike; one walker reads ahead, the other does not.
   // Between steps the tables change: pages are unmapped (their frames
   // dropped) and remapped, so the look-ahead's stages hold stale pointers.
+  // With an RMP, the look-ahead also reads the nested entries of the guest
+  // tables' pages and prefetches their RMP entries.
+  const bool with_rmp = GENERATE(false, true);
+  CAPTURE(with_rmp);
   auto build = [](PagingWorld& w) {
     for (std::uint64_t p = 0; p < 64; ++p)
       w.gpt.map(w.gcr3, 0x1000'0000 + p * 0x20'0000 + (p % 7) * 0x1000, 0x4000'0000 + p * 0x1000,
@@ -92,6 +99,28 @@ TEST_CASE("look-ahead changes nothing a walk sees, however the tables change", "
   NestedWalker plain(plain_world.gmem, plain_world.hmem, params);
   NestedWalker ahead(ahead_world.gmem, ahead_world.hmem, params);
   WalkLookahead la(ahead);
+  // The guest tables' pages and the data pages assigned to the guest
+  // (ASID 1, as PagingWorld::req) and validated, in both worlds' RMPs.
+  rmp::RmpTable plain_rmp, ahead_rmp;
+  if (with_rmp) {
+    auto own = [](rmp::RmpTable& t, std::uint64_t spa, std::uint64_t gpa) {
+      rmp::RmpState st;
+      st.assigned = true;
+      st.asid = 1;
+      st.gpa = gpa;
+      REQUIRE(rmp::rmpupdate(t, spa, st) == rmp::kSuccess);
+      REQUIRE(rmp::pvalidate(t, spa, gpa, PageSize::k4K, true, 1, 0).rc == rmp::kSuccess);
+    };
+    for (rmp::RmpTable* t : {&plain_rmp, &ahead_rmp}) {
+      for (std::uint64_t g = 0x10001000; g <= plain_world.next_gpt_gpa; g += 0x1000)
+        own(*t, g + 0x1'0000'0000, g);
+      for (std::uint64_t p = 0; p < 64; ++p) own(*t, 0x2'0000'0000 + p * 0x1000, 0x4000'0000 + p * 0x1000);
+    }
+    const rmp::CheckOptions opt = rmp::check_options_from(default_config(), test::kClock);
+    plain.attach_rmp(&plain_rmp, opt);
+    ahead.attach_rmp(&ahead_rmp, opt);
+  }
+  unsigned translated = 0;
 
   std::vector<std::uint64_t> gvas;
   for (std::uint64_t i = 0; i < 400; ++i) {
@@ -125,9 +154,11 @@ TEST_CASE("look-ahead changes nothing a walk sees, however the tables change", "
     for (unsigned r = 0; r < a.nrefs; ++r) REQUIRE(a.refs[r].spa == b.refs[r].spa);
     REQUIRE(a.ntlb_hits == b.ntlb_hits);
     REQUIRE(a.pwc_hits == b.pwc_hits);
+    translated += a.fault.kind == FaultKind::None;
     la.step(ahead_world.gcr3, ahead_world.ncr3, upcoming(i + WalkLookahead::kDistA),
             upcoming(i + WalkLookahead::kDistB), upcoming(i + WalkLookahead::kDistC));
   }
+  CHECK(translated > 300);  // most walks reach the data page, RMP checks and all
   // The guest and nested tables are the same in both worlds afterwards.
   for (std::uint64_t g = 0x10001000; g <= plain_world.next_gpt_gpa; g += 8)
     REQUIRE(plain_world.gmem.read64(g) == ahead_world.gmem.read64(g));
