@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/common/huge_pages.hpp"
+
 namespace rmpsim {
 
 class FlatMap {
@@ -76,8 +78,8 @@ class FlatMap {
     return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> m_shift);
   }
   void rehash(std::size_t cap) {
-    std::vector<std::uint64_t> keys(cap, kEmpty);
-    std::vector<std::uint32_t> vals(cap);
+    Array<std::uint64_t> keys(cap, kEmpty);
+    Array<std::uint32_t> vals(cap);
     keys.swap(m_keys);
     vals.swap(m_vals);
     m_mask = cap - 1;
@@ -87,8 +89,12 @@ class FlatMap {
       if (keys[i] != kEmpty) put(keys[i], vals[i]);
   }
 
-  std::vector<std::uint64_t> m_keys;
-  std::vector<std::uint32_t> m_vals;
+  // Huge-page backed once large (common/huge_pages.hpp): the sparse
+  // memory's maps reach millions of keys, probed at random.
+  template <class T>
+  using Array = std::vector<T, HugePageAllocator<T>>;
+  Array<std::uint64_t> m_keys;
+  Array<std::uint32_t> m_vals;
   std::size_t m_mask = 0;
   unsigned m_shift = 0;
   std::size_t m_size = 0;

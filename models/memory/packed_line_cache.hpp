@@ -24,6 +24,7 @@
 #endif
 
 #include "models/common/host_prefetch.hpp"
+#include "models/common/huge_pages.hpp"
 #include "models/memory/line_cache.hpp"
 #include "models/memory/recency_order.hpp"
 
@@ -154,7 +155,7 @@ class PackedLineCache {
   unsigned m_set_bits = 0;
   unsigned m_way_mask = 0;
   std::uint64_t m_order_mask = 0;
-  std::vector<Set> m_tags;            // per set: 16 entries in one host line
+  std::vector<Set, HugePageAllocator<Set>> m_tags;  // per set: 16 entries in one host line
   std::vector<std::uint64_t> m_order;  // per set: recency::
 };
 

@@ -10,15 +10,13 @@ PhysStore::Frame& PhysStore::new_frame(std::uint64_t fn) {
     f = m_free.back();
     m_free.pop_back();
   } else {
-    if (m_slab_used == m_slab_size) {
-      m_slab_size = std::min<std::size_t>(m_slab_size ? m_slab_size * 2 : 16, 512);
-      // Not zeroed here: a slab's frames are zeroed as they are handed
-      // out, so the host pages of frames not used yet stay untouched (and
-      // out of the resident set).
-      m_slabs.push_back(std::unique_ptr<Frame[]>(new Frame[m_slab_size]));
-      m_slab_used = 0;
-    }
-    f = &m_slabs.back()[m_slab_used++];
+    if (m_slabs.empty() || m_slabs.back().full())
+      m_slabs.emplace_back(
+          std::min<std::size_t>(m_slabs.empty() ? 16 : m_slabs.back().capacity() * 2, 512));
+    // Not zeroed by the slab (Frame is trivial): a frame is zeroed below as
+    // it is handed out, so the host pages of frames not used yet stay
+    // untouched (and out of the resident set).
+    f = m_slabs.back().take();
   }
   f->fill(0);
   m_dir.set(fn, f);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/common/chunk_directory.hpp"
+#include "models/common/huge_pages.hpp"
 
 namespace rmpsim::memory {
 
@@ -56,11 +57,11 @@ class PhysStore {
   // again, and the models allocate table frames from dense pools, so the
   // lookups stay in one or two directory chunks (ChunkDirectory).
   ChunkDirectory<Frame> m_dir;
-  // Frames come from slabs of growing size (16 frames, doubling up to 512):
-  // one allocation per slab, a pool's frames side by side. Slabs live as
-  // long as the store; a dropped frame is reused by the next new one.
-  std::vector<std::unique_ptr<Frame[]>> m_slabs;
-  std::size_t m_slab_used = 0, m_slab_size = 0;
+  // Frames come from slabs of growing size (16 frames, doubling up to 512,
+  // one 2 MiB host huge page: common/huge_pages.hpp): one allocation per
+  // slab, a pool's frames side by side. Slabs live as long as the store; a
+  // dropped frame is reused by the next new one.
+  std::vector<Slab<Frame>> m_slabs;
   std::vector<Frame*> m_free;
   std::size_t m_frames = 0;
 };

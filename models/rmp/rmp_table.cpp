@@ -85,8 +85,13 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   Region* rp = untag(m_region_dir.get(rn));
   if (!rp) {
     if (zero) return;  // absent already means all-zero
-    m_regions.push_back(std::make_unique<Region>());
-    rp = m_regions.back().get();
+    if (m_region_slabs.empty() || m_region_slabs.back().full()) {
+      // 1, 2, 4, ... regions, up to as many as fill a host huge page.
+      const std::size_t most = kHostHugePage / sizeof(Region);
+      m_region_slabs.emplace_back(std::min<std::size_t>(
+          m_region_slabs.empty() ? 1 : m_region_slabs.back().capacity() * 2, most));
+    }
+    rp = m_region_slabs.back().take();  // zeroed: its entries are initialised
     m_region_dir.set(rn, rp);
   }
   Region& r = *rp;

@@ -17,6 +17,7 @@
 
 #include "models/common/chunk_directory.hpp"
 #include "models/common/host_prefetch.hpp"
+#include "models/common/huge_pages.hpp"
 #include "models/common/flat_map.hpp"
 #include "models/common/stats.hpp"
 #include "models/common/types.hpp"
@@ -198,7 +199,9 @@ class RmpTable {
   }
 
   ChunkDirectory<Region> m_region_dir;  // 2M region number -> region (tagged)
-  std::vector<std::unique_ptr<Region>> m_regions;
+  // Regions come from slabs (one 2 MiB host huge page once the table has
+  // grown: common/huge_pages.hpp), never freed before the table.
+  std::vector<Slab<Region>> m_region_slabs;
   std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};
   RmpObserver* m_observer = nullptr;
