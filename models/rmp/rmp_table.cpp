@@ -111,8 +111,14 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
     return x.assigned ? (x.large ? 512 : 1) : 0;
   };
   const std::int64_t delta = weight(e) - weight(old);
-  r.assigned = static_cast<std::uint32_t>(std::int64_t(r.assigned) + delta);
   if (delta != 0) {
+    const std::uint32_t had = m_assigned_2m.find(rn);
+    const auto now = static_cast<std::uint32_t>(
+        std::int64_t(had == FlatMap::kNone ? 0 : had) + delta);
+    if (now == 0)
+      m_assigned_2m.erase(rn);
+    else
+      m_assigned_2m.put(rn, now);
     std::uint64_t& g = m_assigned_1g[pfn >> 18];
     g = static_cast<std::uint64_t>(std::int64_t(g) + delta);
     if (g == 0) m_assigned_1g.erase(pfn >> 18);
@@ -127,8 +133,8 @@ std::uint64_t RmpTable::assigned_in_1g(std::uint64_t spa) const {
 }
 
 std::uint64_t RmpTable::assigned_in_region(std::uint64_t spa) const {
-  const Region* r = region(spa >> 21);
-  return r ? r->assigned : 0;
+  const std::uint32_t n = m_assigned_2m.find(spa >> 21);
+  return n == FlatMap::kNone ? 0 : n;
 }
 
 void RmpTable::set_in_use(std::uint64_t pfn, bool in_use) {

@@ -177,8 +177,9 @@ class RmpTable {
   // hash probe per entry, each a host cache miss).
   struct Region {
     std::array<Stored, 512> e{};
-    std::uint32_t assigned = 0;  // assigned 4K pages (a 2M entry counts 512), §1.5
   };
+  // 256 to a host huge page, which a slab of them fills exactly.
+  static_assert(sizeof(Region) * 256 == kHostHugePage, "a region is 8 KiB");
   static_assert(alignof(Region) >= 2, "a directory slot keeps the 2M bit in bit 0");
   static RmpEntry unpack(const Stored& p);
   static Stored pack(const RmpEntry& e);
@@ -205,6 +206,9 @@ class RmpTable {
   std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};
   RmpObserver* m_observer = nullptr;
+  // Assigned 4K pages (a 2M entry counts 512) per 2 MiB region with any
+  // (§1.5), kept beside the regions so that a region stays 8 KiB.
+  FlatMap m_assigned_2m{16};
   // Assigned 4K pages per 1 GiB region with any (changed only when a page's
   // assigned state does, so not on any per-access path).
   std::unordered_map<std::uint64_t, std::uint64_t> m_assigned_1g;

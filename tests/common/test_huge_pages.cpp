@@ -65,9 +65,12 @@ TEST_CASE("huge pages: a Slab hands out its capacity and destroys what it made",
     CHECK(Counted::live == 3);
   }
   CHECK(Counted::live == 0);
-  // A slab of a huge page's worth, barely used.
+  // A slab of a huge page's worth (as the RMP's regions fill exactly),
+  // barely used: it starts on a huge page boundary.
   Slab<std::uint64_t> big(kHostHugePage / 8);
-  *big.take() = 5;
+  std::uint64_t* first = big.take();
+  *first = 5;
+  CHECK(reinterpret_cast<std::uintptr_t>(first) % kHostHugePage == 0);
   CHECK(!big.full());
 }
 
