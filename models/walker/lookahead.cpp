@@ -86,17 +86,18 @@ void WalkLookahead::step(std::uint64_t gcr3, std::uint64_t ncr3, const Upcoming&
     Slot& s = slot(u.seq);
     if (s.seq == u.seq && s.gpte && (*s.gpte & kPresent)) {
       s.gpa = leaf_address(*s.gpte, s.glevel, u.gva);
-      s.npte = memo_leaf(m_nmemo, m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpa, s.nlevel);
+      s.npte =
+          memo_leaf(m_nmemo, m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpa, s.nlevel);
       if (s.npte) host_prefetch(s.npte);
       // The RMP entry of the guest leaf table's page: 4K tables spread
       // over the guest's memory, one per 2 MiB mapped, and their nested
       // leaf entries are few and stay cached, so it is read here at once.
       const rmp::RmpTable* rmp = m_w.rmp();
       unsigned level = 0;
-      const std::uint64_t* tpte =
-          rmp && s.gpt_gpa != kNoTable
-              ? memo_leaf(m_nmemo, m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpt_gpa, level)
-              : nullptr;
+      const std::uint64_t* tpte = nullptr;
+      if (rmp && s.gpt_gpa != kNoTable)
+        tpte = memo_leaf(m_nmemo, m_w.host_mem(), m_w.params().nested_levels, ncr3, s.gpt_gpa,
+                         level);
       if (tpte && (*tpte & kPresent)) rmp->prefetch(leaf_address(*tpte, level, s.gpt_gpa));
     }
   }

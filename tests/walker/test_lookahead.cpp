@@ -114,7 +114,8 @@ TEST_CASE("look-ahead changes nothing a walk sees, however the tables change", "
     for (rmp::RmpTable* t : {&plain_rmp, &ahead_rmp}) {
       for (std::uint64_t g = 0x10001000; g <= plain_world.next_gpt_gpa; g += 0x1000)
         own(*t, g + 0x1'0000'0000, g);
-      for (std::uint64_t p = 0; p < 64; ++p) own(*t, 0x2'0000'0000 + p * 0x1000, 0x4000'0000 + p * 0x1000);
+      for (std::uint64_t p = 0; p < 64; ++p)
+        own(*t, 0x2'0000'0000 + p * 0x1000, 0x4000'0000 + p * 0x1000);
     }
     const rmp::CheckOptions opt = rmp::check_options_from(default_config(), test::kClock);
     plain.attach_rmp(&plain_rmp, opt);
