@@ -11,11 +11,13 @@
 // /sys/kernel/mm/transparent_hugepage/enabled is `always` or `madvise`,
 // ignored under `never`). Smaller ones are plain allocations. Host speed
 // only: nothing simulated depends on where memory lives.
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
 #include <new>
 #include <utility>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -94,6 +96,27 @@ class Slab {
   T* m_data;
   std::size_t m_capacity;
   std::size_t m_used = 0;
+};
+
+// Objects taken from slabs of growing size: `first` to a slab, doubling up
+// to `most` (a caller picks `most` so that a full slab is a host huge page),
+// so that a small pool stays small and a large one lies on huge pages. The
+// objects live as long as the pool.
+template <class T>
+class SlabPool {
+ public:
+  SlabPool(std::size_t first, std::size_t most) : m_first(first), m_most(most) {}
+  // A default-initialised object (Slab::take).
+  T* take() {
+    if (m_slabs.empty() || m_slabs.back().full())
+      m_slabs.emplace_back(m_slabs.empty() ? m_first
+                                           : std::min(m_slabs.back().capacity() * 2, m_most));
+    return m_slabs.back().take();
+  }
+
+ private:
+  std::size_t m_first, m_most;
+  std::vector<Slab<T>> m_slabs;
 };
 
 }  // namespace rmpsim

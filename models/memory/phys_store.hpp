@@ -9,7 +9,6 @@
 // keeps in memory is page-table entries. Data contents are not modelled.
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "models/common/chunk_directory.hpp"
@@ -61,7 +60,7 @@ class PhysStore {
   // one 2 MiB host huge page: common/huge_pages.hpp): one allocation per
   // slab, a pool's frames side by side. Slabs live as long as the store; a
   // dropped frame is reused by the next new one.
-  std::vector<Slab<Frame>> m_slabs;
+  SlabPool<Frame> m_slabs{16, 512};
   std::vector<Frame*> m_free;
   std::size_t m_frames = 0;
 };

@@ -85,13 +85,7 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   Region* rp = untag(m_region_dir.get(rn));
   if (!rp) {
     if (zero) return;  // absent already means all-zero
-    if (m_region_slabs.empty() || m_region_slabs.back().full()) {
-      // 1, 2, 4, ... regions, up to as many as fill a host huge page.
-      const std::size_t most = kHostHugePage / sizeof(Region);
-      m_region_slabs.emplace_back(std::min<std::size_t>(
-          m_region_slabs.empty() ? 1 : m_region_slabs.back().capacity() * 2, most));
-    }
-    rp = m_region_slabs.back().take();  // zeroed: its entries are initialised
+    rp = m_regions.take();  // zeroed: its entries are initialised
     m_region_dir.set(rn, rp);
   }
   Region& r = *rp;
@@ -103,9 +97,7 @@ void RmpTable::set_raw(std::uint64_t pfn, const RmpEntry& e) {
   const RmpEntry old = unpack(p);
   p = pack(e);
   p.flags |= kStored;  // a stored entry stays stored, also when zeroed
-  if ((pfn & 511) == 0)  // the head: its 2M bit goes in the region's slot
-    m_region_dir.set(rn, reinterpret_cast<Region*>(reinterpret_cast<std::uintptr_t>(rp) |
-                                                   std::uintptr_t(e.large)));
+  if ((pfn & 511) == 0) m_region_dir.set(rn, tag(rp, e.large));  // the head: its 2M bit
   if (m_observer) m_observer->rmp_written(pfn, old);
   auto weight = [](const RmpEntry& x) -> std::int64_t {
     return x.assigned ? (x.large ? 512 : 1) : 0;

@@ -10,7 +10,6 @@
 // page-size bit set, it governs all 512 pages (§1.1 "Authoritative entry").
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -194,15 +193,18 @@ class RmpTable {
   static bool large_slot(const Region* slot) {
     return reinterpret_cast<std::uintptr_t>(slot) & 1;
   }
+  static Region* tag(Region* r, bool large) {
+    return reinterpret_cast<Region*>(reinterpret_cast<std::uintptr_t>(r) | std::uintptr_t(large));
+  }
   template <class R>  // Region or const Region
   static R* untag(R* slot) {
     return reinterpret_cast<R*>(reinterpret_cast<std::uintptr_t>(slot) & ~std::uintptr_t(1));
   }
 
   ChunkDirectory<Region> m_region_dir;  // 2M region number -> region (tagged)
-  // Regions come from slabs (one 2 MiB host huge page once the table has
-  // grown: common/huge_pages.hpp), never freed before the table.
-  std::vector<Slab<Region>> m_region_slabs;
+  // Regions come from slabs of 1, 2, 4, ... up to 256 (one 2 MiB host huge
+  // page: common/huge_pages.hpp), never freed before the table.
+  SlabPool<Region> m_regions{1, kHostHugePage / sizeof(Region)};
   std::vector<std::uint64_t> m_pfns;  // stored PFNs in the order they were first written
   FlatMap m_in_use{16};
   RmpObserver* m_observer = nullptr;

@@ -74,6 +74,19 @@ TEST_CASE("huge pages: a Slab hands out its capacity and destroys what it made",
   CHECK(!big.full());
 }
 
+TEST_CASE("huge pages: a SlabPool grows its slabs up to its most", "[containers]") {
+  {
+    rmpsim::SlabPool<Counted> pool(1, 4);
+    std::vector<Counted*> got;
+    for (int i = 0; i < 11; ++i) got.push_back(pool.take());  // slabs of 1, 2, 4, 4
+    CHECK(Counted::live == 11);
+    // Side by side within a slab: objects 1-2, 3-6 and 7-10.
+    for (int i : {2, 4, 5, 6, 8, 9, 10}) CHECK(got[i] == got[i - 1] + 1);
+    CHECK(got[7]->v == 7);
+  }
+  CHECK(Counted::live == 0);
+}
+
 TEST_CASE("huge pages: a FlatMap grown past a huge page keeps every key", "[containers]") {
   FlatMap m;
   const std::uint64_t n = 300000;  // 2^20 slots: 8 MiB of keys
