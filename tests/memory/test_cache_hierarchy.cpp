@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/memory/cache_hierarchy.hpp"
+#include "recency_oracle.hpp"
 
 using rmpsim::memory::CacheHierarchy;
 using rmpsim::memory::CacheParams;
@@ -239,7 +240,7 @@ TEST_CASE("line cache: same true LRU as a recency list, narrow and wide sets",
     for (unsigned sets : {1u, 3u, 4u}) {
       INFO("ways " << ways << ", sets " << sets);
       LineCache c(sets * ways, ways);
-      std::vector<std::vector<std::uint64_t>> ref(sets);  // entries, most recent first
+      rmpsim::test::RecencyOracle ref(sets, ways);
       std::uint64_t seed = 12345 + ways * 31 + sets;
       auto next = [&] {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -249,43 +250,23 @@ TEST_CASE("line cache: same true LRU as a recency list, narrow and wide sets",
       const std::uint64_t span = 2ull * sets * ways + 1;
       for (int step = 0; step < 20000; ++step) {
         const std::uint64_t line = (next() % span) * 0x10001ull;  // spread the hash bytes
-        std::vector<std::uint64_t>& set = ref[line % sets];
-        auto it = std::find_if(set.begin(), set.end(), [&](std::uint64_t e) {
-          return LineCache::line_of(e) == line;
-        });
         const unsigned op = next() % 8;
         if (op < 5) {
           const std::uint64_t bits = (op == 0 ? 1 : 0) | (op == 1 ? LineCache::kFlag : 0);
-          std::uint64_t victim = 0;
+          std::uint64_t victim = 0, out = 0;
           // access_cold() (the L3's fill from an L2 victim) must do what
           // access() does: both are checked against the list.
           const bool hit = step % 2 ? c.access_cold(line, bits, victim)
                                     : c.access(line, bits, victim);
-          REQUIRE(hit == (it != set.end()));
-          if (hit) {
-            const std::uint64_t e = *it | bits;
-            set.erase(it);
-            set.insert(set.begin(), e);
-          } else {
-            set.insert(set.begin(), (line << 1) | bits);
-            const std::uint64_t out = set.size() > ways ? set.back() : LineCache::kEmpty;
-            if (set.size() > ways) set.pop_back();
-            REQUIRE(victim == out);
-          }
-          REQUIRE(c.front(line) == set.front());
+          REQUIRE(hit == ref.access(line, bits, out));
+          if (!hit) REQUIRE(victim == out);
+          REQUIRE(c.front(line) == ref.front(line));
         } else if (op < 7) {
-          const std::uint64_t expect = it == set.end() ? LineCache::kEmpty : *it;
-          if (it != set.end()) set.erase(it);
-          REQUIRE(c.remove(line) == expect);
+          REQUIRE(c.remove(line) == ref.remove(line));
         } else {
-          REQUIRE(c.mark_dirty(line) == (it != set.end()));
-          if (it != set.end()) *it |= 1;
+          REQUIRE(c.mark_dirty(line) == ref.mark_dirty(line));
         }
-        REQUIRE(c.peek(line) == [&] {
-          for (std::uint64_t e : set)
-            if (LineCache::line_of(e) == line) return e;
-          return LineCache::kEmpty;
-        }());
+        REQUIRE(c.peek(line) == ref.peek(line));
       }
     }
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/memory/packed_line_cache.hpp"
+#include "recency_oracle.hpp"
 
 using rmpsim::memory::LineCache;
 using rmpsim::memory::PackedLineCache;
@@ -26,41 +27,23 @@ TEST_CASE("packed line cache: same true LRU as a recency list", "[hierarchy][lru
       INFO("ways " << ways << ", sets " << sets);
       PackedLineCache c;
       c.configure(sets * ways, ways);
-      std::vector<std::vector<std::uint64_t>> ref(sets);  // entries, most recent first
+      rmpsim::test::RecencyOracle ref(sets, ways);
       std::uint64_t seed = 777 + ways * 31 + sets;
       const std::uint64_t span = 2ull * sets * ways + 1;
       for (int step = 0; step < 20000; ++step) {
         // High lines too: the tag keeps every bit above the set index.
         const std::uint64_t line = (lcg(seed) % span) * 0x10001ull + (std::uint64_t(1) << 28);
-        std::vector<std::uint64_t>& set = ref[line % sets];
-        auto it = std::find_if(set.begin(), set.end(),
-                               [&](std::uint64_t e) { return LineCache::line_of(e) == line; });
         const unsigned op = lcg(seed) % 8;
         if (op < 5) {
           const std::uint64_t dirty = op == 0;
-          std::uint64_t victim = 0;
+          std::uint64_t victim = 0, out = 0;
           const bool hit = c.access_cold(line, dirty, victim);
-          REQUIRE(hit == (it != set.end()));
-          if (hit) {
-            const std::uint64_t e = *it | dirty;
-            set.erase(it);
-            set.insert(set.begin(), e);
-          } else {
-            set.insert(set.begin(), (line << 1) | dirty);
-            const std::uint64_t out = set.size() > ways ? set.back() : LineCache::kEmpty;
-            if (set.size() > ways) set.pop_back();
-            REQUIRE(victim == out);
-          }
+          REQUIRE(hit == ref.access(line, dirty, out));
+          if (!hit) REQUIRE(victim == out);
         } else {
-          const std::uint64_t expect = it == set.end() ? LineCache::kEmpty : *it;
-          if (it != set.end()) set.erase(it);
-          REQUIRE(c.remove(line) == expect);
+          REQUIRE(c.remove(line) == ref.remove(line));
         }
-        REQUIRE(c.peek(line) == [&] {
-          for (std::uint64_t e : set)
-            if (LineCache::line_of(e) == line) return e;
-          return LineCache::kEmpty;
-        }());
+        REQUIRE(c.peek(line) == ref.peek(line));
       }
     }
   }
